@@ -1,0 +1,5 @@
+"""``python -m cadence`` runs the command line."""
+
+from cadence.cli import main
+
+main()

@@ -1,0 +1,225 @@
+"""The values people record: contacts, touchpoints, rules and snoozes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import attrs
+
+from cadence._cadences import Every, Recurring
+from cadence._errors import CadenceError
+from cadence._time import require_aware, zone
+
+__all__ = ["Contact", "Rule", "Snooze", "Touchpoint"]
+
+
+# ASCII control characters: they would break a key's separator, a header or a line.
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def _text(what: str, value: object, *, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise CadenceError(f"{what} must be text, not {value!r}")
+    if not allow_empty and not value.strip():
+        raise CadenceError(f"{what} must not be empty")
+    return value
+
+
+def _identifier(what: str, value: object) -> str:
+    value = _text(what, value)
+    if value != value.strip() or _CONTROL.search(value):
+        raise CadenceError(
+            f"{what} must have no surrounding spaces or control characters: {value!r}"
+        )
+    return value
+
+
+def _tags(value: Iterable[str]) -> frozenset[str]:
+    given: object = value  # callers may pass anything at run time
+    if isinstance(given, str):
+        given = [given]
+    if isinstance(given, bytes | Mapping) or not isinstance(given, Iterable):
+        raise CadenceError(f"tags must be a list of text, not {given!r}")
+    try:
+        return frozenset(_identifier("a tag", tag) for tag in given)
+    except TypeError:
+        raise CadenceError(f"tags must be a list of text, not {value!r}") from None
+
+
+def _since(value: date | None) -> date | None:
+    given: object = value  # callers may pass anything at run time
+    if given is None:
+        return None
+    if isinstance(given, datetime):
+        raise CadenceError(f"since must be a date, not a datetime: {given!r}")
+    if not isinstance(given, date):
+        raise CadenceError(f"since must be a date, not {given!r}")
+    return given
+
+
+def _optional_text(what: str, value: object) -> str | None:
+    if value is None:
+        return None
+    text = _text(what, value)
+    if _CONTROL.search(text):
+        raise CadenceError(f"{what} must not hold control characters: {text!r}")
+    return text
+
+
+def _contact_id(value: str) -> str:
+    return _identifier("a contact id", value)
+
+
+def _name(value: str) -> str:
+    return _text("a contact's name", value)
+
+
+def _email(value: str | None) -> str | None:
+    return _optional_text("an email address", value)
+
+
+def _preferred_channel(value: str | None) -> str | None:
+    return _optional_text("a channel", value)
+
+
+@attrs.frozen
+class Contact:
+    """Someone you keep in touch with.
+
+    ``id`` is yours to choose and never changes; ``timezone`` is an IANA name
+    and the zone in which the contact's dates and check-in times are reckoned;
+    ``channel`` is how they prefer to hear from you (phone, email, video...);
+    ``tags`` put them in tiers and lists; ``since`` is the day the relationship
+    began, counted as the last touch until one is logged.
+    """
+
+    id: str = attrs.field(converter=_contact_id)
+    name: str = attrs.field(converter=_name)
+    email: str | None = attrs.field(default=None, kw_only=True, converter=_email)
+    timezone: str = attrs.field(default="UTC", kw_only=True)
+    channel: str | None = attrs.field(default=None, kw_only=True, converter=_preferred_channel)
+    tags: frozenset[str] = attrs.field(default=(), kw_only=True, converter=_tags)
+    since: date | None = attrs.field(default=None, kw_only=True, converter=_since)
+
+    @timezone.validator
+    def _check_timezone(self, _: object, value: object) -> None:
+        zone(value)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The contact's zone."""
+        return zone(self.timezone)
+
+
+def _direction(value: Literal["out", "in"]) -> Literal["out", "in"]:
+    given: object = value  # callers may pass anything at run time
+    if given == "out":
+        return "out"
+    if given == "in":
+        return "in"
+    raise CadenceError(f"a touchpoint's direction is 'out' or 'in', not {given!r}")
+
+
+def _touch_contact(value: str) -> str:
+    return _identifier("a touchpoint's contact", value)
+
+
+def _touch_at(value: datetime) -> datetime:
+    return require_aware(value, "a touchpoint's time")
+
+
+def _channel(value: str) -> str:
+    return _text("a channel", value)
+
+
+def _personal(value: bool) -> bool:
+    given: object = value  # callers may pass anything at run time
+    # 0 and 1 are what databases hand back for booleans; "no" is not False.
+    if isinstance(given, bool):
+        return given
+    if isinstance(given, int) and given in (0, 1):
+        return bool(given)
+    raise CadenceError(f"personal must be True or False, not {given!r}")
+
+
+def _note(value: str) -> str:
+    return _text("a note", value, allow_empty=True)
+
+
+@attrs.frozen
+class Touchpoint:
+    """One logged contact with someone.
+
+    ``contact`` is the contact's id and ``at`` an aware moment. A ``personal``
+    touch restarts the contact's cadence; bulk contact (``personal=False``, a
+    newsletter) is kept in the history but keeps nobody in touch. ``direction``
+    says who reached out: "out" (you) or "in" (they did); both count.
+    """
+
+    contact: str = attrs.field(converter=_touch_contact)
+    at: datetime = attrs.field(converter=_touch_at)
+    channel: str = attrs.field(default="other", converter=_channel)
+    personal: bool = attrs.field(default=True, kw_only=True, converter=_personal)
+    direction: Literal["out", "in"] = attrs.field(default="out", kw_only=True, converter=_direction)
+    note: str = attrs.field(default="", kw_only=True, converter=_note)
+
+
+def _cadence(value: Every | Recurring) -> Every | Recurring:
+    given: object = value  # callers may pass anything at run time
+    if not isinstance(given, Every | Recurring):
+        raise CadenceError(f"a rule needs a cadence (Every or Recurring), not {given!r}")
+    return given
+
+
+def _rule_contact(value: str | None) -> str | None:
+    return None if value is None else _identifier("a rule's contact", value)
+
+
+def _rule_tag(value: str | None) -> str | None:
+    return None if value is None else _identifier("a tag", value)
+
+
+def _snooze_key(value: str) -> str:
+    return _identifier("a reminder key", value)
+
+
+def _snooze_until(value: datetime) -> datetime:
+    return require_aware(value, "a snooze's end")
+
+
+@attrs.frozen
+class Rule:
+    """Binds a cadence to one contact, to every contact with a tag, or (with neither) to everyone.
+
+    The most specific rule wins: the contact's own, else the most frequent of
+    its tags' rules, else the rule for everyone.
+    """
+
+    cadence: Every | Recurring = attrs.field(converter=_cadence)
+    contact: str | None = attrs.field(default=None, kw_only=True, converter=_rule_contact)
+    tag: str | None = attrs.field(default=None, kw_only=True, converter=_rule_tag)
+
+    def __attrs_post_init__(self) -> None:
+        if self.contact is not None and self.tag is not None:
+            raise CadenceError("a rule is for a contact or for a tag, not both")
+
+    @property
+    def target(self) -> tuple[str, str | None]:
+        """("contact", id), ("tag", name) or ("everyone", None)."""
+        if self.contact is not None:
+            return ("contact", self.contact)
+        if self.tag is not None:
+            return ("tag", self.tag)
+        return ("everyone", None)
+
+
+@attrs.frozen
+class Snooze:
+    """Hides the reminder with ``key`` until the aware moment ``until``, when it is due again."""
+
+    key: str = attrs.field(converter=_snooze_key)
+    until: datetime = attrs.field(converter=_snooze_until)

@@ -1,0 +1,123 @@
+"""Reminders, their keys, and the agenda that planning returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Literal, TypeAlias, overload
+
+import attrs
+
+from cadence._model import Contact
+from cadence._time import require_aware
+
+__all__ = ["Agenda", "Reminder", "ReminderKind", "reminder_key"]
+
+ReminderKind: TypeAlias = Literal["cadence", "occasion"]
+
+
+def reminder_key(contact_id: str, purpose: str, when: str) -> str:
+    """The stable key of a reminder: a hash of the contact, what it is for, and its date.
+
+    The same inputs give the same key in every run, process and machine. It is
+    32 lowercase hexadecimal characters, so it fits an iCalendar UID, a
+    webhook id and a Message-ID.
+    """
+    material = "\x1f".join((contact_id, purpose, when)).encode("utf-8")
+    return hashlib.sha256(material).hexdigest()[:32]
+
+
+@attrs.frozen
+class Reminder:
+    """Something due: who, why, the local date and aware moment it is due, and a stable key.
+
+    ``date`` is the local date in the contact's zone on which the reminder is
+    due; ``due`` the aware moment, in the contact's zone; ``overdue`` how long
+    ago that was when planned (zero when it is not yet due). For occasions
+    ``occasion_date`` is the day itself and ``lead`` how long before it the
+    reminder comes. ``reason`` says in words
+    why it is due, ``purpose`` what it is for ("cadence", "birthday", ...).
+    """
+
+    key: str
+    contact: Contact
+    kind: ReminderKind
+    title: str
+    date: dt.date
+    due: datetime
+    overdue: timedelta = timedelta(0)
+    channel: str | None = None
+    occasion_date: dt.date | None = None
+    reason: str = ""
+    purpose: str = ""
+    lead: timedelta = timedelta(0)
+
+    def at(self, now: datetime) -> Reminder:
+        """This reminder as seen at ``now``: the same, with ``overdue`` measured from ``now``."""
+        now = require_aware(now, "now")
+        overdue = max(now.astimezone(UTC) - self.due.astimezone(UTC), timedelta(0))
+        if overdue == self.overdue:
+            return self
+        return attrs.evolve(self, overdue=overdue)
+
+
+def _order(reminder: Reminder) -> tuple[datetime, str, str]:
+    # In UTC: two moments in one zone compare as wall times, wrongly in a fold.
+    return (reminder.due.astimezone(UTC), reminder.contact.id, reminder.key)
+
+
+class _InOrder(tuple[Reminder, ...]):
+    """Reminders already in agenda order (planning sorts them more cheaply than a key can)."""
+
+    __slots__ = ()
+
+
+def _sorted(reminders: Iterable[Reminder]) -> tuple[Reminder, ...]:
+    if type(reminders) is _InOrder:
+        return tuple(reminders)
+    return tuple(sorted(reminders, key=_order))
+
+
+@attrs.frozen
+class Agenda(Sequence[Reminder]):
+    """The reminders planned at ``now``, ordered by due moment, then contact id, then key.
+
+    It is a sequence: iterate it, index it, take its length. ``due`` holds
+    what is due at or before ``now`` (overdue included), ``upcoming`` what
+    falls after ``now`` within the horizon.
+    """
+
+    reminders: tuple[Reminder, ...] = attrs.field(converter=_sorted)
+    now: datetime
+    horizon: timedelta
+
+    @property
+    def due(self) -> tuple[Reminder, ...]:
+        """The reminders due at or before ``now``."""
+        now = self.now.astimezone(UTC)
+        return tuple(r for r in self.reminders if r.due.astimezone(UTC) <= now)
+
+    @property
+    def upcoming(self) -> tuple[Reminder, ...]:
+        """The reminders due after ``now``, within the horizon."""
+        now = self.now.astimezone(UTC)
+        return tuple(r for r in self.reminders if r.due.astimezone(UTC) > now)
+
+    def __iter__(self) -> Iterator[Reminder]:
+        return iter(self.reminders)
+
+    def __len__(self) -> int:
+        return len(self.reminders)
+
+    @overload
+    def __getitem__(self, index: int) -> Reminder: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Reminder, ...]: ...
+    def __getitem__(self, index: int | slice) -> Reminder | tuple[Reminder, ...]:
+        return self.reminders[index]
+
+    def by_key(self, key: str) -> Reminder | None:
+        """The reminder with ``key``, or None."""
+        return next((r for r in self.reminders if r.key == key), None)

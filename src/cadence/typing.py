@@ -1,0 +1,83 @@
+"""Protocols for the things plugins provide: adapters, publishers, importers and stores.
+
+Import them to type-check a plugin; cadence never requires subclassing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from cadence._delivery import Failure
+from cadence._imports import ImportBatch
+from cadence._reminders import Agenda, Reminder
+
+__all__ = [
+    "Adapter",
+    "AdapterFactory",
+    "Closeable",
+    "Importer",
+    "Publisher",
+    "Register",
+    "StoreFactory",
+]
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """A delivery channel: takes a batch of due reminders and delivers them.
+
+    ``deliver`` returns None when every reminder was delivered, or the
+    ``Failure`` of each one that was not (the rest count as delivered).
+    Raising says the whole batch failed: ``cadence.DeliveryError`` with
+    ``permanent=True`` is not retried, any other exception is.
+    """
+
+    def deliver(self, reminders: Sequence[Reminder]) -> Iterable[Failure] | None:
+        """Deliver ``reminders``; report the ones that failed."""
+        ...
+
+
+@runtime_checkable
+class Publisher(Protocol):
+    """A feed-like channel: receives the route's whole agenda on every dispatch.
+
+    Publishing is not tracked in the ledger: the feed is rewritten each time.
+    """
+
+    def publish(self, agenda: Agenda) -> None:
+        """Publish ``agenda`` (due and upcoming reminders)."""
+        ...
+
+
+@runtime_checkable
+class Closeable(Protocol):
+    """An adapter holding a connection or session to release when dispatch ends."""
+
+    def close(self) -> None:
+        """Release what the adapter holds."""
+        ...
+
+
+AdapterFactory = Callable[..., Adapter | Publisher]
+"""Builds an adapter from a route's settings, given as keyword arguments."""
+
+
+class Importer(Protocol):
+    """Reads the whole text of a file into an ImportBatch, or raises ImportFailed."""
+
+    def __call__(self, text: str, *, source: str) -> ImportBatch:
+        """Read ``text``; ``source`` names the file in error messages."""
+        ...
+
+
+StoreFactory = Callable[[str], Any]
+"""Opens the store at a URL."""
+
+
+class Register(Protocol):
+    """The ``register`` callable passed to the registration hooks."""
+
+    def __call__(self, name: str, thing: Any, /, **options: Any) -> None:
+        """Register ``thing`` under ``name``."""
+        ...
