@@ -1,0 +1,575 @@
+"""Loading plugins and the registry of what they provide.
+
+Built-in adapters, importers and stores are plugins like any other: declared
+as entry points in cadence's own distribution and loaded by the same code as a
+third party's. Each plugin is loaded, registered and called on its own, so one
+faulty plugin is reported by name while the others keep working.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+import attrs
+import pluggy
+
+from cadence import hookspecs
+from cadence._delivery import Delivery, Route
+from cadence._errors import ConfigError, PluginError
+from cadence._reminders import Reminder
+from cadence._time import require_aware
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "DISABLE_ENV",
+    "PluginInfo",
+    "Plugins",
+    "Registered",
+    "get_plugins",
+    "load_plugins",
+    "reset_plugins",
+]
+
+log = logging.getLogger("cadence.plugins")
+
+#: The plugins that ship with cadence, by entry-point name. They are declared
+#: as entry points in cadence's pyproject too; this tuple lets a source tree
+#: that was never installed find them by the same path.
+DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("console", "cadence.adapters.console"),
+    ("csv", "cadence.importers.csv"),
+    ("ical", "cadence.adapters.ical"),
+    ("jsonl", "cadence.adapters.jsonl"),
+    ("postgresql", "cadence.stores.postgresql"),
+    ("smtp", "cadence.adapters.smtp"),
+    ("sqlite", "cadence.stores.sqlite"),
+    ("vcard", "cadence.importers.vcard"),
+    ("webhook", "cadence.adapters.webhook"),
+)
+
+#: Comma-separated plugin names that are not loaded; "*" blocks every plugin
+#: that does not ship with cadence.
+DISABLE_ENV = "CADENCE_DISABLE_PLUGINS"
+
+_DISTRIBUTION = "cadence"
+
+#: The kinds of things the registration hooks register, with the hook of each.
+KINDS: Mapping[str, str] = {
+    "adapter": "cadence_register_adapters",
+    "importer": "cadence_register_importers",
+    "store": "cadence_register_stores",
+}
+
+#: The keyword options ``register`` accepts for each kind.
+_OPTIONS: Mapping[str, frozenset[str]] = {
+    "adapter": frozenset(),
+    "importer": frozenset({"suffixes"}),
+    "store": frozenset(),
+}
+
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+
+
+@attrs.frozen
+class Registered:
+    """One thing a plugin registered: its kind, name, the object, and the plugin."""
+
+    kind: str
+    name: str
+    thing: Any = attrs.field(repr=False)
+    plugin: str
+    options: dict[str, Any] = attrs.field(factory=dict, repr=False)
+
+
+@attrs.frozen
+class PluginInfo:
+    """An installed plugin: where it comes from, its hooks, what it registered, what went wrong.
+
+    A plugin that failed to load or was refused is listed too, with
+    ``loaded`` false and the reason in ``problems``.
+    """
+
+    name: str
+    distribution: str | None
+    version: str | None
+    builtin: bool
+    hooks: tuple[str, ...]
+    registered: tuple[tuple[str, str], ...]
+    problems: tuple[str, ...] = ()
+    loaded: bool = True
+
+
+@attrs.frozen
+class _Source:
+    distribution: str | None
+    version: str | None
+    builtin: bool
+
+
+def _blocked_names(disable: Iterable[str] | None) -> set[str]:
+    if disable is None:
+        raw = os.environ.get(DISABLE_ENV, "")
+        disable = [name.strip() for name in raw.split(",")]
+    return {name for name in disable if name}
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def _arguments(impl: pluggy.HookImpl, offered: Mapping[str, object]) -> dict[str, object]:
+    # pluggy checked at registration that every argument is one the hook offers.
+    return {name: offered[name] for name in impl.argnames}
+
+
+class Plugins:
+    """A plugin manager with cadence's registry of adapters, importers and stores.
+
+    Build one with ``load_plugins()``; ``get_plugins()`` keeps one per
+    process. ``errors`` lists every plugin problem met so far, each naming its
+    plugin.
+    """
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm.add_hookspecs(hookspecs)
+        self.errors: list[PluginError] = []
+        self._registry: dict[str, dict[str, Registered]] = {kind: {} for kind in KINDS}
+        self._sources: dict[str, _Source] = {}
+        self._failed: dict[str, _Source] = {}
+        self._problems: dict[str, list[str]] = {}
+
+    # -- registration -------------------------------------------------------
+
+    def _report(self, message: str, plugin: str | None = None) -> PluginError:
+        error = PluginError(message)
+        self.errors.append(error)
+        if plugin is not None:
+            self._problems.setdefault(plugin, []).append(message)
+        log.warning("%s", message)
+        return error
+
+    def register(
+        self,
+        plugin: object,
+        name: str | None = None,
+        *,
+        distribution: str | None = None,
+        version: str | None = None,
+        builtin: bool = False,
+    ) -> str | None:
+        """Register ``plugin`` (a module or an object with hook implementations).
+
+        Its registration hooks run at once. Returns the plugin's name, or None
+        when it was refused; the reason is in ``errors``.
+        """
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        label = f"plugin {name!r}" + (f" ({distribution})" if distribution else "")
+        if self.pm.is_registered(plugin):
+            self._report(f"{label} is registered already, as {self.pm.get_name(plugin)!r}")
+            return None
+        if self.pm.has_plugin(name):
+            self._report(f"{label} is not registered: another plugin has that name")
+            return None
+        try:
+            self.pm.register(plugin, name=name)
+        except (pluggy.PluginValidationError, ValueError) as error:
+            self._failed[name] = _Source(distribution, version, builtin)
+            self._report(f"{label} does not fit cadence's hooks: {_one_line(str(error))}", name)
+            return None
+        refusal = self._refusal(plugin, name)
+        if refusal is not None:
+            self.pm.unregister(name=name)
+            self._failed[name] = _Source(distribution, version, builtin)
+            self._report(refusal, name)
+            return None
+        for unmarked in self._unmarked(plugin):
+            self._report(
+                f"plugin {name!r} defines {unmarked} without @cadence.hookimpl, "
+                "so cadence does not call it",
+                name,
+            )
+        self._sources[name] = _Source(distribution, version, builtin)
+        self._failed.pop(name, None)
+        for kind, hook in KINDS.items():
+            for impl in getattr(self.pm.hook, hook).get_hookimpls():
+                if impl.plugin_name == name:
+                    self._run_registration(kind, hook, impl)
+        return name
+
+    def _refusal(self, plugin: object, name: str) -> str | None:
+        """Why ``plugin``, just registered with pluggy, does not fit cadence; None if it does."""
+        known = hookspecs.hook_names()
+        for caller in self.pm.get_hookcallers(plugin) or ():
+            impls = [impl for impl in caller.get_hookimpls() if impl.plugin_name == name]
+            if not caller.has_spec():
+                if all(impl.optionalhook for impl in impls):
+                    continue
+                close = difflib.get_close_matches(caller.name, known, n=1)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                return (
+                    f"plugin {name!r} implements {caller.name}, which is not a cadence hook{hint}"
+                )
+            if any(impl.hookwrapper or impl.wrapper for impl in impls):
+                return (
+                    f"plugin {name!r} implements {caller.name} as a wrapper; cadence calls "
+                    "each implementation on its own, so wrappers are not supported"
+                )
+        return None
+
+    def check_pending(self) -> None:
+        """Report hook implementations that match no hook, as pluggy's ``check_pending`` finds them.
+
+        ``register`` refuses such plugins already; this catches any plugin
+        registered with ``pm`` directly.
+        """
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as error:
+            self._report(f"plugins do not fit cadence's hooks: {_one_line(str(error))}")
+
+    def _unmarked(self, plugin: object) -> list[str]:
+        """Hook names that ``plugin`` defines as plain functions, forgetting the marker."""
+        known = set(hookspecs.hook_names())
+        marked = {caller.name for caller in self.pm.get_hookcallers(plugin) or ()}
+        return sorted(
+            attribute for attribute in known - marked if callable(getattr(plugin, attribute, None))
+        )
+
+    def unregister(self, name: str) -> None:
+        """Remove the plugin called ``name`` and everything it registered."""
+        self.pm.unregister(name=name)
+        self._sources.pop(name, None)
+        self._failed.pop(name, None)
+        self._problems.pop(name, None)
+        for table in self._registry.values():
+            for key in [k for k, entry in table.items() if entry.plugin == name]:
+                del table[key]
+
+    def _run_registration(self, kind: str, hook: str, impl: pluggy.HookImpl) -> None:
+        plugin = impl.plugin_name
+
+        def register(name: str, thing: Any, /, **options: Any) -> None:
+            problem = self._check_registration(kind, name, thing, options, plugin)
+            if problem is not None:
+                self._report(problem, plugin)
+                return
+            if kind == "importer":
+                options["suffixes"] = tuple(s.lower() for s in options.get("suffixes", ()))
+            self._registry[kind][name] = Registered(kind, name, thing, plugin, dict(options))
+
+        try:
+            returned = impl.function(**_arguments(impl, {"register": register}))
+        except Exception as error:
+            self._report(f"plugin {plugin!r} failed in {hook}: {error!r}", plugin)
+            return
+        if returned is not None:
+            self._report(
+                f"plugin {plugin!r} returned {returned!r} from {hook}; "
+                "expected None (call register(...) instead)",
+                plugin,
+            )
+
+    def _check_registration(
+        self, kind: str, name: object, thing: object, options: Mapping[str, Any], plugin: str
+    ) -> str | None:
+        """Why ``register(name, thing, **options)`` is refused; None when it is accepted."""
+        if not isinstance(name, str) or not name or any(c.isspace() for c in name):
+            return f"plugin {plugin!r} registered {kind} {name!r}, which is not a name"
+        if kind == "store" and not _SCHEME.fullmatch(name):
+            return f"plugin {plugin!r} registered a store for {name!r}, which is not a URL scheme"
+        if not callable(thing):
+            return (
+                f"plugin {plugin!r} registered {kind} {name!r} as {thing!r}, which is not callable"
+            )
+        unknown = sorted(set(options) - _OPTIONS[kind])
+        if unknown:
+            return f"plugin {plugin!r} registered {kind} {name!r} with unknown options {unknown}"
+        suffixes = options.get("suffixes", ())
+        if not isinstance(suffixes, tuple | list) or not all(
+            isinstance(s, str) and s.startswith(".") for s in suffixes
+        ):
+            return (
+                f"plugin {plugin!r} registered importer {name!r} with suffixes {suffixes!r}; "
+                "expected a tuple such as ('.vcf',)"
+            )
+        taken = self._registry[kind].get(name)
+        if taken is not None:
+            return (
+                f"plugin {plugin!r} registered {kind} {name!r}, "
+                f"which plugin {taken.plugin!r} registered already"
+            )
+        return None
+
+    # -- lookups ------------------------------------------------------------
+
+    def problems(self, plugin: str) -> tuple[str, ...]:
+        """The messages of every problem met so far with the plugin called ``plugin``."""
+        return tuple(self._problems.get(plugin, ()))
+
+    def registered(self, kind: str) -> dict[str, Registered]:
+        """What is registered of ``kind`` ("adapter", "importer", "store"), by name."""
+        return dict(self._registry[kind])
+
+    def adapter_names(self) -> list[str]:
+        """The names of every registered adapter."""
+        return sorted(self._registry["adapter"])
+
+    def build_adapter(self, route: Route) -> Any:
+        """The adapter for ``route``, built from its settings.
+
+        An unknown adapter or bad settings raise ConfigError naming the route;
+        a factory that breaks its contract raises PluginError naming its plugin.
+        """
+        entry = self._registry["adapter"].get(route.adapter)
+        if entry is None:
+            known = ", ".join(self.adapter_names()) or "none"
+            raise ConfigError(
+                f"route {route.name!r}: unknown adapter {route.adapter!r} (known: {known})"
+            )
+        try:
+            adapter = entry.thing(**route.settings)
+        except ConfigError as error:
+            raise ConfigError(f"route {route.name!r}: {error}") from None
+        except TypeError as error:
+            raise ConfigError(
+                f"route {route.name!r}: bad settings for {route.adapter!r}: {error}"
+            ) from None
+        except Exception as error:
+            raise PluginError(
+                f"plugin {entry.plugin!r}: adapter {route.adapter!r} failed to build "
+                f"for route {route.name!r}: {type(error).__name__}"
+            ) from error
+        if not (
+            callable(getattr(adapter, "deliver", None))
+            or callable(getattr(adapter, "publish", None))
+        ):
+            raise PluginError(
+                f"plugin {entry.plugin!r}: adapter {route.adapter!r} has neither deliver() "
+                "nor publish()"
+            )
+        return adapter
+
+    def importer_for(self, filename: str, format: str | None = None) -> Registered:
+        """The importer for ``format``, or else the one whose suffix ends ``filename``."""
+        table = self._registry["importer"]
+        if format is not None:
+            if format not in table:
+                known = ", ".join(sorted(table)) or "none"
+                raise ConfigError(f"unknown import format {format!r} (known: {known})")
+            return table[format]
+        lower = filename.lower()
+        for entry in table.values():
+            suffixes: Sequence[str] = entry.options.get("suffixes", ())
+            if lower.endswith(tuple(suffixes)):
+                return entry
+        known = ", ".join(sorted(table)) or "none"
+        raise ConfigError(f"{filename}: no importer reads this kind of file (known: {known})")
+
+    def store_factory(self, scheme: str) -> Callable[[str], Any]:
+        """The store factory for a URL scheme; an unknown scheme raises ConfigError."""
+        entry = self._registry["store"].get(scheme)
+        if entry is None:
+            known = ", ".join(sorted(self._registry["store"])) or "none"
+            raise ConfigError(f"no store for URLs of scheme {scheme!r} (known: {known})")
+        return entry.thing  # type: ignore[no-any-return]  # a registered factory
+
+    # -- hooks called at dispatch -------------------------------------------
+
+    def keep(self, reminder: Reminder, route: Route, now: datetime | None = None) -> bool:
+        """Whether every ``cadence_filter_reminder`` implementation lets ``reminder`` through.
+
+        ``now`` is the moment of the dispatch run; the clock when not given.
+        """
+        now = datetime.now(UTC) if now is None else require_aware(now, "now")
+        offered = {"reminder": reminder, "route": route, "now": now}
+        keep = True
+        for impl in self.pm.hook.cadence_filter_reminder.get_hookimpls():
+            plugin = impl.plugin_name
+            try:
+                verdict = impl.function(**_arguments(impl, offered))
+            except Exception as error:
+                self._report(
+                    f"plugin {plugin!r} failed in cadence_filter_reminder: {error!r}", plugin
+                )
+                continue
+            if verdict is False:
+                keep = False
+            elif verdict is not None and verdict is not True:
+                self._report(
+                    f"plugin {plugin!r} returned {verdict!r} from cadence_filter_reminder; "
+                    "expected True, False or None",
+                    plugin,
+                )
+        return keep
+
+    def delivered(self, delivery: Delivery) -> None:
+        """Tell every ``cadence_delivered`` implementation about ``delivery``."""
+        for impl in self.pm.hook.cadence_delivered.get_hookimpls():
+            try:
+                impl.function(**_arguments(impl, {"delivery": delivery}))
+            except Exception as error:
+                self._report(
+                    f"plugin {impl.plugin_name!r} failed in cadence_delivered: {error!r}",
+                    impl.plugin_name,
+                )
+
+    # -- listing ------------------------------------------------------------
+
+    def _failed_to_load(self, name: str, source: _Source, message: str) -> None:
+        self._failed[name] = source
+        self._report(message, name)
+
+    def list(self) -> list[PluginInfo]:
+        """Every plugin met, with its version and what it registered, built-ins first.
+
+        Plugins that failed to load are listed too, with their problems.
+        """
+        found = []
+        for name, plugin in self.pm.list_name_plugin():
+            if plugin is None:
+                continue
+            source = self._sources.get(name, _Source(None, None, False))
+            hooks = tuple(sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or ()))
+            registered = tuple(
+                sorted(
+                    (entry.kind, entry.name)
+                    for table in self._registry.values()
+                    for entry in table.values()
+                    if entry.plugin == name
+                )
+            )
+            problems = tuple(self._problems.get(name, ()))
+            found.append(
+                PluginInfo(
+                    name,
+                    source.distribution,
+                    source.version,
+                    source.builtin,
+                    hooks,
+                    registered,
+                    problems,
+                )
+            )
+        for name, source in self._failed.items():
+            problems = tuple(self._problems.get(name, ()))
+            found.append(
+                PluginInfo(
+                    name,
+                    source.distribution,
+                    source.version,
+                    source.builtin,
+                    (),
+                    (),
+                    problems,
+                    loaded=False,
+                )
+            )
+        return sorted(found, key=lambda info: (not info.builtin, info.name))
+
+
+def _entry_points() -> list[EntryPoint]:
+    return sorted(entry_points(group=hookspecs.PROJECT), key=lambda ep: ep.name)
+
+
+def _source(ep: EntryPoint) -> _Source:
+    dist = ep.dist
+    distribution = dist.metadata["Name"] if dist is not None else None
+    version = dist.version if dist is not None else None
+    builtin = (distribution or "").lower() == _DISTRIBUTION
+    return _Source(distribution, version, builtin)
+
+
+def _load_entry_point(plugins: Plugins, ep: EntryPoint, source: _Source) -> None:
+    try:
+        plugin = ep.load()
+    except Exception as error:
+        where = source.distribution or "unknown distribution"
+        plugins._failed_to_load(
+            ep.name, source, f"plugin {ep.name!r} ({where}) failed to load: {error!r}"
+        )
+        return
+    plugins.register(
+        plugin,
+        ep.name,
+        distribution=source.distribution,
+        version=source.version,
+        builtin=source.builtin,
+    )
+
+
+def _load_builtin(plugins: Plugins, name: str, module: str) -> None:
+    from cadence import __version__
+
+    source = _Source(_DISTRIBUTION, __version__, True)
+    try:
+        plugin = importlib.import_module(module)
+    except Exception as error:
+        plugins._failed_to_load(
+            name, source, f"plugin {name!r} (cadence) failed to load: {error!r}"
+        )
+        return
+    plugins.register(plugin, name, distribution=_DISTRIBUTION, version=__version__, builtin=True)
+
+
+def load_plugins(*, disable: Iterable[str] | None = None, entry_points: bool = True) -> Plugins:
+    """A new plugin manager with every installed plugin loaded and registered.
+
+    cadence's own plugins come first, so no other plugin can take their
+    names; the others follow in the order of their entry-point names.
+    ``disable`` names plugins not to load (by default, those in the
+    ``CADENCE_DISABLE_PLUGINS`` environment variable; "*" blocks all that do
+    not ship with cadence). With ``entry_points=False`` only the built-in
+    plugins are loaded.
+    """
+    blocked = _blocked_names(disable)
+    plugins = Plugins()
+    found = [(ep, _source(ep)) for ep in _entry_points()] if entry_points else []
+    seen: set[str] = set()
+    for ep, source in found:
+        if source.builtin and ep.name not in blocked:
+            seen.add(ep.name)
+            _load_entry_point(plugins, ep, source)
+    for name, module in DEFAULT_PLUGINS:
+        if name not in seen and name not in blocked:
+            seen.add(name)
+            _load_builtin(plugins, name, module)
+    for ep, source in found:
+        if source.builtin or ep.name in blocked or "*" in blocked:
+            continue
+        _load_entry_point(plugins, ep, source)
+    plugins.check_pending()
+    return plugins
+
+
+_default: Plugins | None = None
+_default_lock = threading.Lock()
+
+
+def get_plugins() -> Plugins:
+    """The process's plugin manager, loaded on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = load_plugins()
+        return _default
+
+
+def reset_plugins(plugins: Plugins | None = None) -> Plugins | None:
+    """Replace the process's plugin manager and return the one it had, if any.
+
+    None loads it afresh on next use. For tests.
+    """
+    global _default
+    with _default_lock:
+        previous, _default = _default, plugins
+        return previous

@@ -1,0 +1,174 @@
+"""The hooks a cadence plugin can implement, and the markers to implement them with.
+
+A plugin is a module (or an object) with functions named after these hooks
+and marked with ``@cadence.hookimpl``. cadence calls each implementation on
+its own, so a plugin that fails is reported by name and the others keep
+working. An implementation may accept fewer arguments than its hook offers,
+in any order: cadence passes each argument by name, so adding an argument to
+a hook later never breaks a plugin.
+
+The docstrings below are the hook reference for plugin authors;
+``docs/hooks.md`` is generated from them. Each one has the sections
+Arguments, Returns and Called, and ends with the version that added the hook.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from cadence._delivery import Delivery, Route
+    from cadence._reminders import Reminder
+    from cadence.typing import Register
+
+__all__ = ["PROJECT", "hook_names", "hookimpl", "hookspec"]
+
+#: The pluggy project name; also the entry-point group plugins are published in.
+PROJECT = "cadence"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def cadence_register_adapters(register: Register) -> None:
+    """Register delivery adapters, the channels reminders go out through.
+
+    Arguments:
+        register: call ``register(name, factory)`` once for each adapter. A
+            route names the adapter it uses; ``factory(**settings)`` is called
+            with that route's settings as keyword arguments and returns the
+            adapter. The factory raises ``cadence.ConfigError`` for bad
+            settings, with a message that shows no secret. The adapter has
+            ``deliver(reminders)``, which takes a sequence of
+            ``cadence.Reminder`` and returns None when all were delivered, or
+            one ``cadence.Failure`` for each reminder that was not (the rest
+            count as delivered); raising ``cadence.DeliveryError`` (or any
+            exception) says the whole batch failed. A feed-like adapter offers
+            ``publish(agenda)`` instead and gets the route's whole
+            ``cadence.Agenda`` on every dispatch, untracked by the ledger. Any
+            adapter may offer ``close()``, called when dispatch ends. Adapter
+            names are unique across all plugins: a name that is taken is
+            refused with an error naming both plugins.
+
+    Returns:
+        Nothing; call ``register`` instead of returning adapters.
+
+    Called:
+        Once for each plugin, when it is registered: cadence loads plugins
+        lazily, the first time something needs them. Adapters do not retry:
+        dispatch retries failed deliveries for every adapter alike.
+
+    New in 0.1.0.
+    """
+
+
+@hookspec
+def cadence_register_importers(register: Register) -> None:
+    """Register contact importers, which read files of contacts.
+
+    Arguments:
+        register: call ``register(name, importer, suffixes=(".vcf",))`` once
+            for each importer. ``name`` is the format's name (as in
+            ``cadence import --format NAME``) and ``suffixes`` the file name
+            endings the importer reads when no format is given.
+            ``importer(text, source=...)`` reads the whole text of a file and
+            returns a ``cadence.ImportBatch``; it raises
+            ``cadence.ImportFailed`` naming the line of the first bad record
+            and never returns part of a file. Format names are unique across
+            all plugins.
+
+    Returns:
+        Nothing; call ``register`` instead of returning importers.
+
+    Called:
+        Once for each plugin, when it is registered.
+
+    New in 0.1.0.
+    """
+
+
+@hookspec
+def cadence_register_stores(register: Register) -> None:
+    """Register stores, which keep contacts, touchpoints and the delivery ledger.
+
+    Arguments:
+        register: call ``register(scheme, factory)`` once for each URL scheme.
+            ``factory(url)`` opens the store at ``url`` (for instance
+            ``sqlite:///path/to/cadence.db`` for the scheme ``sqlite``) and
+            returns the store; ``cadence.stores.sqlite`` shows what a store
+            provides. Schemes are lowercase and unique across all plugins.
+
+    Returns:
+        Nothing; call ``register`` instead of returning stores.
+
+    Called:
+        Once for each plugin, when it is registered.
+
+    New in 0.1.0.
+    """
+
+
+@hookspec
+def cadence_filter_reminder(reminder: Reminder, route: Route, now: datetime) -> bool | None:
+    """Decide whether a route takes a reminder on this dispatch run.
+
+    Arguments:
+        reminder: the ``cadence.Reminder`` about to go out, frozen. Its
+            ``contact`` carries the contact's zone and tags.
+        route: the ``cadence.Route`` it would go out through, frozen: its
+            ``name``, ``adapter``, ``tags`` and ``kinds``. Do not read your
+            own options from ``route.settings``: they are the adapter's
+            keyword arguments, and a key the adapter does not know is an error.
+        now: the aware moment of the dispatch run. Use it instead of reading
+            the clock, so that the filter can be tested.
+
+    Returns:
+        False to drop the reminder from that route for this run (quiet hours,
+        weekends, a do-not-disturb list); it is asked again on the next run.
+        True or None to let it through. Any implementation returning False
+        drops it. An implementation that raises, or returns anything else, is
+        reported by name and does not drop the reminder.
+
+    Called:
+        During dispatch, for every reminder and every route that takes it by
+        its tags and kinds, before anything is delivered. For a route whose
+        adapter publishes a feed, it is asked about each reminder of the
+        agenda, upcoming ones included.
+
+    New in 0.1.0.
+    """
+
+
+@hookspec
+def cadence_delivered(delivery: Delivery) -> None:
+    """Observe the outcome of a delivery attempt.
+
+    Arguments:
+        delivery: a frozen ``cadence.Delivery``: the reminder's ``key``, the
+            ``route``'s name, the ``status`` ("sent", "failed" and to be
+            retried at ``next_attempt``, "dead" when cadence gave up, or
+            "gone" when the route's receiver is gone), the count of
+            ``attempts``, the moment ``at``, the ``error`` if any, and the
+            ``reminder`` itself when it is known.
+
+    Returns:
+        Nothing; the return value is ignored. An exception is reported by
+        name and changes nothing.
+
+    Called:
+        After each attempt to deliver one reminder through one route,
+        retries within a run included. Not called for feeds, whose
+        publishing is not tracked.
+
+    New in 0.1.0.
+    """
+
+
+def hook_names() -> list[str]:
+    """The names of all hooks, in alphabetical order."""
+    return sorted(name for name in globals() if name.startswith("cadence_"))
