@@ -1,0 +1,128 @@
+"""How fast ``cadence due`` answers on large stores: the indexed next-due table at work.
+
+Builds SQLite stores of 10,000, 100,000 and 1,000,000 contacts (each with a
+tier rule, a birthday and a personal touch; 50 of them due now), plans them
+once, and then times what ``cadence due`` does: ``store.agenda(now)`` in
+process, and the whole command in a subprocess. Prints medians.
+
+    python bench/due.py            # 10k, 100k and 1M contacts
+    python bench/due.py --quick    # 10k and 100k, fewer repeats
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cadence import Birthday, Contact, Every, Rule, Touchpoint
+from cadence._config import open_store
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+DUE_NOW = 50
+ZONES = ("Europe/Madrid", "America/New_York", "Asia/Kolkata", "UTC", "Australia/Sydney")
+
+
+def build(path: Path, count: int) -> float:
+    """Fill a store with ``count`` contacts and plan them; returns seconds spent planning."""
+    rng = random.Random(count)
+    with open_store(f"sqlite:///{path}") as store:
+        store.set_rule(Rule(Every(months=3), tag="client"))
+        chunk = 20_000
+        for start in range(0, count, chunk):
+            ids = range(start, min(start + chunk, count))
+            contacts = [
+                Contact(f"c{i:07}", f"Person {i}", timezone=ZONES[i % len(ZONES)], tags=["client"])
+                for i in ids
+            ]
+            touches = [
+                Touchpoint(
+                    f"c{i:07}",
+                    NOW - timedelta(days=100 if i < DUE_NOW else rng.uniform(1, 60)),
+                    "phone",
+                )
+                for i in ids
+            ]
+            # Birthdays in March and April: outside a week's window, like most of a real roster.
+            birthdays = [Birthday(f"c{i:07}", 3 + i % 2, 1 + i % 28) for i in ids]
+            with store._tx() as cur:
+                store._put_contacts(cur, contacts)
+                store._log(cur, touches)
+                for birthday in birthdays:
+                    store._add_occasion(cur, birthday)
+        started = time.perf_counter()
+        planned = store.refresh(now=NOW)
+        assert planned == count
+        return time.perf_counter() - started
+
+
+def median_of(runs: int, action) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10k and 100k contacts, fewer repeats")
+    parser.add_argument("--sizes", type=int, nargs="*", help="store sizes to measure")
+    args = parser.parse_args()
+    sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
+    repeats = 5 if args.quick else 9
+    folder = Path(tempfile.mkdtemp(prefix="cadence-bench-"))
+    results = {}
+    print(
+        f"{'contacts':>10} {'build+plan s':>13} {'agenda() ms':>12} "
+        f"{'cadence due ms':>15} {'due rows':>9}"
+    )
+    for count in sizes:
+        path = folder / f"{count}.db"
+        started = time.perf_counter()
+        planning = build(path, count)
+        building = time.perf_counter() - started
+        with open_store(f"sqlite:///{path}") as store:
+            rows = len(store.agenda(now=NOW))
+            in_process = median_of(repeats, lambda: store.agenda(now=NOW))  # called at once
+        env = {**os.environ, "CADENCE_DB": f"sqlite:///{path}"}
+        command = [
+            sys.executable,
+            "-m",
+            "cadence",
+            "--now",
+            NOW.isoformat(),
+            "due",
+            "--within",
+            "0d",
+        ]
+        whole = median_of(
+            repeats,
+            lambda: subprocess.run(command, env=env, check=True, capture_output=True),  # noqa: B023
+        )
+        results[count] = (in_process, whole)
+        print(
+            f"{count:>10,} {building:>13.1f} {in_process * 1000:>12.2f} {whole * 1000:>15.1f} "
+            f"{rows:>9}   (planning alone {planning:.1f} s)"
+        )
+        path.unlink()
+    smallest, largest = min(results), max(results)
+    if smallest != largest:
+        ratio_in = results[largest][0] / results[smallest][0]
+        ratio_whole = results[largest][1] / results[smallest][1]
+        print(
+            f"ratio {largest:,} / {smallest:,}: agenda() {ratio_in:.2f}x, "
+            f"cadence due {ratio_whole:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Configuration: where the store is, and the routes reminders take (``cadence.toml``)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import platformdirs
+
+from cadence._delivery import Route
+from cadence._durations import parse_duration
+from cadence._errors import CadenceError, ConfigError
+from cadence._plugins import Plugins, get_plugins
+
+__all__ = ["Config", "default_db_url", "load_config", "open_store", "routes_from_data"]
+
+DB_ENV = "CADENCE_DB"
+CONFIG_ENV = "CADENCE_CONFIG"
+_ROUTE_KEYS = frozenset({"adapter", "name", "tags", "kinds"})
+
+
+@attrs.frozen
+class Config:
+    """What a ``cadence.toml`` says: the routes, and how dispatch behaves."""
+
+    routes: tuple[Route, ...] = ()
+    horizon: Any = None
+    claim_timeout: Any = None
+    source: str | None = None
+
+
+def default_db_url() -> str:
+    """The store URL used when none is given.
+
+    ``CADENCE_DB`` if set, else a SQLite file in the user's data folder.
+    """
+    env = os.environ.get(DB_ENV)
+    if env:
+        return env
+    folder = Path(platformdirs.user_data_dir("cadence", appauthor=False))
+    return f"sqlite:///{folder / 'cadence.db'}"
+
+
+def open_store(url: str | None = None, *, plugins: Plugins | None = None) -> Any:
+    """Open the store at ``url`` through the store registered for its scheme.
+
+    ``sqlite:///path/to/cadence.db`` is the embedded default; plugins add
+    others (``postgresql://...``). A bare file path is read as a SQLite file.
+    """
+    url = url or default_db_url()
+    scheme = urlsplit(url).scheme
+    if not scheme or (len(scheme) == 1 and os.name == "nt"):
+        url = f"sqlite:///{Path(url).resolve()}"
+        scheme = "sqlite"
+    if scheme in ("postgres", "postgresql+psycopg"):
+        scheme = "postgresql"
+    factory = (plugins or get_plugins()).store_factory(scheme)
+    return factory(url)
+
+
+def routes_from_data(items: object, *, source: str = "the configuration") -> tuple[Route, ...]:
+    """Routes from a list of tables, as ``[[routes]]`` in a TOML file gives them."""
+    if items is None:
+        return ()
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        raise ConfigError(f"{source}: 'routes' must be a list of tables ([[routes]])")
+    routes = []
+    names: set[str] = set()
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{source}: route {number} must be a table")
+        if "adapter" not in item:
+            raise ConfigError(f"{source}: route {number} has no 'adapter'")
+        settings = {k: v for k, v in item.items() if k not in _ROUTE_KEYS}
+        route = Route(
+            item["adapter"],
+            name=item.get("name", ""),
+            tags=item.get("tags"),
+            kinds=item.get("kinds"),
+            settings=settings,
+        )
+        if route.name in names:
+            raise ConfigError(f"{source}: two routes are called {route.name!r}; give them names")
+        names.add(route.name)
+        routes.append(route)
+    return tuple(routes)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Read ``cadence.toml`` from ``path``, else ``CADENCE_CONFIG``, else the user's config folder.
+
+    A missing file is an error only when it was named; otherwise the result
+    has no routes.
+    """
+    named = path is not None or bool(os.environ.get(CONFIG_ENV))
+    chosen = Path(
+        path
+        or os.environ.get(CONFIG_ENV)
+        or Path(platformdirs.user_config_dir("cadence", appauthor=False)) / "cadence.toml"
+    )
+    if not chosen.exists():
+        if named:
+            raise ConfigError(f"{chosen}: no such configuration file")
+        return Config()
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{chosen}: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{chosen}: cannot read it: {error}") from None
+    unknown = set(data) - {"routes", "dispatch"}
+    if unknown:
+        raise ConfigError(f"{chosen}: unknown section(s) {', '.join(sorted(unknown))}")
+    dispatch = data.get("dispatch", {})
+    if not isinstance(dispatch, Mapping):
+        raise ConfigError(f"{chosen}: [dispatch] must be a table")
+    unknown = set(dispatch) - {"horizon", "claim_timeout"}
+    if unknown:
+        raise ConfigError(f"{chosen}: unknown [dispatch] setting(s) {', '.join(sorted(unknown))}")
+    try:
+        horizon = parse_duration(dispatch["horizon"]) if "horizon" in dispatch else None
+        claim = parse_duration(dispatch["claim_timeout"]) if "claim_timeout" in dispatch else None
+    except CadenceError as error:
+        raise ConfigError(f"{chosen}: [dispatch]: {error}") from None
+    return Config(
+        routes=routes_from_data(data.get("routes"), source=str(chosen)),
+        horizon=horizon,
+        claim_timeout=claim,
+        source=str(chosen),
+    )

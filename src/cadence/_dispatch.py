@@ -1,0 +1,349 @@
+"""Dispatch: deliver what is due through each route, exactly once per route, and keep the ledger.
+
+The shell around the pure core. It asks the store what is due, lets the
+filter hooks drop what a route should not take now, claims each delivery in
+the ledger before attempting it, and records every outcome. A failed delivery
+is retried a few times within the run and then, with exponential backoff and
+jitter, on later runs, until it is delivered or given up as dead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from cadence._delivery import Delivery, DeliveryStatus, Failure, Route
+from cadence._errors import CadenceError, ConfigError, DeliveryError, EndpointGone
+from cadence._plugins import Plugins, get_plugins
+from cadence._reminders import Agenda, Reminder
+from cadence._time import require_aware
+
+__all__ = ["DispatchReport", "RetryPolicy", "dispatch"]
+
+
+def _fraction(*parts: object) -> float:
+    """A number in [0, 1) drawn from ``parts``: jitter that replays exactly."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How failed deliveries are retried.
+
+    Within a run, a failed delivery is tried up to ``attempts_per_run`` times,
+    pausing ``pause`` seconds, doubled each time. Across runs the next attempt
+    waits ``first_delay``, doubled after each failure up to ``max_delay``; each
+    wait is scaled by a jitter between 0.5 and 1 derived from the reminder's
+    key, so dispatchers spread out yet ``--now`` replays a run exactly. After
+    ``max_attempts`` attempts in all, the delivery is dead.
+    """
+
+    attempts_per_run: int = 3
+    max_attempts: int = 8
+    pause: float = 0.5
+    first_delay: timedelta = timedelta(minutes=5)
+    max_delay: timedelta = timedelta(hours=12)
+    #: The longest Retry-After honoured by waiting within the run.
+    longest_wait: float = 5.0
+
+    def next_attempt(self, key: str, route: str, attempts: int, now: datetime) -> datetime:
+        """When the delivery that has failed ``attempts`` times may be tried again."""
+        delay = min(self.first_delay * (1 << max(attempts - 1, 0)), self.max_delay)
+        return now + delay * (0.5 + _fraction(key, route, attempts) / 2)
+
+    def pause_before(self, key: str, route: str, attempt: int) -> float:
+        """Seconds to wait within the run before try number ``attempt + 1``."""
+        return (
+            self.pause
+            * (1 << max(attempt - 1, 0))
+            * (0.5 + _fraction(key, route, "run", attempt) / 2)
+        )
+
+
+@attrs.frozen
+class DispatchReport:
+    """What a dispatch run did.
+
+    ``deliveries`` holds the final outcome of each delivery attempted in this
+    run; ``planned`` lists, in a dry run, the (route, reminder) pairs that
+    would have been attempted; ``errors`` the problems that did not stop the
+    run (a route that could not publish, a plugin that misbehaved).
+    """
+
+    deliveries: tuple[Delivery, ...] = ()
+    planned: tuple[tuple[str, Reminder], ...] = ()
+    published: tuple[str, ...] = ()
+    filtered: int = 0
+    gone_routes: tuple[str, ...] = ()
+    errors: tuple[str, ...] = ()
+
+    def count(self, status: DeliveryStatus) -> int:
+        """How many deliveries ended with ``status``."""
+        return sum(1 for d in self.deliveries if d.status == status)
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class _Run:
+    """One dispatch run's state: the store, plugins, clock and what happened."""
+
+    def __init__(
+        self,
+        store: Any,
+        plugins: Plugins,
+        now: datetime,
+        retry: RetryPolicy,
+        sleep: Callable[[float], None],
+        worker: str,
+        claim_ttl: timedelta,
+    ) -> None:
+        self.store = store
+        self.plugins = plugins
+        self.now = now
+        self.retry = retry
+        self.sleep = sleep
+        self.worker = worker
+        self.claim_ttl = claim_ttl
+        self.deliveries: list[Delivery] = []
+        self.errors: list[str] = []
+        self.started = time.monotonic()
+
+    def outcome(
+        self,
+        reminder: Reminder,
+        route: Route,
+        status: DeliveryStatus,
+        attempts: int,
+        error: str | None = None,
+        next_attempt: datetime | None = None,
+        *,
+        final: bool = True,
+    ) -> None:
+        delivery = Delivery(
+            key=reminder.key,
+            route=route.name,
+            status=status,
+            attempts=attempts,
+            at=self.now,
+            error=error,
+            next_attempt=next_attempt,
+            reminder=reminder,
+        )
+        if final and status != "gone":
+            self.store.record(
+                reminder.key,
+                route.name,
+                status=status,
+                attempts=attempts,
+                at=self.now,
+                error=error,
+                next_attempt=next_attempt,
+            )
+        if final:
+            self.deliveries.append(delivery)
+        self.plugins.delivered(delivery)
+
+    def deliver(
+        self, route: Route, adapter: Any, batch: Sequence[Reminder], attempts: dict[str, int]
+    ) -> bool:
+        """Deliver ``batch``, retrying within the run; False when the route's receiver is gone."""
+        pending = {r.key: r for r in batch}
+        for attempt in range(1, self.retry.attempts_per_run + 1):
+            failed = self._attempt(route, adapter, list(pending.values()))
+            if failed is None:
+                for key, reminder in pending.items():
+                    self.outcome(reminder, route, "gone", attempts[key], "the receiver is gone")
+                self.store.release([(key, route.name) for key in pending])
+                return False
+            later: dict[str, Reminder] = {}
+            wait = 0.0
+            for key, reminder in pending.items():
+                attempts[key] += 1
+                failure = failed.get(key)
+                if failure is None:
+                    self.outcome(reminder, route, "sent", attempts[key])
+                    continue
+                if failure.permanent or attempts[key] >= self.retry.max_attempts:
+                    self.outcome(reminder, route, "dead", attempts[key], failure.error)
+                    continue
+                hold = self._hold(failure)
+                if attempt < self.retry.attempts_per_run and hold <= self.retry.longest_wait:
+                    self.outcome(
+                        reminder, route, "failed", attempts[key], failure.error, final=False
+                    )
+                    later[key] = reminder
+                    wait = max(wait, hold, self.retry.pause_before(key, route.name, attempt))
+                    continue
+                retry_at = self.retry.next_attempt(key, route.name, attempts[key], self.now)
+                retry_at = max(retry_at, self.now + timedelta(seconds=hold))
+                self.outcome(reminder, route, "failed", attempts[key], failure.error, retry_at)
+            if not later:
+                break
+            self.sleep(wait)
+            pending = later
+        return True
+
+    def _hold(self, failure: Failure) -> float:
+        """Seconds a failure asks to wait before the next attempt (Retry-After)."""
+        if failure.retry_after is None:
+            return 0.0
+        return max((failure.retry_after - datetime.now(UTC)).total_seconds(), 0.0)
+
+    def _attempt(
+        self, route: Route, adapter: Any, batch: list[Reminder]
+    ) -> dict[str, Failure] | None:
+        """One call of ``deliver``: the failures by key, or None when the receiver is gone."""
+        try:
+            result = adapter.deliver(batch)
+            failures = list(result) if result is not None else []
+        except EndpointGone as error:
+            self.store.mark_gone(route.name, route.fingerprint, at=self.now, error=str(error))
+            self.errors.append(f"route {route.name!r}: the receiver is gone: {error}")
+            return None
+        except DeliveryError as error:
+            return {
+                r.key: Failure(
+                    r.key, str(error), permanent=error.permanent, retry_after=error.retry_after
+                )
+                for r in batch
+            }
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"
+            self.errors.append(f"route {route.name!r}: adapter {route.adapter!r} raised {message}")
+            return {r.key: Failure(r.key, message) for r in batch}
+        keys = {r.key for r in batch}
+        found: dict[str, Failure] = {}
+        for failure in failures:
+            if not isinstance(failure, Failure) or failure.key not in keys:
+                self.errors.append(
+                    f"route {route.name!r}: adapter {route.adapter!r} returned {failure!r}, "
+                    "not a Failure for a reminder of the batch"
+                )
+                continue
+            found[failure.key] = failure
+        return found
+
+
+def dispatch(
+    store: Any,
+    routes: Iterable[Route],
+    *,
+    now: datetime,
+    plugins: Plugins | None = None,
+    dry_run: bool = False,
+    horizon: timedelta = timedelta(days=30),
+    retry: RetryPolicy = RetryPolicy(),  # frozen, so one shared default is safe
+    claim_ttl: timedelta = timedelta(minutes=10),
+    batch_size: int = 50,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[int], None] | None = None,
+) -> DispatchReport:
+    """Deliver every reminder due at ``now`` through each route that takes it, once.
+
+    Every adapter is built before anything is sent, so a bad route stops the
+    run with a ConfigError and nothing delivered. A route whose adapter
+    publishes (a feed) gets the agenda up to ``horizon`` ahead. For the
+    others, each due reminder that the route takes and the filter hooks let
+    through is claimed in the ledger, delivered, and its outcome recorded;
+    what the route has taken is never delivered to it again. ``dry_run``
+    delivers nothing and records nothing. ``progress`` is told how many
+    deliveries each batch settled.
+    """
+    now = require_aware(now, "now")
+    plugins = plugins or get_plugins()
+    routes = list(routes)
+    names = [route.name for route in routes]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ConfigError(f"two routes are called {duplicated[0]!r}; give them names")
+    adapters = {route.name: plugins.build_adapter(route) for route in routes}
+    run = _Run(store, plugins, now, retry, sleep, _worker_id(), claim_ttl)
+    known_errors = len(plugins.errors)
+    planned: list[tuple[str, Reminder]] = []
+    published: list[str] = []
+    filtered = 0
+    gone_routes: list[str] = []
+    gone = store.gone_routes()
+    try:
+        due: tuple[Reminder, ...] | None = None
+        for route in routes:
+            adapter = adapters[route.name]
+            if route.name in gone:
+                if gone[route.name][0] == route.fingerprint:
+                    gone_routes.append(route.name)
+                    continue
+                if not dry_run:
+                    store.clear_gone(route.name)
+            if not callable(getattr(adapter, "deliver", None)):
+                agenda = store.agenda(now=now, within=horizon)
+                taken = [r for r in agenda if route.takes(r) and plugins.keep(r, route, now=now)]
+                if not dry_run:
+                    try:
+                        adapter.publish(Agenda(taken, now=now, horizon=horizon))
+                    except CadenceError as error:
+                        run.errors.append(f"route {route.name!r}: {error}")
+                        continue
+                    except Exception as error:
+                        run.errors.append(
+                            f"route {route.name!r}: adapter {route.adapter!r} raised "
+                            f"{type(error).__name__}: {error}"
+                        )
+                        continue
+                published.append(route.name)
+                continue
+            if due is None:
+                due = store.agenda(now=now).due
+            wanted = [r for r in due if route.takes(r)]
+            kept = [r for r in wanted if plugins.keep(r, route, now=now)]
+            filtered += len(wanted) - len(kept)
+            if dry_run:
+                planned.extend((route.name, r) for r in kept)
+                continue
+            for start in range(0, len(kept), batch_size):
+                chunk = kept[start : start + batch_size]
+                titles = {r.key: (r.contact.id, r.title) for r in chunk}
+                claims = store.claim(
+                    [(r.key, route.name) for r in chunk],
+                    now=now,
+                    worker=run.worker,
+                    ttl=claim_ttl,
+                    titles=titles,
+                )
+                if not claims:
+                    continue
+                claimed = {c.key: c.attempts for c in claims}
+                batch = [r for r in chunk if r.key in claimed]
+                alive = run.deliver(route, adapter, batch, claimed)
+                if progress is not None:
+                    progress(len(batch))
+                if not alive:
+                    gone_routes.append(route.name)
+                    break
+    finally:
+        for adapter in adapters.values():
+            close = getattr(adapter, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception as error:
+                    run.errors.append(f"closing an adapter raised {type(error).__name__}: {error}")
+    errors = [*run.errors, *(str(e) for e in plugins.errors[known_errors:])]
+    return DispatchReport(
+        deliveries=tuple(run.deliveries),
+        planned=tuple(planned),
+        published=tuple(published),
+        filtered=filtered,
+        gone_routes=tuple(gone_routes),
+        errors=tuple(errors),
+    )

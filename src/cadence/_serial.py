@@ -1,0 +1,227 @@
+"""Plain-data forms of the model, for stores and JSON output. Lossless and versionless."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from cadence._cadences import Every, Recurring
+from cadence._errors import CadenceError
+from cadence._model import Contact, Touchpoint
+from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence._reminders import Reminder
+
+__all__ = [
+    "cadence_from_data",
+    "cadence_to_data",
+    "contact_from_row",
+    "dumps",
+    "occasion_from_data",
+    "occasion_to_data",
+    "reminder_to_json",
+]
+
+
+def dumps(value: Any) -> str:
+    """Compact, key-sorted JSON, so equal data gives equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def cadence_to_data(cadence: Every | Recurring) -> dict[str, Any]:
+    """A cadence as plain data."""
+    if isinstance(cadence, Every):
+        return {"every": {"months": cadence.months, "days": cadence.days}}
+    return {
+        "rrule": cadence.rrule,
+        "at": cadence.at.isoformat(),
+        "start": cadence.start.isoformat() if cadence.start else None,
+    }
+
+
+def cadence_from_data(data: dict[str, Any]) -> Every | Recurring:
+    """The cadence that ``cadence_to_data`` gave."""
+    if "every" in data:
+        return Every(months=data["every"]["months"], days=data["every"]["days"])
+    start = data.get("start")
+    return Recurring(
+        data["rrule"],
+        at=time.fromisoformat(data["at"]),
+        start=date.fromisoformat(start) if start else None,
+    )
+
+
+def occasion_to_data(occasion: OccasionKind) -> dict[str, Any]:
+    """An occasion as plain data."""
+    lead = occasion.lead.total_seconds()
+    if isinstance(occasion, Birthday):
+        return {
+            "kind": "birthday",
+            "contact": occasion.contact,
+            "month": occasion.month,
+            "day": occasion.day,
+            "year": occasion.year,
+            "lead": lead,
+            "leap_day": occasion.leap_day,
+        }
+    if isinstance(occasion, Anniversary):
+        return {
+            "kind": "anniversary",
+            "contact": occasion.contact,
+            "date": occasion.date.isoformat(),
+            "label": occasion.label,
+            "lead": lead,
+            "leap_day": occasion.leap_day,
+        }
+    return {
+        "kind": "occasion",
+        "title": occasion.title,
+        "on": occasion.on.isoformat() if occasion.on else None,
+        "month": occasion.month,
+        "day": occasion.day,
+        "contact": occasion.contact,
+        "tag": occasion.tag,
+        "lead": lead,
+        "leap_day": occasion.leap_day,
+    }
+
+
+def occasion_from_data(data: dict[str, Any]) -> OccasionKind:
+    """The occasion that ``occasion_to_data`` gave."""
+    lead = timedelta(seconds=data.get("lead", 0))
+    kind = data.get("kind")
+    if kind == "birthday":
+        return Birthday(
+            data["contact"],
+            data["month"],
+            data["day"],
+            year=data.get("year"),
+            lead=lead,
+            leap_day=data.get("leap_day", "feb28"),
+        )
+    if kind == "anniversary":
+        return Anniversary(
+            data["contact"],
+            date.fromisoformat(data["date"]),
+            label=data.get("label", "anniversary"),
+            lead=lead,
+            leap_day=data.get("leap_day", "feb28"),
+        )
+    if kind == "occasion":
+        on = data.get("on")
+        return Occasion(
+            data["title"],
+            on=date.fromisoformat(on) if on else None,
+            month=data.get("month"),
+            day=data.get("day"),
+            contact=data.get("contact"),
+            tag=data.get("tag"),
+            lead=lead,
+            leap_day=data.get("leap_day", "feb28"),
+        )
+    raise CadenceError(f"unknown occasion kind {kind!r} in the store")
+
+
+def contact_to_row(contact: Contact) -> tuple[Any, ...]:
+    """The columns (id, name, email, timezone, channel, tags, since) of a contact."""
+    return (
+        contact.id,
+        contact.name,
+        contact.email,
+        contact.timezone,
+        contact.channel,
+        dumps(sorted(contact.tags)),
+        contact.since.isoformat() if contact.since else None,
+    )
+
+
+def contact_from_row(row: tuple[Any, ...] | list[Any]) -> Contact:
+    """The contact that ``contact_to_row`` gave."""
+    ident, name, email, timezone, channel, tags, since = row
+    return Contact(
+        ident,
+        name,
+        email=email,
+        timezone=timezone,
+        channel=channel,
+        tags=json.loads(tags) if tags else (),
+        since=date.fromisoformat(since) if since else None,
+    )
+
+
+def touchpoint_to_data(touch: Touchpoint) -> dict[str, Any]:
+    """A touchpoint as plain data."""
+    return {
+        "contact": touch.contact,
+        "at": touch.at.isoformat(),
+        "channel": touch.channel,
+        "personal": touch.personal,
+        "direction": touch.direction,
+        "note": touch.note,
+    }
+
+
+def reminder_to_json(reminder: Reminder) -> dict[str, Any]:
+    """A reminder as JSON-ready data: what ``cadence due --json`` prints for each one."""
+    contact = reminder.contact
+    return {
+        "key": reminder.key,
+        "contact": contact.id,
+        "name": contact.name,
+        "email": contact.email,
+        "tags": sorted(contact.tags),
+        "kind": reminder.kind,
+        "purpose": reminder.purpose,
+        "title": reminder.title,
+        "date": reminder.date.isoformat(),
+        "due": reminder.due.isoformat(),
+        "overdue_seconds": int(reminder.overdue.total_seconds()),
+        "channel": reminder.channel,
+        "occasion_date": reminder.occasion_date.isoformat() if reminder.occasion_date else None,
+        "reason": reminder.reason,
+    }
+
+
+def reminder_row(reminder: Reminder) -> tuple[Any, ...]:
+    """Columns stored for a planned reminder (the contact is stored apart)."""
+    return (
+        reminder.key,
+        reminder.contact.id,
+        int(reminder.due.timestamp()),
+        reminder.due.isoformat(),
+        dumps(
+            {
+                "kind": reminder.kind,
+                "title": reminder.title,
+                "date": reminder.date.isoformat(),
+                "channel": reminder.channel,
+                "occasion_date": (
+                    reminder.occasion_date.isoformat() if reminder.occasion_date else None
+                ),
+                "reason": reminder.reason,
+                "purpose": reminder.purpose,
+                "lead": reminder.lead.total_seconds(),
+            }
+        ),
+    )
+
+
+def reminder_from_row(key: str, contact: Contact, due: str, data: str, now: datetime) -> Reminder:
+    """The reminder that ``reminder_row`` stored, seen at ``now``."""
+    fields = json.loads(data)
+    moment = datetime.fromisoformat(due).astimezone(contact.zone)
+    occasion_date = fields["occasion_date"]
+    return Reminder(
+        key=key,
+        contact=contact,
+        kind=fields["kind"],
+        title=fields["title"],
+        date=date.fromisoformat(fields["date"]),
+        due=moment,
+        overdue=max(now - moment, timedelta(0)),
+        channel=fields["channel"],
+        occasion_date=date.fromisoformat(occasion_date) if occasion_date else None,
+        reason=fields["reason"],
+        purpose=fields["purpose"],
+        lead=timedelta(seconds=fields["lead"]),
+    )

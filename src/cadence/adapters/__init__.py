@@ -1,0 +1,1 @@
+"""The adapters that ship with cadence, each a plugin registered like a third party's."""

@@ -1,0 +1,51 @@
+"""The ``jsonl`` adapter: appends each due reminder as one JSON object per line to a file.
+
+A simple bridge to scripts and automation tools that tail a file. Each batch
+is written with one call and flushed to disk before it counts as delivered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from cadence._errors import ConfigError, DeliveryError
+from cadence._reminders import Reminder
+from cadence._serial import reminder_to_json
+from cadence.hookspecs import hookimpl
+from cadence.typing import Register
+
+
+class JsonLinesAdapter:
+    """Appends reminders to ``path``, one JSON object per line (see ``cadence due --json``)."""
+
+    def __init__(self, *, path: object, fsync: object = True) -> None:
+        if not isinstance(path, str) or not path:
+            raise ConfigError("the jsonl adapter needs a 'path'")
+        if not isinstance(fsync, bool):
+            raise ConfigError(f"fsync is true or false, not {fsync!r}")
+        self.path = Path(path).expanduser()
+        self.fsync = fsync
+
+    def deliver(self, reminders: Sequence[Reminder]) -> None:
+        """Append one line per reminder; raise DeliveryError if the file cannot be written."""
+        text = "".join(
+            json.dumps(reminder_to_json(r), ensure_ascii=False, sort_keys=True) + "\n"
+            for r in reminders
+        )
+        try:
+            with self.path.open("a", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                if self.fsync and self.path.is_file():
+                    os.fsync(stream.fileno())
+        except OSError as error:
+            raise DeliveryError(f"cannot write {self.path}: {error.strerror}") from None
+
+
+@hookimpl
+def cadence_register_adapters(register: Register) -> None:
+    """Register the JSON Lines adapter."""
+    register("jsonl", JsonLinesAdapter)

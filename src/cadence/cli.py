@@ -1,0 +1,742 @@
+"""The ``cadence`` command: keep a roster, see what is due, and deliver it.
+
+Every command reads the store named by ``--db`` (or ``CADENCE_DB``, or a
+SQLite file in the user's data folder). Bad input prints one line to stderr
+and exits non-zero, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from cadence import __version__
+from cadence._cadences import parse_cadence
+from cadence._config import Config, load_config, open_store
+from cadence._delivery import Route
+from cadence._dispatch import DispatchReport, dispatch
+from cadence._durations import parse_date, parse_duration, parse_moment
+from cadence._errors import CadenceError
+from cadence._model import Contact, Rule, Touchpoint
+from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence._planning import health as contact_health
+from cadence._plugins import get_plugins
+from cadence._serial import reminder_to_json
+from cadence._time import local_moment, zone
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class State:
+    """What the global options chose, opened on first use."""
+
+    def __init__(self, db: str | None, config: str | None, now: str | None) -> None:
+        self.db = db
+        self.config_path = config
+        self._now = parse_moment(now) if now else None
+        self._store: Any = None
+        self._config: Config | None = None
+
+    @property
+    def now(self) -> datetime:
+        """The moment commands act at: ``--now``, else the clock."""
+        if self._now is None:
+            self._now = datetime.now(UTC)
+        return self._now
+
+    @property
+    def store(self) -> Any:
+        """The store, opened once."""
+        if self._store is None:
+            self._store = open_store(self.db)
+        return self._store
+
+    @property
+    def config(self) -> Config:
+        """The configuration file's content."""
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def close(self) -> None:
+        """Close the store if it was opened."""
+        if self._store is not None:
+            self._store.close()
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+def _fail(message: str) -> NoReturn:
+    raise CadenceError(message)
+
+
+@contextmanager
+def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr when it is a terminal; a no-op otherwise."""
+    if not sys.stderr.isatty() or (total is not None and total < 50):
+        yield lambda n: None
+        return
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db", metavar="URL", envvar="CADENCE_DB", help="Store URL, e.g. sqlite:///cadence.db."
+)
+@click.option(
+    "--config", metavar="FILE", envvar="CADENCE_CONFIG", help="Routes file (cadence.toml)."
+)
+@click.option(
+    "--now", metavar="ISO-8601", help="Act as of this moment, e.g. 2026-11-23T09:00+01:00."
+)
+@click.version_option(__version__, prog_name="cadence")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, config: str | None, now: str | None) -> None:
+    """Remember how often each contact should hear from you, and when."""
+    state = State(db, config, now)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+# -- contacts -------------------------------------------------------------------
+
+
+@cli.group()
+def contact() -> None:
+    """Add, list and show contacts."""
+
+
+@contact.command("add")
+@click.argument("contact_id", metavar="ID")
+@click.option("--name", required=True, help="The contact's name.")
+@click.option("--email", help="Email address.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA zone, e.g. Europe/Madrid.")
+@click.option("--channel", help="Preferred channel: phone, email, video, text...")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
+@click.option("--since", help="The day the relationship began (YYYY-MM-DD).")
+@click.option("--every", help="The contact's own cadence: '2 weeks', 'monthly', 'RRULE:...'.")
+@pass_state
+def contact_add(
+    state: State,
+    contact_id: str,
+    name: str,
+    email: str | None,
+    timezone: str,
+    channel: str | None,
+    tags: tuple[str, ...],
+    since: str | None,
+    every: str | None,
+) -> None:
+    """Add a contact, or update the contact with this ID."""
+    person = Contact(
+        contact_id,
+        name,
+        email=email,
+        timezone=timezone,
+        channel=channel,
+        tags=tags,
+        since=parse_date(since) if since else None,
+    )
+    rule = Rule(_cadence(every), contact=contact_id) if every else None
+    store = state.store
+    store.put_contact(person)
+    if rule is not None:
+        store.set_rule(rule)
+    out.print(f"saved {person.id} ({person.name})")
+
+
+def _cadence(text: str) -> Any:
+    words = text.strip()
+    if words and words[0].isdigit():
+        words = f"every {words}"
+    return parse_cadence(words)
+
+
+@contact.command("list")
+@pass_state
+def contact_list(state: State) -> None:
+    """List every contact."""
+    table = Table("id", "name", "email", "zone", "channel", "tags", box=None)
+    for person in state.store.list_contacts():
+        table.add_row(
+            person.id,
+            person.name,
+            person.email or "",
+            person.timezone,
+            person.channel or "",
+            ", ".join(sorted(person.tags)),
+        )
+    out.print(table)
+
+
+@contact.command("show")
+@click.argument("contact_id", metavar="ID")
+@pass_state
+def contact_show(state: State, contact_id: str) -> None:
+    """Show a contact with its cadence, occasions, touchpoints and health."""
+    store = state.store
+    person = store.get_contact(contact_id)
+    roster = store.roster()
+    cadence = roster.cadence_for(person)
+    score = contact_health(roster, contact_id, now=state.now)
+    out.print(f"[bold]{person.name}[/bold] ({person.id})")
+    for label, value in (
+        ("email", person.email),
+        ("zone", person.timezone),
+        ("channel", person.channel),
+        ("tags", ", ".join(sorted(person.tags)) or None),
+        ("since", person.since.isoformat() if person.since else None),
+        ("cadence", cadence.describe() if cadence else None),
+        ("health", f"{score:.0%}" if score is not None else None),
+    ):
+        if value:
+            out.print(f"  {label}: {value}")
+    for ident, occasion in store.list_occasions(contact_id):
+        out.print(f"  occasion {ident}: {_describe_occasion(occasion)}")
+    for touch in store.touchpoints(contact_id)[-10:]:
+        kind = "" if touch.personal else " (bulk)"
+        note = f": {touch.note}" if touch.note else ""
+        out.print(f"  {touch.at:%Y-%m-%d %H:%M} {touch.direction} via {touch.channel}{kind}{note}")
+
+
+@contact.command("remove")
+@click.argument("contact_id", metavar="ID")
+@pass_state
+def contact_remove(state: State, contact_id: str) -> None:
+    """Remove a contact with its rules, occasions and touchpoints."""
+    state.store.remove_contact(contact_id)
+    out.print(f"removed {contact_id}")
+
+
+# -- rules ----------------------------------------------------------------------
+
+
+@cli.group()
+def rule() -> None:
+    """Set how often contacts should hear from you, per contact, per tag, or for everyone."""
+
+
+@rule.command("set")
+@click.argument("cadence_text", metavar="CADENCE")
+@click.option("--contact", "contact_id", metavar="ID", help="For one contact.")
+@click.option("--tag", help="For every contact with this tag.")
+@pass_state
+def rule_set(state: State, cadence_text: str, contact_id: str | None, tag: str | None) -> None:
+    """Set a cadence ('2 weeks', 'monthly', 'every weekday at 17:00', 'RRULE:...')."""
+    made = Rule(_cadence(cadence_text), contact=contact_id, tag=tag)
+    state.store.set_rule(made)
+    out.print(f"{_target(made)}: {made.cadence.describe()}")
+
+
+def _target(made: Rule) -> str:
+    kind, target = made.target
+    return "everyone" if kind == "everyone" else f"{kind} {target}"
+
+
+@rule.command("list")
+@pass_state
+def rule_list(state: State) -> None:
+    """List the rules."""
+    table = Table("for", "cadence", box=None)
+    for made in state.store.list_rules():
+        table.add_row(_target(made), made.cadence.describe())
+    out.print(table)
+
+
+@rule.command("remove")
+@click.option("--contact", "contact_id", metavar="ID", help="The contact's rule.")
+@click.option("--tag", help="The tag's rule.")
+@pass_state
+def rule_remove(state: State, contact_id: str | None, tag: str | None) -> None:
+    """Remove a rule (with neither option, the rule for everyone)."""
+    if not state.store.remove_rule(contact=contact_id, tag=tag):
+        _fail("there is no such rule")
+    out.print("removed")
+
+
+# -- occasions ------------------------------------------------------------------
+
+
+def _month_day(text: str) -> tuple[int, int, int | None]:
+    """Read YYYY-MM-DD, --MM-DD or MM-DD as (month, day, year or None)."""
+    raw = text.strip()
+    if raw.startswith("--"):
+        raw = raw[2:]
+    parts = raw.split("-")
+    try:
+        if len(parts) == 3:
+            day = parse_date(raw)
+            return day.month, day.day, day.year
+        if len(parts) == 2:
+            return int(parts[0]), int(parts[1]), None
+    except ValueError:
+        pass
+    raise CadenceError(f"not a date: {text!r}; write YYYY-MM-DD or MM-DD")
+
+
+def _describe_occasion(occasion: OccasionKind) -> str:
+    lead = f", {occasion.lead.days} days ahead" if occasion.lead else ""
+    if isinstance(occasion, Birthday):
+        year = f"{occasion.year}-" if occasion.year else ""
+        return f"birthday {year}{occasion.month:02}-{occasion.day:02}{lead}"
+    if isinstance(occasion, Anniversary):
+        return f"{occasion.label} {occasion.date.isoformat()}{lead}"
+    who = (
+        f" for tag {occasion.tag}" if occasion.tag else "" if occasion.contact else " for everyone"
+    )
+    when = (
+        occasion.on.isoformat() if occasion.on else f"every {occasion.month:02}-{occasion.day:02}"
+    )
+    return f"{occasion.title} {when}{who}{lead}"
+
+
+@cli.group()
+def occasion() -> None:
+    """Dates that matter: birthdays, anniversaries, one-off and yearly dates."""
+
+
+@occasion.command("add")
+@click.option("--contact", "contact_id", metavar="ID", help="For one contact.")
+@click.option("--tag", help="For every contact with this tag (one-off and yearly dates).")
+@click.option("--birthday", metavar="DATE", help="YYYY-MM-DD, or MM-DD without a year.")
+@click.option("--anniversary", metavar="DATE", help="YYYY-MM-DD the relationship or event began.")
+@click.option("--label", default="anniversary", show_default=True, help="Names an anniversary.")
+@click.option("--on", "on_date", metavar="DATE", help="A one-off date (YYYY-MM-DD).")
+@click.option("--yearly", metavar="MM-DD", help="A date every year, e.g. 02-14.")
+@click.option("--title", help="What the one-off or yearly date is.")
+@click.option("--lead", default="0d", show_default=True, help="How long before to remind: 7d, 2w.")
+@click.option(
+    "--leap-day",
+    type=click.Choice(["feb28", "mar1"]),
+    default="feb28",
+    show_default=True,
+    help="Where 29 February falls in common years.",
+)
+@pass_state
+def occasion_add(
+    state: State,
+    contact_id: str | None,
+    tag: str | None,
+    birthday: str | None,
+    anniversary: str | None,
+    label: str,
+    on_date: str | None,
+    yearly: str | None,
+    title: str | None,
+    lead: str,
+    leap_day: str,
+) -> None:
+    """Add an occasion for a contact, a tag, or everyone."""
+    chosen = [x for x in (birthday, anniversary, on_date, yearly) if x]
+    if len(chosen) != 1:
+        _fail("give exactly one of --birthday, --anniversary, --on or --yearly")
+    ahead = parse_duration(lead)
+    leap = "mar1" if leap_day == "mar1" else "feb28"
+    made: OccasionKind
+    if birthday or anniversary:
+        if not contact_id or tag:
+            _fail("birthdays and anniversaries are for one contact: give --contact")
+        if birthday:
+            month, day, year = _month_day(birthday)
+            made = Birthday(contact_id, month, day, year=year, lead=ahead, leap_day=leap)
+        else:
+            made = Anniversary(
+                contact_id, parse_date(anniversary), label=label, lead=ahead, leap_day=leap
+            )
+    else:
+        if not title:
+            _fail("one-off and yearly dates need a --title")
+        if on_date:
+            made = Occasion(title, on=parse_date(on_date), contact=contact_id, tag=tag, lead=ahead)
+        else:
+            assert yearly is not None
+            month, day, _ = _month_day(yearly)
+            made = Occasion(
+                title, month=month, day=day, contact=contact_id, tag=tag, lead=ahead, leap_day=leap
+            )
+    ident = state.store.add_occasion(made)
+    out.print(f"occasion {ident}: {_describe_occasion(made)}")
+
+
+@occasion.command("list")
+@click.option("--contact", "contact_id", metavar="ID", help="Only this contact's.")
+@pass_state
+def occasion_list(state: State, contact_id: str | None) -> None:
+    """List occasions."""
+    table = Table("id", "contact", "occasion", box=None)
+    for ident, item in state.store.list_occasions(contact_id):
+        table.add_row(str(ident), item.contact or "", _describe_occasion(item))
+    out.print(table)
+
+
+@occasion.command("remove")
+@click.argument("occasion_id", type=int)
+@pass_state
+def occasion_remove(state: State, occasion_id: int) -> None:
+    """Remove an occasion by its id."""
+    state.store.remove_occasion(occasion_id)
+    out.print(f"removed occasion {occasion_id}")
+
+
+# -- import, log ----------------------------------------------------------------
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "format_name", help="Importer to use (default: by file suffix).")
+@pass_state
+def import_file(state: State, path: Path, format_name: str | None) -> None:
+    """Import contacts from a vCard (.vcf) or CSV (.csv) file, all or nothing."""
+    entry = get_plugins().importer_for(path.name, format_name)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        _fail(f"{path}: no such file")
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(f"{path}: cannot read it: {error}")
+    batch = entry.thing(text, source=str(path))
+    kept = state.store.import_batch(batch)
+    out.print(
+        f"imported {kept} contacts, {len(batch.occasions)} occasions, {len(batch.rules)} rules "
+        f"from {path.name}"
+    )
+
+
+@cli.command("log")
+@click.argument("contact_id", metavar="CONTACT")
+@click.option(
+    "--via", "channel", default=None, help="Channel (default: the contact's preferred one)."
+)
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO-8601",
+    help="When (default: now); without an offset, in the contact's zone.",
+)
+@click.option("--note", default="", help="A note.")
+@click.option(
+    "--bulk", is_flag=True, help="Bulk contact (a newsletter): does not restart the cadence."
+)
+@click.option("--in", "inbound", is_flag=True, help="They reached out to you.")
+@pass_state
+def log_touch(
+    state: State,
+    contact_id: str,
+    channel: str | None,
+    at_text: str | None,
+    note: str,
+    bulk: bool,
+    inbound: bool,
+) -> None:
+    """Log a touchpoint with a contact."""
+    store = state.store
+    person = store.get_contact(contact_id)
+    at = parse_moment(at_text, default_zone=person.timezone) if at_text else state.now
+    touch = Touchpoint(
+        contact_id,
+        at,
+        channel or person.channel or "other",
+        personal=not bulk,
+        direction="in" if inbound else "out",
+        note=note,
+    )
+    store.log(touch)
+    out.print(f"logged {touch.channel} with {person.name} at {at:%Y-%m-%d %H:%M %Z}")
+
+
+# -- due, snooze, done ----------------------------------------------------------
+
+
+@cli.command("due")
+@click.option(
+    "--within", default="7d", show_default=True, help="Also show what falls due this far ahead."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of reminders.")
+@pass_state
+def due(state: State, within: str, as_json: bool) -> None:
+    """Show what is due, overdue first, and what is coming up."""
+    agenda = state.store.agenda(now=state.now, within=parse_duration(within))
+    if as_json:
+        click.echo(json.dumps([reminder_to_json(r) for r in agenda], ensure_ascii=False, indent=2))
+        return
+    if not len(agenda):
+        out.print("nothing due")
+        return
+    table = Table("when", "", "contact", "channel", "key", box=None)
+    table.columns[4].no_wrap = True
+    for reminder in agenda:
+        if reminder.overdue:
+            when = (
+                f"[red]{reminder.overdue.days}d overdue[/red]"
+                if reminder.overdue.days
+                else "[yellow]today[/yellow]"
+            )
+        else:
+            when = reminder.date.isoformat()
+        table.add_row(
+            when, reminder.title, reminder.contact.id, reminder.channel or "", reminder.key[:10]
+        )
+    out.print(table)
+
+
+@cli.command("snooze")
+@click.argument("key")
+@click.option(
+    "--until",
+    "until_text",
+    required=True,
+    help="A date (09:00 in the contact's zone) or an ISO moment.",
+)
+@pass_state
+def snooze(state: State, key: str, until_text: str) -> None:
+    """Hide a reminder until a later date."""
+    store = state.store
+    key = store.resolve_key(key)
+    reminder = store.planned(key, now=state.now)
+    tz = zone(reminder.contact.timezone)
+    if "T" in until_text or " " in until_text.strip():
+        until = parse_moment(until_text, default_zone=reminder.contact.timezone)
+    else:
+        until = local_moment(parse_date(until_text), time(9, 0), tz)
+    if until <= state.now:
+        _fail(f"snooze until a moment after now, not {until_text!r}")
+    store.snooze(key, until)
+    out.print(f"snoozed '{reminder.title}' until {until:%Y-%m-%d %H:%M %Z}")
+
+
+@cli.command("done")
+@click.argument("key")
+@click.option("--via", "channel", default=None, help="How you got in touch (check-ins only).")
+@click.option("--note", default="", help="A note for the touchpoint.")
+@pass_state
+def done(state: State, key: str, channel: str | None, note: str) -> None:
+    """Mark a reminder done: a check-in logs a touchpoint, an occasion is dismissed."""
+    store = state.store
+    key = store.resolve_key(key)
+    reminder = store.planned(key, now=state.now)
+    person = reminder.contact
+    if reminder.kind == "cadence":
+        store.log(Touchpoint(person.id, state.now, channel or person.channel or "other", note=note))
+        out.print(f"logged a touch with {person.name}")
+    else:
+        store.dismiss(key, at=state.now)
+        out.print(f"dismissed '{reminder.title}'")
+
+
+# -- run, status ----------------------------------------------------------------
+
+
+def _routes(state: State) -> Sequence[Route]:
+    routes = state.config.routes
+    return routes or (Route("console"),)
+
+
+@cli.command("run")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be delivered; deliver and record nothing."
+)
+@click.option(
+    "--claim-timeout",
+    default=None,
+    metavar="DURATION",
+    help="How long a claim holds before another dispatcher may take it over (default 10m).",
+)
+@pass_state
+def run(state: State, dry_run: bool, claim_timeout: str | None) -> None:
+    """Deliver what is due through the configured routes (the console when none)."""
+    config = state.config
+    routes = _routes(state)
+    options: dict[str, Any] = {}
+    ttl = parse_duration(claim_timeout) if claim_timeout else config.claim_timeout
+    if ttl is not None:
+        options["claim_ttl"] = ttl
+    if config.horizon is not None:
+        options["horizon"] = config.horizon
+    store = state.store
+    with _progress("delivering", None) as advance:
+        report = dispatch(
+            store, routes, now=state.now, dry_run=dry_run, progress=advance, **options
+        )
+    _summarise(report, dry_run)
+    if report.errors:
+        sys.exit(1)
+
+
+def _summarise(report: DispatchReport, dry_run: bool) -> None:
+    if dry_run:
+        for route, reminder in report.planned:
+            err.print(f"would deliver via {route}: {reminder.title} ({reminder.key})")
+        err.print(f"dry run: {len(report.planned)} deliveries planned, nothing sent")
+        return
+    parts = [f"{report.count('sent')} sent"]
+    for status in ("failed", "dead"):
+        if report.count(status):
+            parts.append(f"{report.count(status)} {status}")
+    if report.filtered:
+        parts.append(f"{report.filtered} held back by filters")
+    if report.published:
+        parts.append(f"published {', '.join(report.published)}")
+    err.print("; ".join(parts))
+    for name in report.gone_routes:
+        err.print(f"route {name!r} is gone; change its settings to use it again")
+    for problem in report.errors:
+        err.print(f"error: {problem}")
+
+
+@cli.command("status")
+@click.option("--all", "show_all", is_flag=True, help="List sent deliveries too.")
+@pass_state
+def status(state: State, show_all: bool) -> None:
+    """The delivery ledger: sent, failed (and when next), dead, per route."""
+    store = state.store
+    counts = store.ledger_counts()
+    gone = store.gone_routes()
+    if not counts and not gone:
+        out.print("no deliveries yet")
+        return
+    table = Table("route", "sent", "pending", "failed", "dead", box=None)
+    for route in sorted(counts):
+        c = counts[route]
+        table.add_row(route, *(str(c.get(s, 0)) for s in ("sent", "pending", "failed", "dead")))
+    out.print(table)
+    for route, (_, when, error) in sorted(gone.items()):
+        out.print(f"[red]route {route} is gone[/red] since {when}: {error}")
+    statuses = None if show_all else ("failed", "dead", "pending")
+    rows = store.ledger(statuses=statuses)
+    if rows:
+        detail = Table(
+            "route", "status", "attempts", "next attempt", "contact", "reminder", "error", box=None
+        )
+        for row in rows:
+            detail.add_row(
+                row.route,
+                row.status,
+                str(row.attempts),
+                row.next_attempt or "",
+                row.contact or "",
+                row.title or row.key,
+                (row.error or "")[:80],
+            )
+        out.print(detail)
+
+
+@cli.command("health")
+@click.option("--limit", default=50, show_default=True, help="How many contacts to show.")
+@pass_state
+def health(state: State, limit: int) -> None:
+    """Contacts by relationship health, the drifting ones first."""
+    roster = state.store.roster()
+    scored = []
+    for person in roster.contacts:
+        score = contact_health(roster, person.id, now=state.now)
+        if score is not None:
+            scored.append((score, person))
+    scored.sort(key=lambda item: (item[0], item[1].id))
+    table = Table("health", "contact", "name", "cadence", box=None)
+    for score, person in scored[:limit]:
+        cadence = roster.cadence_for(person)
+        colour = "red" if score < 0.25 else "yellow" if score < 0.5 else "green"
+        table.add_row(
+            f"[{colour}]{score:4.0%}[/{colour}]",
+            person.id,
+            person.name,
+            cadence.describe() if cadence else "",
+        )
+    out.print(table)
+
+
+@cli.command("plugins")
+def plugins_command() -> None:
+    """Installed plugins, their versions and what they register."""
+    registry = get_plugins()
+    table = Table("plugin", "version", "distribution", "registers", "hooks", box=None)
+    for info in registry.list():
+        table.add_row(
+            info.name,
+            info.version or "",
+            info.distribution or "",
+            ", ".join(f"{kind} {name}" for kind, name in info.registered),
+            ", ".join(info.hooks),
+        )
+    out.print(table)
+    for problem in registry.errors:
+        err.print(f"[red]error:[/red] {problem}")
+
+
+@cli.command("demo")
+@click.pass_context
+def demo(ctx: click.Context) -> None:
+    """Seed a sample roster into a temporary store, show what is due, and run the console route."""
+    import tempfile
+
+    from cadence._demo import sample_batch
+
+    state: State = ctx.obj
+    folder = Path(tempfile.mkdtemp(prefix="cadence-demo-"))
+    state.db = f"sqlite:///{folder / 'demo.db'}"
+    store = state.store
+    store.import_batch(sample_batch(state.now))
+    out.print(f"[bold]A sample roster[/bold] of {store.count_contacts()} contacts in {state.db}\n")
+    out.print("[bold]cadence due --within 14d[/bold]")
+    ctx.invoke(due, within="14d", as_json=False)
+    out.print("\n[bold]cadence run[/bold] (the console route)")
+    report = dispatch(store, [Route("console")], now=state.now)
+    _summarise(report, dry_run=False)
+    again = dispatch(store, [Route("console")], now=state.now)
+    out.print(f"\nrunning again delivers {again.count('sent')}: each reminder goes out once.")
+    out.print(f"Try: cadence --db {state.db} health")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI; errors become one line on stderr and a non-zero exit status, no traceback."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    logging.getLogger("cadence").addHandler(handler)
+    try:
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="cadence",
+            standalone_mode=False,
+        )
+    except CadenceError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    except click.exceptions.Exit as stop:
+        sys.exit(stop.exit_code)
+    except click.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The importers that ship with cadence, each a plugin registered like a third party's."""

@@ -1,0 +1,438 @@
+"""The ``vcard`` importer: contacts from vCard files (.vcf), versions 2.1, 3.0 and 4.0.
+
+Each card becomes a contact. What is read from a card:
+
+- ``FN`` is the name (``N``, then ``ORG``, when ``FN`` is empty).
+- ``UID`` is the contact's id. A card without one gets an id derived from
+  the card alone, the same on every import: its email address in lowercase,
+  else a slug of its name ("Zoë Ålund" -> ``zoe-alund``). Two cards with the
+  same id in one file are an error.
+- ``EMAIL``: the preferred address (the lowest ``PREF``, or ``TYPE=pref``),
+  else the first.
+- ``CATEGORIES`` are the contact's tags.
+- ``TZ`` given as an IANA name ("Europe/Paris") is the contact's zone. A UTC
+  offset names no place, so it cannot say when daylight saving time
+  applies: a whole-hour offset becomes the fixed zone of that offset
+  (``-05:00`` -> ``Etc/GMT+5``, which keeps the same offset all year), and
+  any other offset (``+05:30``) is ignored, as is a ``TZ`` given as a URI.
+  Any other text that names no zone is an error.
+- ``BDAY`` becomes a ``cadence.Birthday``: ``YYYY-MM-DD`` or ``YYYYMMDD``
+  with a year, ``--MM-DD`` or ``--MMDD`` without one. Apple Contacts writes
+  a birthday without a year as ``BDAY;X-APPLE-OMIT-YEAR=1604:1604-MM-DD``:
+  the year named by that parameter means no year. A birthday given as text
+  (``VALUE=text``) or without a day (a year alone) is ignored.
+- ``ANNIVERSARY`` (vCard 4.0), ``X-ANNIVERSARY`` (earlier versions) and
+  Apple's ``X-ABDATE`` labelled as an anniversary become a
+  ``cadence.Anniversary`` labelled "anniversary"; one without a year becomes
+  a yearly ``cadence.Occasion`` titled "anniversary".
+
+Not read: ``TEL`` (contacts have no phone number), addresses, photos and
+notes. The preferred channel is left unset, since a card does not say how
+someone likes to be reached. Group cards (``KIND:group``, or Apple's
+``X-ADDRESSBOOKSERVER-KIND:group``) are skipped.
+
+Each content line that is read (its group, name and parameters,
+quoted-printable and charsets of vCard 2.1) is parsed by ``vobject``; a
+line that is not a property at all is an error, while the lines of
+properties not read are not parsed. vobject's whole-card reader is not
+used: it reports line numbers that are not the file's, and it cuts a
+single-valued property at an unescaped comma ("FN:Lovelace, Ada" becomes
+"Lovelace"), which real files contain. So cards are delimited and values
+unescaped (RFC 6350, section 3.4) here, and errors name the line of the
+property at fault, or else the line of the card's ``BEGIN:VCARD``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import date
+
+import attrs
+from vobject.base import textLineToContentLine
+
+from cadence._errors import CadenceError, ImportFailed
+from cadence._imports import ImportBatch
+from cadence._model import Contact
+from cadence._occasions import Anniversary, Occasion, OccasionKind
+from cadence._time import zone
+from cadence.hookspecs import hookimpl
+from cadence.importers._common import BOM, birthday, clean_name, month_day, reading, shown, slug
+from cadence.typing import Register
+
+__all__ = ["read_vcard"]
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_FOLDED = (" ", "\t")
+_BEGIN = "BEGIN:VCARD"
+_END = "END:VCARD"
+# RFC 6350 escapes backslash, comma, semicolon and newline; Apple also escapes colons.
+_ESCAPED = re.compile(r"\\([\\,;:nN])")
+# A content line starts with its name, after an optional group: "item1.EMAIL;TYPE=...:...".
+_NAMED = re.compile(r"(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)[;:]")
+# The properties read here. Only these are parsed: a card's photo alone can
+# be larger than the rest of the file.
+_READ = frozenset(
+    {"FN", "N", "ORG", "UID", "EMAIL", "CATEGORIES", "TZ", "BDAY", "ANNIVERSARY",
+     "X-ANNIVERSARY", "X-ABDATE", "X-ABLABEL", "KIND", "X-ADDRESSBOOKSERVER-KIND"}
+)  # fmt: skip
+# Dates of RFC 6350 that name no day: a year, a year and month, a day, a month.
+_NO_DAY = re.compile(r"\d{4}|\d{4}-\d{2}|---\d{2}|--\d{2}")
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?")
+_APPLE_OMIT_YEAR = "X-APPLE-OMIT-YEAR"
+_APPLE_ANNIVERSARY = "_$!<Anniversary>!$_"
+_ANNIVERSARY = "anniversary"
+_DEFAULT_ZONE = str(attrs.fields(Contact).timezone.default)
+
+
+@attrs.frozen
+class _Property:
+    """One content line of a card, its value still escaped as in the file."""
+
+    line: int
+    name: str
+    group: str | None
+    params: dict[str, list[str]]
+    value: str
+
+    def param(self, name: str) -> list[str]:
+        """The values of parameter ``name`` (uppercase), split at commas."""
+        return [part.strip() for value in self.params.get(name, []) for part in value.split(",")]
+
+    def text(self) -> str:
+        """The value unescaped and trimmed."""
+        return _unescape(self.value).strip()
+
+
+@attrs.frozen
+class _Card:
+    """The properties of one card and the line of its BEGIN:VCARD."""
+
+    line: int
+    properties: tuple[_Property, ...]
+
+    def all(self, name: str) -> list[_Property]:
+        """Every property called ``name`` (uppercase), in the card's order."""
+        return [p for p in self.properties if p.name == name]
+
+    def first(self, name: str) -> _Property | None:
+        """The first property called ``name`` with a value, if any."""
+        return next((p for p in self.all(name) if p.text()), None)
+
+
+def read_vcard(text: str, *, source: str) -> ImportBatch:
+    """Read a whole vCard file; any bad card raises ImportFailed and nothing is kept."""
+    cards = list(_cards(text.removeprefix(BOM), source))
+    if not cards:
+        raise ImportFailed("no vCard in the file (expected BEGIN:VCARD)", path=source)
+    contacts: list[Contact] = []
+    occasions: list[OccasionKind] = []
+    first_line: dict[str, int] = {}
+    for card in cards:
+        if _is_group(card):
+            continue
+        contact = _contact(card, source)
+        if contact.id in first_line:
+            raise ImportFailed(
+                f"contact id {shown(contact.id)} appears twice (first on line "
+                f"{first_line[contact.id]})",
+                path=source,
+                line=card.line,
+            )
+        first_line[contact.id] = card.line
+        contacts.append(contact)
+        occasions.extend(_birthday(card, contact.id, source))
+        occasions.extend(_anniversary(card, contact.id, source))
+    return ImportBatch(contacts, occasions=occasions)
+
+
+# -- from text to cards ------------------------------------------------------------
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """Each content line with the number of its first line in the file.
+
+    Folded lines (RFC 6350, section 3.2) are joined. In vCard 2.1 a
+    quoted-printable value that ends in "=" goes on over the next line; the
+    line break is kept for the quoted-printable decoding to remove.
+    """
+    current: list[str] = []
+    start = 0
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+        if current and line.startswith(_FOLDED):
+            current.append(line[1:])
+            continue
+        if current and _soft_break("".join(current)):
+            current.append("\n" + line)
+            continue
+        if current:
+            yield start, "".join(current)
+        current, start = ([line] if line.strip() else []), number
+    if current:
+        yield start, "".join(current)
+
+
+def _soft_break(line: str) -> bool:
+    return line.endswith("=") and "quoted-printable" in line.lower()
+
+
+def _cards(text: str, source: str) -> Iterator[_Card]:
+    properties: list[_Property] = []
+    depth = 0
+    start = 0
+    for number, line in _logical_lines(text):
+        marker = line.strip().upper()
+        if not depth and marker != _BEGIN:
+            raise ImportFailed(
+                f"expected BEGIN:VCARD, found {shown(line.strip())}", path=source, line=number
+            )
+        if marker == _BEGIN:
+            if not depth:
+                properties, start = [], number
+            # vCard 2.1 may nest a card (AGENT): its lines are not the outer card's.
+            depth += 1
+        elif marker == _END:
+            depth -= 1
+            if not depth:
+                yield _Card(start, tuple(properties))
+        elif depth == 1:
+            named = _NAMED.match(line)
+            if named is None:
+                raise ImportFailed(
+                    f"cannot read the line {shown(line)}: not a property", path=source, line=number
+                )
+            if named.group(1).upper() in _READ:
+                properties.append(_property(number, line, source))
+    if depth:
+        raise ImportFailed("the card is never closed (no END:VCARD)", path=source, line=start)
+
+
+def _property(number: int, line: str, source: str) -> _Property:
+    try:
+        content = textLineToContentLine(line, number)
+    except Exception as error:
+        # vobject raises its ParseError for a malformed line, and LookupError
+        # or UnicodeDecodeError for a quoted-printable value in a bad charset:
+        # any of them means the line cannot be read.
+        reason = str(error) or type(error).__name__
+        raise ImportFailed(
+            f"cannot read the line {shown(line)}: {reason}", path=source, line=number
+        ) from None
+    params = {str(key).upper(): [str(v) for v in values] for key, values in content.params.items()}
+    # vCard 2.1 writes types without a name: "TEL;CELL;PREF:...".
+    params.setdefault("TYPE", []).extend(str(v) for v in content.singletonparams)
+    value = content.value if isinstance(content.value, str) else ""
+    return _Property(number, str(content.name).upper(), content.group, params, value)
+
+
+def _unescape(value: str) -> str:
+    return _ESCAPED.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+
+
+def _split(value: str, separator: str) -> list[str]:
+    """``value`` cut at each ``separator`` not escaped by a backslash, each part unescaped."""
+    parts: list[str] = []
+    start = 0
+    escaped = False
+    for index, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == separator:
+            parts.append(_unescape(value[start:index]))
+            start = index + 1
+    parts.append(_unescape(value[start:]))
+    return parts
+
+
+# -- from a card to a contact --------------------------------------------------------
+
+
+def _is_group(card: _Card) -> bool:
+    kinds = (card.first("KIND"), card.first("X-ADDRESSBOOKSERVER-KIND"))
+    return any(kind is not None and kind.text().lower() == "group" for kind in kinds)
+
+
+def _contact(card: _Card, source: str) -> Contact:
+    name = _name(card)
+    if not name:
+        raise ImportFailed("the card has no name (FN)", path=source, line=card.line)
+    email = _email(card)
+    uid = card.first("UID")
+    with reading(source, card.line):
+        return Contact(
+            uid.text() if uid else _derived_id(name, email),
+            name,
+            email=email,
+            timezone=_timezone(card, source),
+            tags=[tag for p in card.all("CATEGORIES") for tag in _list(p.value, ",")],
+        )
+
+
+def _list(value: str, separator: str) -> list[str]:
+    """The non-empty parts of a list or structured value, each with its spaces made single."""
+    return [part for part in (clean_name(p) for p in _split(value, separator)) if part]
+
+
+def _name(card: _Card) -> str:
+    formatted = card.first("FN")
+    if formatted:
+        return clean_name(formatted.text())
+    structured = card.first("N")
+    if structured:
+        # N is family;given;additional;prefix;suffix: say it in the usual order.
+        parts = _split(structured.value, ";") + [""] * 5
+        family, given, additional, prefix, suffix = parts[:5]
+        name = clean_name(" ".join((prefix, given, additional, family, suffix)).replace(",", " "))
+        if name:
+            return name
+    organisation = card.first("ORG")
+    return " ".join(_list(organisation.value, ";")) if organisation else ""
+
+
+def _derived_id(name: str, email: str | None) -> str:
+    if email:
+        return email.lower()
+    return slug(name) or "vcard-" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def _email(card: _Card) -> str | None:
+    ranked = [(_preference(p), n, p.text()) for n, p in enumerate(card.all("EMAIL")) if p.text()]
+    return min(ranked)[2] if ranked else None
+
+
+def _preference(prop: _Property) -> int:
+    """How much a property is preferred: 1 (most) to 100, and 101 for not at all (RFC 6350)."""
+    for value in prop.param("PREF"):
+        if value.isdigit():
+            return max(1, min(int(value), 100))
+    if any(kind.lower() == "pref" for kind in prop.param("TYPE")):
+        return 1
+    return 101
+
+
+def _timezone(card: _Card, source: str) -> str:
+    prop = card.first("TZ")
+    if prop is None or any(kind.lower() == "uri" for kind in prop.param("VALUE")):
+        return _DEFAULT_ZONE
+    offsets = False
+    # vCard 3.0 allows "-05:00; EST; Raleigh/North America": the first part
+    # that names a zone wins.
+    for part in (p.strip() for p in prop.text().split(";")):
+        match = _OFFSET.fullmatch(part)
+        if match or part.upper() == "Z":
+            offsets = True
+            found = _offset_zone(match, part, prop, source)
+            if found is not None:
+                return found
+        elif part and _known_zone(part):
+            return part
+    if offsets:
+        return _DEFAULT_ZONE
+    raise ImportFailed(
+        f"TZ: unknown time zone {shown(prop.text())}; expected an IANA name such as "
+        "Europe/Paris or a UTC offset",
+        path=source,
+        line=prop.line,
+    )
+
+
+def _offset_zone(
+    match: re.Match[str] | None, text: str, prop: _Property, source: str
+) -> str | None:
+    """The fixed zone of a whole-hour UTC offset, or None for other offsets."""
+    if match is None:  # "Z"
+        return "UTC"
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    # The Etc zones run from 14 hours ahead of UTC to 12 behind.
+    if minutes >= 60 or hours > (14 if sign == "+" else 12):
+        raise ImportFailed(f"TZ: {shown(text)} is not a UTC offset", path=source, line=prop.line)
+    if minutes:
+        return None
+    if hours == 0:
+        return "UTC"
+    # POSIX-style names: Etc/GMT+5 is five hours behind UTC.
+    return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except CadenceError:
+        return False
+    return True
+
+
+# -- dates ------------------------------------------------------------------------------
+
+
+def _date_parts(prop: _Property, source: str) -> tuple[int | None, int, int] | None:
+    """(year or None, month, day) of a date property, or None when it names no day."""
+    if any(kind.lower() == "text" for kind in prop.param("VALUE")):
+        return None
+    value = prop.text()
+    # A date-time ("19850412T103000Z"): the day is what matters.
+    day = value.partition("T")[0]
+    parts = month_day(day)
+    if parts is None:
+        if _NO_DAY.fullmatch(day):
+            return None
+        raise ImportFailed(
+            f"{prop.name} {shown(value)}: not a date; expected YYYY-MM-DD or --MM-DD",
+            path=source,
+            line=prop.line,
+        )
+    year, month, mday = parts
+    omitted = prop.param(_APPLE_OMIT_YEAR)
+    if year is not None and omitted and omitted[0].isdigit() and int(omitted[0]) == year:
+        return None, month, mday
+    return parts
+
+
+def _birthday(card: _Card, contact: str, source: str) -> list[OccasionKind]:
+    prop = card.first("BDAY")
+    parts = _date_parts(prop, source) if prop else None
+    if prop is None or parts is None:
+        return []
+    with reading(source, prop.line, f"BDAY {shown(prop.text())}"):
+        return [birthday(contact, parts)]
+
+
+def _anniversary_property(card: _Card) -> _Property | None:
+    for name in ("ANNIVERSARY", "X-ANNIVERSARY"):
+        found = card.first(name)
+        if found:
+            return found
+    # Apple labels a date by a property of the same group.
+    labelled = {
+        p.group.lower() for p in card.all("X-ABLABEL") if p.group and p.text() == _APPLE_ANNIVERSARY
+    }
+    for prop in card.all("X-ABDATE"):
+        if prop.group and prop.group.lower() in labelled and prop.text():
+            return prop
+    return None
+
+
+def _anniversary(card: _Card, contact: str, source: str) -> list[OccasionKind]:
+    prop = _anniversary_property(card)
+    parts = _date_parts(prop, source) if prop else None
+    if prop is None or parts is None:
+        return []
+    year, month, day = parts
+    about = f"{prop.name} {shown(prop.text())}"
+    with reading(source, prop.line, about):
+        if year is None:
+            return [Occasion(_ANNIVERSARY, month=month, day=day, contact=contact)]
+        try:
+            when = date(year, month, day)
+        except ValueError:
+            raise ImportFailed(f"{about}: not a date", path=source, line=prop.line) from None
+        return [Anniversary(contact, when, label=_ANNIVERSARY)]
+
+
+@hookimpl
+def cadence_register_importers(register: Register) -> None:
+    """Register the vCard importer for files ending in .vcf or .vcard."""
+    register("vcard", read_vcard, suffixes=(".vcf", ".vcard"))

@@ -1,0 +1,1 @@
+"""The stores that ship with cadence, each a plugin registered like a third party's."""

@@ -1,0 +1,802 @@
+"""What the SQL stores share: the schema's meaning, replanning, and the ledger's rules.
+
+A dialect subclass supplies the connection, transactions and migrations;
+queries here are written with ``?`` placeholders and plain SQL that SQLite and
+PostgreSQL read alike.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import attrs
+
+from cadence._errors import CadenceError
+from cadence._imports import ImportBatch
+from cadence._model import Contact, Rule, Snooze, Touchpoint
+from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence._planning import plan_contact
+from cadence._reminders import Agenda, Reminder
+from cadence._roster import Roster
+from cadence._serial import (
+    cadence_from_data,
+    cadence_to_data,
+    contact_from_row,
+    contact_to_row,
+    dumps,
+    occasion_from_data,
+    occasion_to_data,
+    reminder_from_row,
+    reminder_row,
+)
+from cadence._time import require_aware
+
+__all__ = ["Claim", "LedgerEntry", "SqlStore"]
+
+#: Stable-until value of a contact whose plan must be made again before use.
+STALE = -1e15
+#: Stable-until value of a plan that time alone never changes.
+NEVER = 1e15
+#: The shortest window planned ahead for each contact; a longer ``within`` plans further.
+PLAN_AHEAD = timedelta(days=62)
+#: How many contacts are planned together when plans are brought up to date.
+REPLAN_BATCH = 2000
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the stores use."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+    def fetchone(self) -> Any: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+
+@attrs.frozen
+class Claim:
+    """A delivery this dispatcher may attempt now: reminder key, route and attempts so far."""
+
+    key: str
+    route: str
+    attempts: int
+
+
+@attrs.frozen
+class LedgerEntry:
+    """One row of the delivery ledger, as ``cadence status`` shows it."""
+
+    key: str
+    route: str
+    status: str
+    attempts: int
+    contact: str | None
+    title: str | None
+    updated: str | None
+    next_attempt: str | None
+    error: str | None
+
+
+def _ts(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+class SqlStore:
+    """A store of contacts, rules, occasions, touchpoints, snoozes and the delivery ledger.
+
+    Every write runs in one transaction. Each contact's next reminders are
+    kept, planned by the pure core, in an indexed table: asking what is due
+    reads that table and plans again only the contacts whose data changed or
+    whose plan has run out.
+    """
+
+    url: str
+
+    # -- supplied by each dialect -------------------------------------------
+
+    def _tx(self) -> AbstractContextManager[Cursor]:
+        """A cursor inside a write transaction, committed on success and rolled back on error."""
+        raise NotImplementedError
+
+    def _read(self) -> AbstractContextManager[Cursor]:
+        """A cursor for reading."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        raise NotImplementedError
+
+    def _lock_plans(self, cur: Cursor, ids: Sequence[str]) -> None:
+        """Hold the plans of ``ids`` until the transaction ends, before their data is read.
+
+        A database whose write transactions run one at a time needs nothing;
+        one with row locks locks the plan_state rows, so two processes never
+        plan the same contact at once and no change slips in between.
+        """
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url}>"
+
+    # -- contacts -------------------------------------------------------------
+
+    def put_contact(self, contact: Contact) -> None:
+        """Add ``contact``, or update the contact with its id."""
+        self.put_contacts([contact])
+
+    def put_contacts(self, contacts: Iterable[Contact]) -> int:
+        """Add or update many contacts in one transaction; returns how many."""
+        items = list(contacts)
+        for contact in items:
+            if not isinstance(contact, Contact):
+                raise CadenceError(f"not a Contact: {contact!r}")
+        with self._tx() as cur:
+            self._put_contacts(cur, items)
+        return len(items)
+
+    def _put_contacts(self, cur: Cursor, contacts: Sequence[Contact]) -> None:
+        cur.executemany(
+            "INSERT INTO contacts (id, name, email, timezone, channel, tags, since) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+            "name = excluded.name, email = excluded.email, timezone = excluded.timezone, "
+            "channel = excluded.channel, tags = excluded.tags, since = excluded.since",
+            [contact_to_row(c) for c in contacts],
+        )
+        for chunk in _chunks([c.id for c in contacts], 500):
+            cur.execute(
+                f"DELETE FROM contact_tags WHERE contact_id IN ({_marks(len(chunk))})", chunk
+            )
+        cur.executemany(
+            "INSERT INTO contact_tags (contact_id, tag) VALUES (?, ?)",
+            [(c.id, tag) for c in contacts for tag in sorted(c.tags)],
+        )
+        cur.executemany(
+            "INSERT INTO plan_state (contact_id, stable_until, covers_until, planned_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (contact_id) DO UPDATE SET "
+            "stable_until = excluded.stable_until",
+            [(c.id, STALE, STALE, STALE) for c in contacts],
+        )
+
+    def get_contact(self, contact_id: str) -> Contact:
+        """The contact with ``contact_id``; an unknown id raises CadenceError."""
+        with self._read() as cur:
+            return self._contact(cur, contact_id)
+
+    def _contact(self, cur: Cursor, contact_id: str) -> Contact:
+        cur.execute(
+            "SELECT id, name, email, timezone, channel, tags, since FROM contacts WHERE id = ?",
+            (contact_id,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise CadenceError(f"unknown contact {contact_id!r}")
+        return contact_from_row(tuple(row))
+
+    def list_contacts(self) -> list[Contact]:
+        """Every contact, by id."""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT id, name, email, timezone, channel, tags, since FROM contacts ORDER BY id"
+            )
+            return [contact_from_row(tuple(row)) for row in cur.fetchall()]
+
+    def count_contacts(self) -> int:
+        """How many contacts the store holds."""
+        with self._read() as cur:
+            cur.execute("SELECT COUNT(*) FROM contacts")
+            return int(cur.fetchone()[0])
+
+    def remove_contact(self, contact_id: str) -> None:
+        """Remove a contact with its rules, occasions, touchpoints and planned reminders.
+
+        The delivery ledger keeps its history.
+        """
+        with self._tx() as cur:
+            self._contact(cur, contact_id)
+            self._lock_plans(cur, [contact_id])
+            for table in ("touchpoints", "occasions", "snoozes", "dismissals", "next_due"):
+                cur.execute(
+                    f"DELETE FROM {table} WHERE contact_id = ?", (contact_id,)
+                )  # table names are ours
+            cur.execute("DELETE FROM rules WHERE kind = 'contact' AND target = ?", (contact_id,))
+            cur.execute("DELETE FROM contact_tags WHERE contact_id = ?", (contact_id,))
+            cur.execute("DELETE FROM plan_state WHERE contact_id = ?", (contact_id,))
+            cur.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+
+    # -- rules ----------------------------------------------------------------
+
+    def set_rule(self, rule: Rule) -> None:
+        """Set the rule for its target (a contact, a tag, or everyone), replacing any before it."""
+        if not isinstance(rule, Rule):
+            raise CadenceError(f"not a Rule: {rule!r}")
+        with self._tx() as cur:
+            self._set_rule(cur, rule)
+
+    def _set_rule(self, cur: Cursor, rule: Rule) -> None:
+        kind, target = rule.target
+        if kind == "contact":
+            assert target is not None
+            self._contact(cur, target)
+        cur.execute(
+            "INSERT INTO rules (kind, target, cadence) VALUES (?, ?, ?) "
+            "ON CONFLICT (kind, target) DO UPDATE SET cadence = excluded.cadence",
+            (kind, target or "", dumps(cadence_to_data(rule.cadence))),
+        )
+        self._mark_stale(cur, kind, target)
+
+    def remove_rule(self, *, contact: str | None = None, tag: str | None = None) -> bool:
+        """Remove the rule for a contact, a tag, or (with neither) everyone; False if none."""
+        kind = "contact" if contact is not None else "tag" if tag is not None else "everyone"
+        target = contact or tag
+        with self._tx() as cur:
+            cur.execute("DELETE FROM rules WHERE kind = ? AND target = ?", (kind, target or ""))
+            removed = cur.rowcount > 0
+            if removed:
+                self._mark_stale(cur, kind, target)
+        return removed
+
+    def list_rules(self) -> list[Rule]:
+        """Every rule: contacts' first, then tags', then everyone's."""
+        with self._read() as cur:
+            return self._rules(cur)
+
+    def _rules(self, cur: Cursor) -> list[Rule]:
+        cur.execute("SELECT kind, target, cadence FROM rules ORDER BY kind, target")
+        rules = []
+        for kind, target, data in cur.fetchall():
+            cadence = cadence_from_data(json.loads(data))
+            if kind == "contact":
+                rules.append(Rule(cadence, contact=target))
+            elif kind == "tag":
+                rules.append(Rule(cadence, tag=target))
+            else:
+                rules.append(Rule(cadence))
+        return rules
+
+    def _mark_stale(self, cur: Cursor, kind: str, target: str | None) -> None:
+        if kind == "contact":
+            cur.execute(
+                "UPDATE plan_state SET stable_until = ? WHERE contact_id = ?", (STALE, target)
+            )
+        elif kind == "tag":
+            cur.execute(
+                "UPDATE plan_state SET stable_until = ? WHERE contact_id IN "
+                "(SELECT contact_id FROM contact_tags WHERE tag = ?)",
+                (STALE, target),
+            )
+        else:
+            cur.execute("UPDATE plan_state SET stable_until = ?", (STALE,))
+
+    # -- occasions ------------------------------------------------------------
+
+    def add_occasion(self, occasion: OccasionKind) -> int:
+        """Add an occasion; returns its id in the store."""
+        with self._tx() as cur:
+            return self._add_occasion(cur, occasion)
+
+    def _add_occasion(self, cur: Cursor, occasion: OccasionKind) -> int:
+        if not isinstance(occasion, Birthday | Anniversary | Occasion):
+            raise CadenceError(f"not an occasion: {occasion!r}")
+        tag = occasion.tag if isinstance(occasion, Occasion) else None
+        if occasion.contact is not None:
+            self._contact(cur, occasion.contact)
+        data = occasion_to_data(occasion)
+        cur.execute(
+            "INSERT INTO occasions (kind, contact_id, tag, data) VALUES (?, ?, ?, ?) RETURNING id",
+            (data["kind"], occasion.contact, tag, dumps(data)),
+        )
+        ident = int(cur.fetchone()[0])
+        if occasion.contact is not None:
+            self._mark_stale(cur, "contact", occasion.contact)
+        elif tag is not None:
+            self._mark_stale(cur, "tag", tag)
+        else:
+            self._mark_stale(cur, "everyone", None)
+        return ident
+
+    def list_occasions(self, contact: str | None = None) -> list[tuple[int, OccasionKind]]:
+        """Occasions with their ids: all of them, or those of one contact."""
+        with self._read() as cur:
+            if contact is None:
+                cur.execute("SELECT id, data FROM occasions ORDER BY id")
+            else:
+                cur.execute(
+                    "SELECT id, data FROM occasions WHERE contact_id = ? ORDER BY id", (contact,)
+                )
+            return [(int(i), occasion_from_data(json.loads(d))) for i, d in cur.fetchall()]
+
+    def remove_occasion(self, occasion_id: int) -> None:
+        """Remove the occasion with ``occasion_id``."""
+        with self._tx() as cur:
+            cur.execute("SELECT contact_id, tag FROM occasions WHERE id = ?", (occasion_id,))
+            row = cur.fetchone()
+            if row is None:
+                raise CadenceError(f"no occasion with id {occasion_id}")
+            cur.execute("DELETE FROM occasions WHERE id = ?", (occasion_id,))
+            contact, tag = row
+            if contact is not None:
+                self._mark_stale(cur, "contact", contact)
+            elif tag is not None:
+                self._mark_stale(cur, "tag", tag)
+            else:
+                self._mark_stale(cur, "everyone", None)
+
+    # -- touchpoints, snoozes, dismissals -----------------------------------
+
+    def log(self, touchpoint: Touchpoint) -> None:
+        """Log a touchpoint; a personal one restarts the contact's cadence."""
+        if not isinstance(touchpoint, Touchpoint):
+            raise CadenceError(f"not a Touchpoint: {touchpoint!r}")
+        with self._tx() as cur:
+            self._contact(cur, touchpoint.contact)
+            self._log(cur, [touchpoint])
+
+    def _log(self, cur: Cursor, touches: Sequence[Touchpoint]) -> None:
+        cur.executemany(
+            "INSERT INTO touchpoints (contact_id, at, at_ts, channel, personal, direction, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    t.contact,
+                    t.at.isoformat(),
+                    _ts(t.at),
+                    t.channel,
+                    1 if t.personal else 0,
+                    t.direction,
+                    t.note,
+                )
+                for t in touches
+            ],
+        )
+        for touch in touches:
+            if touch.personal:
+                self._mark_stale(cur, "contact", touch.contact)
+
+    def touchpoints(self, contact_id: str) -> list[Touchpoint]:
+        """The touchpoints logged with a contact, oldest first."""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT contact_id, at, channel, personal, direction, note FROM touchpoints "
+                "WHERE contact_id = ? ORDER BY at_ts, id",
+                (contact_id,),
+            )
+            return [_touch(row) for row in cur.fetchall()]
+
+    def _owner(self, cur: Cursor, key: str) -> str:
+        cur.execute("SELECT contact_id FROM next_due WHERE key = ?", (key,))
+        row = cur.fetchone()
+        if row is None:
+            raise CadenceError(f"no planned reminder has the key {key!r}; see 'cadence due'")
+        return str(row[0])
+
+    def snooze(self, key: str, until: datetime) -> Contact:
+        """Hide the planned reminder ``key`` until ``until``; returns its contact."""
+        snooze = Snooze(key, until)
+        with self._tx() as cur:
+            contact = self._owner(cur, key)
+            cur.execute(
+                "INSERT INTO snoozes (key, contact_id, until) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET until = excluded.until",
+                (key, contact, snooze.until.isoformat()),
+            )
+            self._mark_stale(cur, "contact", contact)
+            return self._contact(cur, contact)
+
+    def dismiss(self, key: str, *, at: datetime) -> Contact:
+        """Dismiss the planned reminder ``key`` for good; returns its contact."""
+        at = require_aware(at, "the dismissal's time")
+        with self._tx() as cur:
+            contact = self._owner(cur, key)
+            cur.execute(
+                "INSERT INTO dismissals (key, contact_id, at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (key, contact, at.isoformat()),
+            )
+            self._mark_stale(cur, "contact", contact)
+            return self._contact(cur, contact)
+
+    def resolve_key(self, prefix: str) -> str:
+        """The full key of the planned reminder whose key starts with ``prefix`` (6+ characters)."""
+        text = prefix.strip().lower()
+        if len(text) < 6 or any(c not in "0123456789abcdef" for c in text):
+            raise CadenceError(f"not a reminder key: {prefix!r}; copy it from 'cadence due'")
+        with self._read() as cur:
+            cur.execute(
+                "SELECT key FROM next_due WHERE key >= ? AND key < ? ORDER BY key LIMIT 2",
+                (text, text + "g"),
+            )
+            found = [k for (k,) in cur.fetchall()]
+        if not found:
+            raise CadenceError(f"no planned reminder has the key {prefix!r}; see 'cadence due'")
+        if len(found) > 1:
+            raise CadenceError(f"the key {prefix!r} is ambiguous; give more of it")
+        return str(found[0])
+
+    def planned(self, key: str, *, now: datetime) -> Reminder:
+        """The planned reminder with ``key``, as seen at ``now``."""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT n.key, n.due, n.data, c.id, c.name, c.email, c.timezone, c.channel, "
+                "c.tags, c.since FROM next_due n JOIN contacts c ON c.id = n.contact_id "
+                "WHERE n.key = ?",
+                (key,),
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise CadenceError(f"no planned reminder has the key {key!r}; see 'cadence due'")
+        return reminder_from_row(row[0], contact_from_row(tuple(row[3:])), row[1], row[2], now)
+
+    # -- imports --------------------------------------------------------------
+
+    def import_batch(self, batch: ImportBatch) -> int:
+        """Keep everything in ``batch`` in one transaction, or nothing; returns the contacts kept.
+
+        Contacts are added or updated by id. Birthdays and anniversaries in the
+        batch replace those the same contacts had, so importing a file twice
+        changes nothing; rules in the batch replace those contacts' rules.
+        """
+        with self._tx() as cur:
+            self._put_contacts(cur, batch.contacts)
+            ids = [c.id for c in batch.contacts]
+            for chunk in _chunks(ids, 500):
+                cur.execute(
+                    # The f-string only inserts "?" placeholders.
+                    f"DELETE FROM occasions WHERE contact_id IN ({_marks(len(chunk))}) "
+                    "AND kind IN ('birthday', 'anniversary')",
+                    chunk,
+                )
+            for rule in batch.rules:
+                self._set_rule(cur, rule)
+            for occasion in batch.occasions:
+                self._add_occasion(cur, occasion)
+            self._log(cur, batch.touchpoints)
+        return len(batch.contacts)
+
+    # -- the whole roster and the agenda ------------------------------------
+
+    def roster(self) -> Roster:
+        """Everything in the store as a Roster, for planning or health."""
+        with self._read() as cur:
+            contacts = self.list_contacts()
+            rules = self._rules(cur)
+            cur.execute("SELECT data FROM occasions ORDER BY id")
+            occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
+            cur.execute(
+                "SELECT contact_id, at, channel, personal, direction, note FROM touchpoints "
+                "ORDER BY at_ts, id"
+            )
+            touches = [_touch(row) for row in cur.fetchall()]
+            cur.execute("SELECT key, until FROM snoozes")
+            snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
+            cur.execute("SELECT key FROM dismissals")
+            dismissed = [k for (k,) in cur.fetchall()]
+        return Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
+
+    def agenda(
+        self, *, now: datetime, within: timedelta = timedelta(0), tag: str | None = None
+    ) -> Agenda:
+        """What is due at ``now`` and what falls due ``within`` after it, from the planned table.
+
+        Contacts whose plan is stale or runs out before ``now + within`` are
+        planned again first; the rest is one indexed range query.
+        """
+        now = require_aware(now, "now")
+        if within < timedelta(0):
+            raise CadenceError(f"within must be a duration of zero or more, not {within!r}")
+        self.refresh(now=now, within=within)
+        limit = _ts(now + within)
+        with self._read() as cur:
+            sql = (
+                "SELECT n.key, n.due, n.data, c.id, c.name, c.email, c.timezone, c.channel, "
+                "c.tags, c.since FROM next_due n JOIN contacts c ON c.id = n.contact_id "
+                "WHERE n.due_ts <= ?"
+            )
+            params: list[Any] = [int(limit) + 1]
+            if tag is not None:
+                sql += " AND n.contact_id IN (SELECT contact_id FROM contact_tags WHERE tag = ?)"
+                params.append(tag)
+            cur.execute(sql + " ORDER BY n.due_ts, n.contact_id, n.key", params)
+            rows = cur.fetchall()
+        contacts: dict[str, Contact] = {}
+        found = []
+        end = now + within
+        for key, due, data, *contact_row in rows:
+            contact = contacts.get(contact_row[0])
+            if contact is None:
+                contact = contacts[contact_row[0]] = contact_from_row(tuple(contact_row))
+            reminder = reminder_from_row(key, contact, due, data, now)
+            if reminder.due <= end:
+                found.append(reminder)
+        return Agenda(found, now=now, horizon=within)
+
+    def refresh(self, *, now: datetime, within: timedelta = timedelta(0)) -> int:
+        """Plan again every contact whose plan is stale at ``now`` for a look ``within`` ahead.
+
+        Returns how many contacts were planned. ``agenda`` calls it; call it
+        yourself to roll plans forward ahead of a busy moment.
+        """
+        now = require_aware(now, "now")
+        horizon = max(PLAN_AHEAD, within * 2)
+        with self._read() as cur:
+            cur.execute(
+                "SELECT contact_id FROM plan_state WHERE stable_until <= ? "
+                "UNION SELECT contact_id FROM plan_state WHERE covers_until < ?",
+                (_ts(now), _ts(now + within)),
+            )
+            stale = sorted(row[0] for row in cur.fetchall())
+        for chunk in _chunks(stale, REPLAN_BATCH):
+            self._replan(list(chunk), now, horizon)
+        return len(stale)
+
+    def _replan(self, ids: list[str], now: datetime, horizon: timedelta) -> None:
+        with self._tx() as cur:
+            self._lock_plans(cur, ids)
+            marks = _marks(len(ids))
+            cur.execute(
+                "SELECT id, name, email, timezone, channel, tags, since FROM contacts "
+                f"WHERE id IN ({marks})",  # placeholders only
+                ids,
+            )
+            contacts = [contact_from_row(tuple(row)) for row in cur.fetchall()]
+            wanted = {c.id for c in contacts}
+            rules = [r for r in self._rules(cur) if r.contact is None or r.contact in wanted]
+            cur.execute(
+                "SELECT data FROM occasions WHERE contact_id IS NULL "
+                f"OR contact_id IN ({marks}) ORDER BY id",  # placeholders only
+                ids,
+            )
+            occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
+            touches = self._edge_touches(cur, ids, now)
+            cur.execute(
+                f"SELECT key, until FROM snoozes WHERE contact_id IN ({marks})",
+                ids,
+            )
+            snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
+            cur.execute(
+                f"SELECT key FROM dismissals WHERE contact_id IN ({marks})",
+                ids,
+            )
+            dismissed = [k for (k,) in cur.fetchall()]
+            roster = Roster(
+                contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed
+            )
+            rows: list[tuple[Any, ...]] = []
+            states: list[tuple[Any, ...]] = []
+            covers = _ts(now + horizon)
+            for contact in contacts:
+                planned = plan_contact(roster, contact.id, now=now, horizon=horizon)
+                rows.extend(reminder_row(r) for r in planned.reminders)
+                stable = NEVER if planned.stable_until is None else _ts(planned.stable_until)
+                states.append((stable, covers, _ts(now), contact.id))
+            cur.execute(
+                f"DELETE FROM next_due WHERE contact_id IN ({marks})", ids
+            )  # placeholders only
+            cur.executemany(
+                "INSERT INTO next_due (key, contact_id, due_ts, due, data) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+            cur.executemany(
+                "UPDATE plan_state SET stable_until = ?, covers_until = ?, planned_at = ? "
+                "WHERE contact_id = ?",
+                states,
+            )
+
+    def _edge_touches(self, cur: Cursor, ids: list[str], now: datetime) -> list[Touchpoint]:
+        """The last personal touch at or before ``now`` and the first after it, per contact."""
+        marks = _marks(len(ids))
+        stamp = _ts(now)
+        cur.execute(
+            "SELECT contact_id, at FROM touchpoints t WHERE personal = 1 "
+            f"AND contact_id IN ({marks}) "
+            "AND at_ts = (SELECT MAX(at_ts) FROM touchpoints u "
+            "WHERE u.contact_id = t.contact_id AND u.personal = 1 AND u.at_ts <= ?) "
+            "UNION ALL SELECT contact_id, at FROM touchpoints t WHERE personal = 1 "
+            f"AND contact_id IN ({marks}) AND at_ts = (SELECT MIN(at_ts) FROM touchpoints u "
+            "WHERE u.contact_id = t.contact_id AND u.personal = 1 AND u.at_ts > ?)",
+            [*ids, stamp, *ids, stamp],
+        )
+        return [Touchpoint(c, datetime.fromisoformat(at)) for c, at in cur.fetchall()]
+
+    # -- the delivery ledger --------------------------------------------------
+
+    def claim(
+        self,
+        wanted: Sequence[tuple[str, str]],
+        *,
+        now: datetime,
+        worker: str,
+        ttl: timedelta,
+        titles: dict[str, tuple[str, str]] | None = None,
+    ) -> list[Claim]:
+        """Claim deliveries (reminder key, route name) that are free to attempt at ``now``.
+
+        A delivery is free when it was never attempted, or failed and its next
+        attempt is due, and no live claim holds it. Claims expire ``ttl`` of
+        wall-clock time after they are made, so a dispatcher that dies loses
+        nothing: another takes its deliveries over. Returns those claimed.
+        """
+        with self._tx() as cur:
+            return self._claim(
+                cur, wanted, now=now, worker=worker, ttl=ttl.total_seconds(), titles=titles or {}
+            )
+
+    def _claim(
+        self,
+        cur: Cursor,
+        wanted: Sequence[tuple[str, str]],
+        *,
+        now: datetime,
+        worker: str,
+        ttl: float,
+        titles: dict[str, tuple[str, str]],
+    ) -> list[Claim]:
+        """Claim ``wanted`` inside the open write transaction; ``ttl`` is in seconds.
+
+        A database with row locks overrides it to skip the rows another
+        dispatcher is claiming instead of waiting for them.
+        """
+        stamp = _ts(now)
+        wall = time.time()
+        claimed = []
+        for key, route in wanted:
+            contact, title = titles.get(key, (None, None))
+            cur.execute(
+                "INSERT INTO deliveries (key, route, status, attempts, claimed_by, "
+                "claimed_until, contact_id, title, updated) "
+                "VALUES (?, ?, 'pending', 0, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (key, route) DO UPDATE SET claimed_by = excluded.claimed_by, "
+                "claimed_until = excluded.claimed_until "
+                "WHERE deliveries.status IN ('pending', 'failed') "
+                "AND (deliveries.claimed_until IS NULL OR deliveries.claimed_until <= ?) "
+                "AND (deliveries.next_attempt_ts IS NULL OR deliveries.next_attempt_ts <= ?) "
+                "RETURNING attempts",
+                (
+                    key,
+                    route,
+                    worker,
+                    wall + ttl,
+                    contact,
+                    title,
+                    now.isoformat(),
+                    wall,
+                    stamp,
+                ),
+            )
+            row = cur.fetchone()
+            if row is not None:
+                claimed.append(Claim(key, route, int(row[0])))
+        return claimed
+
+    def record(
+        self,
+        key: str,
+        route: str,
+        *,
+        status: str,
+        attempts: int,
+        at: datetime,
+        error: str | None = None,
+        next_attempt: datetime | None = None,
+    ) -> None:
+        """Record the outcome of an attempt and release the claim on it."""
+        if status not in ("sent", "failed", "dead"):
+            raise CadenceError(f"unknown delivery status {status!r}")
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, last_error = ?, "
+                "next_attempt_ts = ?, next_attempt = ?, updated = ?, claimed_by = NULL, "
+                "claimed_until = NULL WHERE key = ? AND route = ? AND status != 'sent'",
+                (
+                    status,
+                    attempts,
+                    error,
+                    _ts(next_attempt) if next_attempt else None,
+                    next_attempt.isoformat() if next_attempt else None,
+                    at.isoformat(),
+                    key,
+                    route,
+                ),
+            )
+
+    def release(self, claims: Iterable[tuple[str, str]]) -> None:
+        """Give claims back without an attempt; never-attempted deliveries are forgotten."""
+        with self._tx() as cur:
+            for key, route in claims:
+                cur.execute(
+                    "DELETE FROM deliveries WHERE key = ? AND route = ? AND attempts = 0 "
+                    "AND status = 'pending'",
+                    (key, route),
+                )
+                cur.execute(
+                    "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL "
+                    "WHERE key = ? AND route = ?",
+                    (key, route),
+                )
+
+    def mark_gone(self, route: str, fingerprint: str, *, at: datetime, error: str) -> None:
+        """Remember that ``route``'s receiver is gone, until the route's settings change."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO route_state (route, fingerprint, gone_at, error) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (route) DO UPDATE SET fingerprint = excluded.fingerprint, "
+                "gone_at = excluded.gone_at, error = excluded.error",
+                (route, fingerprint, at.isoformat(), error),
+            )
+
+    def gone_routes(self) -> dict[str, tuple[str, str, str]]:
+        """Routes whose receiver is gone: name -> (fingerprint, when, error)."""
+        with self._read() as cur:
+            cur.execute("SELECT route, fingerprint, gone_at, error FROM route_state")
+            return {r: (f, g, e) for r, f, g, e in cur.fetchall()}
+
+    def clear_gone(self, route: str) -> None:
+        """Forget that ``route`` was gone (its settings changed)."""
+        with self._tx() as cur:
+            cur.execute("DELETE FROM route_state WHERE route = ?", (route,))
+
+    def ledger(
+        self, *, statuses: Iterable[str] | None = None, limit: int = 1000
+    ) -> list[LedgerEntry]:
+        """Ledger rows, most recently updated first; all statuses unless narrowed."""
+        sql = (
+            "SELECT key, route, status, attempts, contact_id, title, updated, next_attempt, "
+            "last_error FROM deliveries"
+        )
+        params: list[Any] = []
+        if statuses is not None:
+            wanted = list(statuses)
+            sql += f" WHERE status IN ({_marks(len(wanted))})"
+            params.extend(wanted)
+        sql += " ORDER BY updated DESC, key LIMIT ?"
+        params.append(limit)
+        with self._read() as cur:
+            cur.execute(sql, params)
+            return [LedgerEntry(*row) for row in cur.fetchall()]
+
+    def ledger_counts(self) -> dict[str, dict[str, int]]:
+        """Per route, how many deliveries are in each status."""
+        with self._read() as cur:
+            cur.execute("SELECT route, status, COUNT(*) FROM deliveries GROUP BY route, status")
+            counts: dict[str, dict[str, int]] = {}
+            for route, status, n in cur.fetchall():
+                counts.setdefault(route, {})[status] = int(n)
+            return counts
+
+    def delivered_keys(self, route: str) -> set[str]:
+        """Keys the route has taken (status sent)."""
+        with self._read() as cur:
+            cur.execute("SELECT key FROM deliveries WHERE route = ? AND status = 'sent'", (route,))
+            return {k for (k,) in cur.fetchall()}
+
+
+def _touch(row: Sequence[Any]) -> Touchpoint:
+    contact, at, channel, personal, direction, note = row
+    return Touchpoint(
+        contact,
+        datetime.fromisoformat(at),
+        channel,
+        personal=bool(personal),
+        direction=direction,
+        note=note or "",
+    )

@@ -1,0 +1,307 @@
+"""The real ``cadence`` command in a subprocess, against a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+NOW = "2026-11-23T12:00:00+00:00"
+
+
+class Cli:
+    """Runs ``python -m cadence`` with a store of its own."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.db = tmp_path / "cadence.db"
+        self.env = {
+            **os.environ,
+            "CADENCE_DB": f"sqlite:///{self.db}",
+            "CADENCE_CONFIG": "",
+            "COLUMNS": "200",
+        }
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "cadence", "--now", NOW, *args]
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            self.command(*args), env=self.env, capture_output=True, text=True, timeout=120
+        )
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    def tables(self) -> dict[str, int]:
+        with sqlite3.connect(self.db) as conn:
+            names = [
+                n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            return {n: conn.execute(f"SELECT COUNT(*) FROM {n}").fetchone()[0] for n in names}
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    """The CLI with an empty store in a temporary folder."""
+    return Cli(tmp_path)
+
+
+def _refused(done: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in done.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_contacts_are_added_listed_and_shown(cli: Cli) -> None:
+    """contact add stores a contact with its own cadence; list and show read it back."""
+    cli(
+        "contact",
+        "add",
+        "ana",
+        "--name",
+        "Ana López",
+        "--email",
+        "ana@example.com",
+        "--timezone",
+        "Europe/Madrid",
+        "--channel",
+        "phone",
+        "--tag",
+        "retainer",
+        "--every",
+        "2 weeks",
+    )
+    listed = cli("contact", "list").stdout
+    assert "Ana López" in listed
+    assert "Europe/Madrid" in listed
+    shown = cli("contact", "show", "ana").stdout
+    assert "every 2 weeks" in shown
+    assert "health: 0%" in shown
+
+
+def test_bad_input_is_one_line_and_changes_nothing(cli: Cli) -> None:
+    """Unknown zone, cadence, contact or date: one line on stderr, non-zero exit, same store."""
+    cli("contact", "add", "ana", "--name", "Ana")
+    before = cli.tables()
+    _refused(
+        cli("contact", "add", "bo", "--name", "Bo", "--timezone", "Mars/Olympus", ok=False),
+        "Mars/Olympus",
+    )
+    _refused(
+        cli("contact", "add", "bo", "--name", "Bo", "--every", "now and then", ok=False),
+        "now and then",
+    )
+    _refused(cli("log", "nobody", ok=False), "nobody")
+    _refused(cli("log", "ana", "--at", "yesterday-ish", ok=False), "yesterday-ish")
+    _refused(cli("due", "--within", "soonish", ok=False), "soonish")
+    _refused(cli("snooze", "0123456789", "--until", "2026-12-01", ok=False), "0123456789")
+    _refused(cli("occasion", "add", "--contact", "ana", "--birthday", "02-30", ok=False), "30")
+    _refused(cli("contact", "add", "bo", "--name", "Bo", "--bogus", ok=False), "--bogus")
+    assert cli.tables() == before
+
+
+def test_bad_now_is_refused(cli: Cli) -> None:
+    """A --now without an offset is refused rather than guessed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cadence", "--now", "2026-11-23T09:00", "due"],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    _refused(done, "offset")
+
+
+def test_log_due_snooze_and_done(cli: Cli) -> None:
+    """A logged call moves the check-in; snooze hides a reminder; done logs a touch."""
+    cli(
+        "contact", "add", "ana", "--name", "Ana", "--timezone", "Europe/Madrid", "--every", "weekly"
+    )
+    cli("contact", "add", "ben", "--name", "Ben", "--every", "monthly", "--since", "2026-10-01")
+    due = json.loads(cli("due", "--json", "--within", "0d").stdout)
+    assert sorted(r["contact"] for r in due) == ["ana", "ben"]
+    assert {"key", "contact", "kind", "title", "date", "due"} <= set(due[0])
+    cli("log", "ana", "--via", "phone", "--at", "2026-11-23T10:00", "--note", "catch-up")
+    upcoming = json.loads(cli("due", "--json", "--within", "14d").stdout)
+    ana = [r for r in upcoming if r["contact"] == "ana"]
+    assert [r["date"] for r in ana] == ["2026-11-30"]
+    assert ana[0]["due"] == "2026-11-30T09:00:00+01:00"
+    ben = next(r for r in upcoming if r["contact"] == "ben")
+    cli("snooze", ben["key"][:8], "--until", "2026-11-26")
+    after = json.loads(cli("due", "--json", "--within", "0d").stdout)
+    assert after == []
+    later = json.loads(cli("due", "--json", "--within", "3d").stdout)
+    assert [(r["contact"], r["due"]) for r in later] == [("ben", "2026-11-26T09:00:00+00:00")]
+    cli("done", ben["key"])
+    shown = cli("contact", "show", "ben").stdout
+    assert "2026-11-23 12:00 out via other" in shown
+
+
+def test_occasions_for_a_contact_and_a_tag(cli: Cli) -> None:
+    """Birthdays with lead times and tag-wide yearly dates appear in due."""
+    cli("contact", "add", "ana", "--name", "Ana", "--tag", "card-list", "--since", "2026-11-20")
+    cli("rule", "set", "quarterly")
+    cli("occasion", "add", "--contact", "ana", "--birthday", "1986-12-01", "--lead", "7d")
+    cli(
+        "occasion",
+        "add",
+        "--tag",
+        "card-list",
+        "--yearly",
+        "12-20",
+        "--title",
+        "Year-end card",
+        "--lead",
+        "1w",
+    )
+    titles = [r["title"] for r in json.loads(cli("due", "--json", "--within", "30d").stdout)]
+    assert titles == ["Ana turns 40 on 1 December", "Year-end card for Ana on 20 December"]
+    assert "Year-end card" in cli("occasion", "list").stdout
+
+
+def test_run_delivers_once_and_status_shows_the_ledger(cli: Cli) -> None:
+    """With no config, run prints due reminders on the console once; status counts them."""
+    cli("contact", "add", "ana", "--name", "Ana", "--every", "weekly")
+    cli("contact", "add", "ben", "--name", "Ben", "--every", "weekly")
+    first = cli("run")
+    assert "Check in with Ana" in first.stdout
+    assert "Check in with Ben" in first.stdout
+    assert "2 sent" in first.stderr
+    second = cli("run")
+    assert second.stdout == ""
+    assert "0 sent" in second.stderr
+    status = cli("status").stdout
+    assert "console" in status
+    assert " 2 " in status
+
+
+def test_run_with_a_bad_config_sends_nothing(cli: Cli, tmp_path: Path) -> None:
+    """An unknown adapter or setting in cadence.toml is an error before anything is delivered."""
+    cli("contact", "add", "ana", "--name", "Ana", "--every", "weekly")
+    config = tmp_path / "cadence.toml"
+    config.write_text('[[routes]]\nadapter = "console"\n\n[[routes]]\nadapter = "carrier-pigeon"\n')
+    _refused(cli("--config", str(config), "run", ok=False), "carrier-pigeon")
+    config.write_text('[[routes]]\nadapter = "console"\ncolour = "blue"\n')
+    _refused(cli("--config", str(config), "run", ok=False), "colour")
+    config.write_text("[[routes]\n")
+    _refused(cli("--config", str(config), "run", ok=False), "cadence.toml")
+    assert "no deliveries yet" in cli("status").stdout
+
+
+def test_health_lists_the_drifting_first(cli: Cli) -> None:
+    """health orders contacts from the least to the best kept in touch."""
+    cli("rule", "set", "2 weeks")
+    cli("contact", "add", "ana", "--name", "Ana")
+    cli("contact", "add", "ben", "--name", "Ben")
+    cli("contact", "add", "cy", "--name", "Cy")
+    cli("log", "ben", "--at", "2026-11-22T09:00+00:00")
+    cli("log", "cy", "--at", "2026-11-01T09:00+00:00")
+    rows = [line.split()[1] for line in cli("health").stdout.splitlines()[1:] if line.strip()]
+    assert rows == ["ana", "cy", "ben"]
+
+
+def test_plugins_lists_the_builtins(cli: Cli) -> None:
+    """The built-in adapters and the SQLite store show up as plugins."""
+    listed = cli("plugins").stdout
+    assert "adapter console" in listed
+    assert "store sqlite" in listed
+
+
+def _seed(cli: Cli, count: int) -> None:
+    lines = ["id,name,every"] + [f"c{i:04},Person {i},weekly" for i in range(count)]
+    path = cli.db.parent / "people.csv"
+    path.write_text("\n".join(lines) + "\n")
+    cli("import", str(path))
+
+
+def _jsonl_config(cli: Cli, target: Path) -> Path:
+    config = cli.db.parent / "cadence.toml"
+    config.write_text(f'[[routes]]\nadapter = "jsonl"\npath = "{target}"\n')
+    return config
+
+
+def test_two_dispatchers_at_once_deliver_each_reminder_exactly_once(cli: Cli) -> None:
+    """Two `cadence run` processes started together over 400 due reminders share them, once each."""
+    _seed(cli, 400)
+    out = cli.db.parent / "delivered.jsonl"
+    config = _jsonl_config(cli, out)
+    runs = [
+        subprocess.Popen(
+            cli.command("--config", str(config), "run"),
+            env=cli.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    for proc in runs:
+        _, errors = proc.communicate(timeout=120)
+        assert proc.returncode == 0, errors
+    keys = Counter(json.loads(line)["key"] for line in out.read_text().splitlines())
+    assert len(keys) == 400
+    assert set(keys.values()) == {1}
+
+
+def test_a_killed_dispatcher_loses_nothing(cli: Cli) -> None:
+    """SIGKILL mid-run, then a clean run once claims expire: all arrive, under the same keys."""
+    _seed(cli, 400)
+    fifo = cli.db.parent / "slow.jsonl"
+    os.mkfifo(fifo)
+    config = _jsonl_config(cli, fifo)
+    victim = subprocess.Popen(
+        cli.command("--config", str(config), "run", "--claim-timeout", "1s"),
+        env=cli.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Read and write ends held here, so the pipe never reports an end between batches.
+    fd = os.open(fifo, os.O_RDWR)
+    buffer = b""
+    try:
+        while buffer.count(b"\n") < 120:
+            chunk = os.read(fd, 65536)
+            assert chunk, "the dispatcher stopped writing early"
+            buffer += chunk
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        os.set_blocking(fd, False)
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                break
+            buffer += chunk
+    finally:
+        os.close(fd)
+    # A write cut short by the kill may leave half a line: that one did not arrive.
+    lines = buffer.decode("utf-8", "replace").split("\n")[:-1]
+    received = [json.loads(line)["key"] for line in lines]
+    time.sleep(1.5)
+    out = cli.db.parent / "clean.jsonl"
+    cli("--config", str(_jsonl_config(cli, out)), "run")
+    again = [json.loads(line)["key"] for line in out.read_text().splitlines()]
+    everything = Counter(received + again)
+    assert len(everything) == 400
+    duplicates = {k for k, n in everything.items() if n > 1}
+    assert duplicates <= set(received)
+    assert len(duplicates) <= 50
+    with sqlite3.connect(cli.db) as conn:
+        statuses = dict(
+            conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall()
+        )
+    assert statuses == {"sent": 400}

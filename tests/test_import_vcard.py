@@ -1,0 +1,388 @@
+"""The vcard importer: vCard 2.1, 3.0 and 4.0 files into contacts, birthdays and anniversaries."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import vobject
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cadence import Anniversary, Birthday, Contact, ImportBatch, ImportFailed, Occasion
+from cadence._plugins import Plugins
+from cadence.importers._common import clean_name
+from cadence.importers.vcard import read_vcard
+
+DATA = Path(__file__).parent / "data"
+
+
+def read_data(name: str) -> ImportBatch:
+    """Read one of the sample files."""
+    return read_vcard((DATA / name).read_text(encoding="utf-8"), source=name)
+
+
+def card(*lines: str) -> str:
+    """One vCard 3.0 with ``lines`` between its VERSION and END:VCARD."""
+    return "\r\n".join(["BEGIN:VCARD", "VERSION:3.0", *lines, "END:VCARD"]) + "\r\n"
+
+
+def only(batch: ImportBatch) -> Contact:
+    """The single contact of ``batch``."""
+    (contact,) = batch.contacts
+    return contact
+
+
+def by_id(batch: ImportBatch) -> dict[str, Contact]:
+    """The contacts of ``batch`` by id."""
+    return {contact.id: contact for contact in batch.contacts}
+
+
+def failure(text: str, source: str = "people.vcf") -> ImportFailed:
+    """The ImportFailed that reading ``text`` raises."""
+    with pytest.raises(ImportFailed) as caught:
+        read_vcard(text, source=source)
+    return caught.value
+
+
+# -- the plugin ----------------------------------------------------------------------
+
+
+def test_registered_as_a_builtin_plugin(plugins: Plugins) -> None:
+    """The vcard plugin registers the importer for .vcf and .vcard files, by name and by suffix."""
+    for filename in ("people.vcf", "PEOPLE.VCF", "people.vcard"):
+        entry = plugins.importer_for(filename)
+        assert entry.thing is read_vcard
+        assert entry.plugin == "vcard"
+    assert plugins.importer_for("export.txt", "vcard").thing is read_vcard
+
+
+# -- sample exports ------------------------------------------------------------------
+
+
+def test_apple_contacts_export() -> None:
+    """An Apple export gives the preferred email, a yearless birthday (1604) and an anniversary."""
+    batch = read_data("apple.vcf")
+    ada = by_id(batch)["ada@engines.example"]
+    assert ada.name == "Ada Lovelace"
+    assert ada.email == "ada@engines.example"
+    assert ada.channel is None
+    assert [c.id for c in batch.contacts] == [
+        "ada@engines.example",
+        "bjorn@example.se",
+        "grace-hopper",
+    ]
+    assert by_id(batch)["bjorn@example.se"].name == "Björn Åkesson"
+    assert set(batch.occasions) == {
+        Birthday("ada@engines.example", 12, 10),
+        Anniversary("ada@engines.example", date(2019, 6, 1), label="anniversary"),
+        Birthday("bjorn@example.se", 2, 28, year=1979),
+    }
+    assert batch.rules == ()
+
+
+def test_google_contacts_export() -> None:
+    """A Google export gives tags from CATEGORIES and a birthday in the --MMDD form."""
+    batch = read_data("google.vcf")
+    people = by_id(batch)
+    assert people["katherine@example.com"].tags == {"myContacts", "Clients"}
+    assert people["alan@example.org"].tags == {"myContacts", "Clients", "card-list"}
+    assert set(batch.occasions) == {
+        Birthday("katherine@example.com", 8, 26),
+        Birthday("alan@example.org", 6, 23, year=1912),
+    }
+
+
+def test_vcard_4() -> None:
+    """A vCard 4.0 file gives UIDs as ids, --MM-DD birthdays, anniversaries, tags and zones."""
+    batch = read_data("v4.vcf")
+    zoe_id = "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1"
+    taro_id = "urn:uuid:9a1c3f2e-5b7d-4e8a-8c6f-0d2b4e6a8c01"
+    people = by_id(batch)
+    assert set(people) == {zoe_id, taro_id, "urn:uuid:b5e1d7c0-3f4a-4c9e-a2d8-71f0c3e9a4b6"}
+    zoe = people[zoe_id]
+    assert (zoe.name, zoe.email, zoe.timezone) == ("Zoë Ålund", "zoe@home.example", "Europe/Paris")
+    assert zoe.tags == {"retainer", "card-list"}
+    assert people[taro_id].name == "山田 太郎"
+    assert people[taro_id].timezone == "Etc/GMT+5"
+    assert set(batch.occasions) == {
+        Birthday(zoe_id, 4, 15),
+        Anniversary(zoe_id, date(2009, 8, 8), label="anniversary"),
+        Birthday(taro_id, 4, 12, year=1985),
+        Occasion("anniversary", month=11, day=3, contact=taro_id),
+    }
+
+
+def test_vcard_4_leaves_out_groups_text_birthdays_and_uri_zones() -> None:
+    """A KIND:group card is no contact; a text birthday and a TZ URI are left out."""
+    people = by_id(read_data("v4.vcf"))
+    assert "urn:uuid:03a0e51f-d1aa-4385-8a53-e29025acd8af" not in people
+    olusegun = people["urn:uuid:b5e1d7c0-3f4a-4c9e-a2d8-71f0c3e9a4b6"]
+    assert olusegun.timezone == "UTC"
+
+
+def test_vcard_2_1_quoted_printable() -> None:
+    """An Android vCard 2.1 export with a quoted-printable UTF-8 name reads the right letters."""
+    batch = read_data("android.vcf")
+    assert [(c.id, c.name) for c in batch.contacts] == [
+        ("zoe@example.fr", "Zoë Ålund"),
+        ("olusegun-obi", "Olusegun Obi"),
+    ]
+    assert batch.occasions == (Birthday("zoe@example.fr", 4, 15, year=1990),)
+
+
+def test_byte_order_mark_and_line_endings() -> None:
+    """A leading byte order mark is skipped and LF, CRLF and CR line endings all read the same."""
+    text = card("FN:Ada Lovelace", "UID:ada", "BDAY:--1210")
+    expected = read_vcard(text, source="a.vcf")
+    for variant in ("\ufeff" + text, text.replace("\r\n", "\n"), text.replace("\r\n", "\r")):
+        assert read_vcard(variant, source="a.vcf") == expected
+
+
+def test_folded_lines() -> None:
+    """A property folded over several lines reads as one value."""
+    text = card("FN:Ada Aug", " usta King", "UID:ada", "CATEGORIES:retai", "\tner")
+    contact = only(read_vcard(text, source="a.vcf"))
+    assert contact.name == "Ada Augusta King"
+    assert contact.tags == {"retainer"}
+
+
+# -- fields --------------------------------------------------------------------------
+
+
+def test_unescaped_commas_stay_in_the_name() -> None:
+    """A comma left unescaped in FN, as some programs write it, stays in the name."""
+    text = card("FN:Lovelace, Ada", "UID:ada", "NOTE:a\\, b")
+    assert only(read_vcard(text, source="a.vcf")).name == "Lovelace, Ada"
+
+
+def test_properties_not_read_are_not_parsed() -> None:
+    """A property cadence does not read cannot fail the import, whatever its value."""
+    text = card("FN:Ada", "UID:ada", "NOTE;CHARSET=nope;ENCODING=QUOTED-PRINTABLE:=C3", "PHOTO:!")
+    assert only(read_vcard(text, source="a.vcf")).name == "Ada"
+
+
+def test_name_falls_back_to_n_then_org() -> None:
+    """Without FN the name comes from N, and without N from ORG."""
+    from_n = only(read_vcard(card("N:Lovelace;Ada;;;", "UID:a"), source="a.vcf"))
+    from_org = only(read_vcard(card("ORG:Analytical Engines;Research", "UID:a"), source="a.vcf"))
+    assert from_n.name == "Ada Lovelace"
+    assert from_org.name == "Analytical Engines Research"
+
+
+@pytest.mark.parametrize(
+    ("lines", "email"),
+    [
+        (["EMAIL:first@example.org", "EMAIL:second@example.org"], "first@example.org"),
+        (
+            ["EMAIL:first@example.org", "EMAIL;TYPE=INTERNET,pref:pref@example.org"],
+            "pref@example.org",
+        ),
+        (["EMAIL;PREF=50:fifty@example.org", "EMAIL;PREF=2:two@example.org"], "two@example.org"),
+        (["TEL:+44 20 7946 0000"], None),
+    ],
+)
+def test_preferred_email(lines: list[str], email: str | None) -> None:
+    """The address marked preferred wins (the lowest PREF), else the first one."""
+    assert only(read_vcard(card("FN:Ada", "UID:ada", *lines), source="a.vcf")).email == email
+
+
+def test_categories_become_tags() -> None:
+    """Every CATEGORIES value, on one line or several, is a trimmed tag; empty ones are dropped."""
+    text = card("FN:Ada", "UID:ada", "CATEGORIES:retainer, card list ,,x\\,y", "CATEGORIES:vip")
+    assert only(read_vcard(text, source="a.vcf")).tags == {"retainer", "card list", "x,y", "vip"}
+
+
+@pytest.mark.parametrize(
+    ("tz", "zone"),
+    [
+        ("TZ:Europe/Paris", "Europe/Paris"),
+        ("TZ;VALUE=text:America/New_York", "America/New_York"),
+        ("TZ:-05:00", "Etc/GMT+5"),
+        ("TZ;VALUE=utc-offset:+0100", "Etc/GMT-1"),
+        ("TZ:+14", "Etc/GMT-14"),
+        ("TZ:+00:00", "UTC"),
+        ("TZ:Z", "UTC"),
+        ("TZ;VALUE=text:-05:00; EST; Raleigh/North America", "Etc/GMT+5"),
+        ("TZ:+05:30", "UTC"),
+        ("TZ;VALUE=uri:https://example.com/tz/paris", "UTC"),
+    ],
+)
+def test_time_zones(tz: str, zone: str) -> None:
+    """An IANA name is kept, a whole-hour offset is its Etc zone, other offsets are left out."""
+    assert only(read_vcard(card("FN:Ada", "UID:ada", tz), source="a.vcf")).timezone == zone
+
+
+@pytest.mark.parametrize(
+    ("bday", "expected"),
+    [
+        ("BDAY:1985-04-12", Birthday("ada", 4, 12, year=1985)),
+        ("BDAY:19850412", Birthday("ada", 4, 12, year=1985)),
+        ("BDAY:1985-04-12T10:30:00Z", Birthday("ada", 4, 12, year=1985)),
+        ("BDAY:--04-12", Birthday("ada", 4, 12)),
+        ("BDAY:--0412", Birthday("ada", 4, 12)),
+        ("BDAY:--0229", Birthday("ada", 2, 29)),
+        ("BDAY;X-APPLE-OMIT-YEAR=1604:1604-04-12", Birthday("ada", 4, 12)),
+        ("BDAY;X-APPLE-OMIT-YEAR=1604:1604-02-29", Birthday("ada", 2, 29)),
+        ("BDAY:1604-04-12", Birthday("ada", 4, 12, year=1604)),
+        ("BDAY;VALUE=text:circa 1800", None),
+        ("BDAY:1985", None),
+        ("BDAY:1985-04", None),
+        ("BDAY:---12", None),
+    ],
+)
+def test_birthday_forms(bday: str, expected: Birthday | None) -> None:
+    """Birthdays read with and without a year; those that name no day are left out."""
+    batch = read_vcard(card("FN:Ada", "UID:ada", bday), source="a.vcf")
+    assert batch.occasions == (() if expected is None else (expected,))
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["ANNIVERSARY:2009-08-08", "X-ANNIVERSARY:20090808", "item1.X-ABDATE:2009-08-08"],
+)
+def test_anniversary_properties(line: str) -> None:
+    """ANNIVERSARY, X-ANNIVERSARY and Apple's labelled X-ABDATE all become an Anniversary."""
+    text = card("FN:Ada", "UID:ada", line, "item1.X-ABLabel:_$!<Anniversary>!$_")
+    assert read_vcard(text, source="a.vcf").occasions == (
+        Anniversary("ada", date(2009, 8, 8), label="anniversary"),
+    )
+
+
+def test_uid_is_the_id() -> None:
+    """The UID, trimmed, is the contact's id."""
+    assert only(read_vcard(card("FN:Ada", "UID: 1234-abcd "), source="a.vcf")).id == "1234-abcd"
+
+
+@pytest.mark.parametrize(
+    ("lines", "ident"),
+    [
+        (["FN:Ada Lovelace", "EMAIL:Ada@Example.org"], "ada@example.org"),
+        (["FN:Zoë Ålund"], "zoe-alund"),
+        (["FN:山田 太郎"], "山田-太郎"),
+        (["FN:O'Brien, Séan"], "o-brien-sean"),
+        (["FN:???"], "vcard-"),
+    ],
+)
+def test_derived_ids(lines: list[str], ident: str) -> None:
+    """Without a UID the id is the email address, else a slug of the name, else a hash of it."""
+    assert only(read_vcard(card(*lines), source="a.vcf")).id.startswith(ident)
+
+
+def test_derived_ids_depend_on_the_card_alone() -> None:
+    """A card without UID gets the same id whatever file it is in and wherever it stands."""
+    ada = card("FN:Ada Lovelace")
+    grace = card("FN:Grace Hopper", "EMAIL:grace@example.org")
+    first = read_vcard(ada + grace, source="a.vcf")
+    second = read_vcard(card("FN:Alan Turing") + grace + ada, source="b.vcf")
+    assert {c.id for c in first.contacts} < {c.id for c in second.contacts}
+    assert read_vcard(card("FN:???"), source="a.vcf") == read_vcard(card("FN:???"), source="b.vcf")
+
+
+# -- errors --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("hello\r\n", 1, "expected BEGIN:VCARD"),
+        ("\r\n" + card("FN:Ada") + "stray\r\n", 6, "'stray'"),
+        ("", None, "no vCard"),
+        (" \r\n\r\n", None, "no vCard"),
+        ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada\r\n", 1, "never closed"),
+        (card("FN:Ada") + card("UID:x", "EMAIL:e@example.org"), 5, "no name"),
+        (card("FN:Ada", "BDAY:--1341"), 4, "'--1341'"),
+        (card("FN:Ada", "BDAY:2001-02-29"), 4, "'2001-02-29'"),
+        (card("FN:Ada", "BDAY:yesterday"), 4, "'yesterday'"),
+        (card("FN:Ada", "NOTE:x", "ANNIVERSARY:20090230"), 5, "'20090230'"),
+        (card("FN:Ada", "ANNIVERSARY:--0230"), 4, "'--0230'"),
+        (card("FN:Ada", "TZ:Mars/Olympus_Mons"), 4, "'Mars/Olympus_Mons'"),
+        (card("FN:Ada", "TZ:+25:00"), 4, "'+25:00'"),
+        (card("FN:Ada", "UID:a\\nb"), 1, "contact id"),
+        (card("FN:Ada", "UID:ada", "CATEGORIES:vip,a\x01b"), 1, "tag"),
+        (card("FN:Ada", 'EMAIL;TYPE="x:ada@example.org'), 4, "cannot read the line"),
+        (card("FN;CHARSET=nope;ENCODING=QUOTED-PRINTABLE:Zo=C3=AB"), 3, "nope"),
+        (card("FN:Ada", "NOTE:x", "this is no property"), 5, "not a property"),
+        (card("FN:Ada", "EMAIL:a@example.org") + card("FN:Bo", "EMAIL:A@example.org"), 6, "twice"),
+        (card("FN:Ada", "UID:1") + card("FN:Bo", "UID:2") + card("FN:Cy", "UID:1"), 11, "line 1"),
+        (card("FN:Ada Lovelace") + card("FN:ada  lovelace"), 5, "'ada-lovelace' appears twice"),
+    ],
+)
+def test_errors_name_the_file_and_line(text: str, line: int | None, words: str) -> None:
+    """A bad card raises ImportFailed naming the file, the line of the fault and what was wrong."""
+    error = failure(text)
+    assert (error.path, error.line) == ("people.vcf", line)
+    assert str(error).startswith(f"people.vcf:{line}: " if line else "people.vcf: ")
+    assert words in str(error)
+
+
+def test_nothing_is_kept_from_a_file_with_one_bad_card() -> None:
+    """A file whose last card is bad raises, so none of its good cards come back."""
+    good = "".join(card(f"FN:Person {n}", f"UID:{n}") for n in range(50))
+    error = failure(good + card("FN:Bad", "UID:bad", "BDAY:--0001"))
+    assert error.line == 255
+
+
+# -- properties ----------------------------------------------------------------------
+
+names = st.lists(
+    st.text(st.characters(categories=["L", "M", "N", "P", "S"]), min_size=1, max_size=12),
+    min_size=1,
+    max_size=4,
+).map(" ".join)
+
+
+@given(names=st.lists(names, min_size=1, max_size=5, unique_by=clean_name))
+def test_names_round_trip_through_a_vcard_writer(names: list[str]) -> None:
+    """Names in any script, written by vobject, read back unchanged, each card with its birthday."""
+    text = ""
+    for number, name in enumerate(names):
+        written = vobject.vCard()
+        written.add("fn").value = name
+        written.add("uid").value = f"id-{number}"
+        written.add("bday").value = "--0229"
+        text += written.serialize()
+    batch = read_vcard(text, source="a.vcf")
+    assert [c.name for c in batch.contacts] == [clean_name(name) for name in names]
+    assert batch.occasions == tuple(Birthday(f"id-{n}", 2, 29) for n in range(len(names)))
+
+
+properties = st.sampled_from(
+    ["FN", "N", "UID", "EMAIL", "BDAY", "ANNIVERSARY", "TZ", "CATEGORIES", "KIND", "ORG",
+     "item1.X-ABDATE", "item1.X-ABLabel", "PHOTO", "BEGIN", "END"]
+)  # fmt: skip
+parameters = st.sampled_from(
+    ["", ";VALUE=text", ";VALUE=uri", ";PREF=1", ";TYPE=pref", ";X-APPLE-OMIT-YEAR=1604",
+     ";ENCODING=b", ";ENCODING=QUOTED-PRINTABLE", ';X="a']
+)  # fmt: skip
+values = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(["--0229", "1604-02-29", "-05:00", "+05:30", "Europe/Paris", "VCARD", "group"]),
+)
+card_lines = st.lists(st.builds("{}{}:{}".format, properties, parameters, values), max_size=8)
+
+
+def outcome(text: str) -> ImportBatch | ImportFailed:
+    """What reading ``text`` gives: a batch, or the ImportFailed it raises."""
+    try:
+        return read_vcard(text, source="a.vcf")
+    except ImportFailed as error:
+        return error
+
+
+@given(st.lists(card_lines.map(lambda lines: card(*lines)), min_size=1, max_size=3).map("".join))
+def test_card_shaped_text_raises_only_import_failed(text: str) -> None:
+    """Cards full of odd properties either read, with unique ids, or raise ImportFailed."""
+    result = outcome(text)
+    if isinstance(result, ImportFailed):
+        assert result.path == "a.vcf"
+    else:
+        assert len({c.id for c in result.contacts}) == len(result.contacts)
+
+
+@given(st.text())
+def test_any_text_raises_only_import_failed(text: str) -> None:
+    """Arbitrary text either reads or raises ImportFailed naming the file, nothing else."""
+    result = outcome(text)
+    assert isinstance(result, ImportBatch) or result.path == "a.vcf"
