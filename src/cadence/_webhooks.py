@@ -1,0 +1,501 @@
+"""What the ``webhook`` adapter sends, how it signs it, and where it may connect.
+
+Three parts, each usable and testable on its own:
+
+- payloads: the Standard Webhooks body of a reminder (``reminder.due``, its
+  JSON schema shipped as ``cadence/schemas/reminder.due.v1.json``) and the
+  incoming-webhook messages of Slack, Discord and Microsoft Teams;
+- signing: ``whsec_`` secrets and the ``webhook-signature`` header;
+- addresses: which addresses a webhook may reach (no loopback, private,
+  link-local, multicast or reserved ones unless a route allows them) and a
+  requests transport adapter that resolves a host once per request, checks the
+  address and connects to exactly that address, keeping the Host header, TLS
+  SNI and certificate checks for the host name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from functools import cache
+from importlib import resources
+from typing import Any, Literal, TypeAlias
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.util.connection import allowed_gai_family
+
+from cadence._errors import CadenceError, ConfigError
+from cadence._reminders import Reminder
+
+__all__ = [
+    "EVENT_TYPE",
+    "FORMATS",
+    "MAX_RETRY_AFTER",
+    "SCHEMA_VERSION",
+    "AddressError",
+    "Format",
+    "PinningAdapter",
+    "Resolver",
+    "address_refusal",
+    "discord_payload",
+    "encode",
+    "host_header",
+    "literal_address",
+    "parse_retry_after",
+    "parse_secret",
+    "payload_schema",
+    "pin_address",
+    "reminder_data",
+    "sign",
+    "slack_payload",
+    "standard_payload",
+    "system_resolver",
+    "teams_payload",
+]
+
+#: The Standard Webhooks event type of a due reminder.
+EVENT_TYPE = "reminder.due"
+
+#: The version of the ``reminder.due`` payload schema that cadence sends.
+SCHEMA_VERSION = 1
+
+Format: TypeAlias = Literal["standard", "slack", "discord", "teams"]
+
+IPAddress: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+# -- payloads -------------------------------------------------------------------
+
+
+def _utc_text(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def reminder_data(reminder: Reminder) -> dict[str, Any]:
+    """The ``data`` of a ``reminder.due`` webhook: the reminder and its contact."""
+    contact = reminder.contact
+    return {
+        "reminder": {
+            "key": reminder.key,
+            "kind": reminder.kind,
+            "purpose": reminder.purpose,
+            "title": reminder.title,
+            "reason": reminder.reason,
+            "date": reminder.date.isoformat(),
+            "due": reminder.due.isoformat(),
+            "overdue_seconds": int(reminder.overdue.total_seconds()),
+            "channel": reminder.channel,
+            "occasion_date": (
+                reminder.occasion_date.isoformat() if reminder.occasion_date else None
+            ),
+        },
+        "contact": {
+            "id": contact.id,
+            "name": contact.name,
+            "email": contact.email,
+            "timezone": contact.timezone,
+            "tags": sorted(contact.tags),
+        },
+    }
+
+
+def standard_payload(reminder: Reminder) -> dict[str, Any]:
+    """The Standard Webhooks body of ``reminder``: type, timestamp and data.
+
+    ``timestamp`` is when the event happened, the moment the reminder fell
+    due, so it is the same on every retry; the moment of each attempt goes in
+    the ``webhook-timestamp`` header.
+    """
+    return {
+        "type": EVENT_TYPE,
+        "timestamp": _utc_text(reminder.due),
+        "data": reminder_data(reminder),
+    }
+
+
+def _facts(reminder: Reminder) -> list[tuple[str, str]]:
+    contact = reminder.contact
+    who = contact.name if contact.email is None else f"{contact.name} <{contact.email}>"
+    facts = [("Contact", who), ("Due", reminder.date.isoformat())]
+    if reminder.occasion_date is not None:
+        facts.append(("Occasion", reminder.occasion_date.isoformat()))
+    if reminder.channel:
+        facts.append(("Channel", reminder.channel))
+    days = reminder.overdue.days
+    if days:
+        facts.append(("Overdue", f"{days} day" + ("" if days == 1 else "s")))
+    return facts
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def _slack_escape(text: str) -> str:
+    # Slack reads &, < and > as markup ("<!channel>" pings everyone); nothing else is escaped.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_payload(reminder: Reminder) -> dict[str, Any]:
+    """A Slack incoming-webhook message: a plain fallback ``text`` and Block Kit blocks."""
+    facts = "  \u00b7  ".join(f"{name}: {value}" for name, value in _facts(reminder))
+    lines = [f"*{_slack_escape(reminder.title)}*"]
+    if reminder.reason:
+        lines.append(_slack_escape(reminder.reason))
+    return {
+        "text": _clip(_slack_escape(f"{reminder.title} (due {reminder.date.isoformat()})"), 3000),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": _clip("\n".join(lines), 3000)}},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": _clip(_slack_escape(facts), 3000)}],
+            },
+        ],
+    }
+
+
+def discord_payload(reminder: Reminder) -> dict[str, Any]:
+    """A Discord webhook message: one embed, and no mentions, whatever the text holds."""
+    embed: dict[str, Any] = {
+        "title": _clip(reminder.title, 256),
+        "timestamp": _utc_text(reminder.due),
+        "fields": [
+            {"name": name, "value": _clip(value, 1024), "inline": True}
+            for name, value in _facts(reminder)
+        ],
+    }
+    if reminder.reason:
+        embed["description"] = _clip(reminder.reason, 4096)
+    # A contact called "@everyone" must not ping a whole server.
+    return {"embeds": [embed], "allowed_mentions": {"parse": []}}
+
+
+def teams_payload(reminder: Reminder) -> dict[str, Any]:
+    """A Microsoft Teams Workflows message: an Adaptive Card in a message attachment."""
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": reminder.title,
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+        }
+    ]
+    if reminder.reason:
+        body.append({"type": "TextBlock", "text": reminder.reason, "isSubtle": True, "wrap": True})
+    body.append(
+        {
+            "type": "FactSet",
+            "facts": [{"title": name, "value": value} for name, value in _facts(reminder)],
+        }
+    )
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": "application/vnd.microsoft.card.adaptive",
+                "contentUrl": None,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "body": body,
+                },
+            }
+        ],
+    }
+
+
+#: The body builder of each format.
+FORMATS: Mapping[Format, Callable[[Reminder], dict[str, Any]]] = {
+    "standard": standard_payload,
+    "slack": slack_payload,
+    "discord": discord_payload,
+    "teams": teams_payload,
+}
+
+
+def encode(payload: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON: the exact bytes that are signed and sent."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@cache
+def _schema_text() -> str:
+    name = f"{EVENT_TYPE}.v{SCHEMA_VERSION}.json"
+    return resources.files("cadence.schemas").joinpath(name).read_text(encoding="utf-8")
+
+
+def payload_schema() -> dict[str, Any]:
+    """The JSON schema of the ``reminder.due`` body that cadence sends, as shipped."""
+    schema: dict[str, Any] = json.loads(_schema_text())
+    return schema
+
+
+# -- signing ---------------------------------------------------------------------
+
+_SECRET_PREFIX = "whsec_"  # noqa: S105  # the prefix of every secret, not a secret
+
+
+def parse_secret(value: object, what: str = "secret") -> bytes:
+    """The key bytes of a ``whsec_`` secret; ConfigError names ``what``, never the value.
+
+    The Standard Webhooks specification asks for 24 to 64 random bytes,
+    base64-encoded after the ``whsec_`` prefix.
+    """
+    if not isinstance(value, str) or not value.startswith(_SECRET_PREFIX):
+        raise ConfigError(f"{what} must be a Standard Webhooks secret starting with 'whsec_'")
+    text = value[len(_SECRET_PREFIX) :]
+    try:
+        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{what} is not valid base64 after 'whsec_'") from None
+    if not 24 <= len(key) <= 64:
+        raise ConfigError(f"{what} must hold 24 to 64 bytes, not {len(key)}")
+    return key
+
+
+def sign(msg_id: str, timestamp: int, body: bytes, keys: Sequence[bytes]) -> str:
+    """The ``webhook-signature`` header: one ``v1,<base64 HMAC-SHA256>`` per key, space-separated.
+
+    What is signed is ``{msg_id}.{timestamp}.{body}``; several keys let a
+    receiver move to a new secret without missing a webhook.
+    """
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return " ".join(
+        "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
+        for key in keys
+    )
+
+
+# -- Retry-After -----------------------------------------------------------------
+
+#: The longest wait a Retry-After header can ask for; beyond it the wait is cut short,
+#: so that a wrong header cannot park a reminder for ever.
+MAX_RETRY_AFTER = timedelta(days=7)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> datetime | None:
+    """The moment a ``Retry-After`` header (seconds or an HTTP date) asks to wait until.
+
+    None when the header is missing, unreadable, or names a moment not after
+    ``now``; never later than ``now`` plus ``MAX_RETRY_AFTER``.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        wait = timedelta(seconds=min(int(text), int(MAX_RETRY_AFTER.total_seconds())))
+        return now + wait if wait else None
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:  # "-0000" means UTC in an HTTP date
+        moment = moment.replace(tzinfo=UTC)
+    if moment <= now:
+        return None
+    return min(moment, now + MAX_RETRY_AFTER)
+
+
+# -- addresses -------------------------------------------------------------------
+
+
+class AddressError(CadenceError):
+    """A webhook's host could not be resolved, or resolves to an address it may not reach.
+
+    ``permanent`` is true for a refused address (it will not change by
+    itself) and false when resolving failed (DNS may be back later).
+    """
+
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+Resolver: TypeAlias = Callable[[str, int], Sequence[str]]
+"""Resolves ``(host, port)`` to its IP addresses, as text, in the order to try them."""
+
+# Special-purpose ranges that Python's ``is_global`` lets through on some
+# versions (CPython issue 113171), or that can carry an address of any kind.
+_SPECIAL_NETWORKS = tuple(
+    ipaddress.ip_network(network)
+    for network in (
+        "100.64.0.0/10",  # carrier-grade NAT
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.88.99.0/24",  # 6to4 relay anycast
+        "198.18.0.0/15",  # benchmarking
+        "64:ff9b::/96",  # NAT64: embeds any IPv4 address
+        "64:ff9b:1::/48",  # local NAT64
+        "2001::/32",  # Teredo: embeds any IPv4 address
+        "2002::/16",  # 6to4: embeds any IPv4 address
+        "5f00::/16",  # segment routing
+    )
+)
+
+
+def address_refusal(address: IPAddress) -> str | None:
+    """Why a webhook may not connect to ``address`` by default, or None if it may.
+
+    Loopback, private, link-local, multicast, reserved, unspecified and other
+    special-purpose addresses are refused; an IPv4 address mapped into IPv6
+    is judged as the IPv4 address it carries.
+    """
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    kinds: tuple[tuple[bool, str], ...] = (
+        (address.is_unspecified, "an unspecified"),
+        (address.is_loopback, "a loopback"),
+        (address.is_link_local, "a link-local"),
+        (address.is_multicast, "a multicast"),
+        (address.is_reserved, "a reserved"),
+        (address.is_private, "a private"),
+        (isinstance(address, ipaddress.IPv6Address) and address.is_site_local, "a site-local"),
+    )
+    for refused, kind in kinds:
+        if refused:
+            return f"{address} is {kind} address"
+    if not address.is_global or any(address in network for network in _SPECIAL_NETWORKS):
+        return f"{address} is a special-purpose address"
+    return None
+
+
+def literal_address(host: str) -> IPAddress | None:
+    """``host`` as an IP address when it is one written out, else None."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses of ``host`` from the system's resolver, IPv6 only where the machine has it."""
+    found = socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in found]
+
+
+def pin_address(
+    host: str, port: int, *, allow_private: bool, resolver: Resolver = system_resolver
+) -> str:
+    """Resolve ``host`` once and return the address to connect to, after checking it.
+
+    Every address the host resolves to is checked, not only the first, so a
+    name that mixes a public address with a private one is refused. Raises
+    AddressError: permanent when an address is refused, transient when the
+    name cannot be resolved.
+    """
+    literal = literal_address(host)
+    if literal is not None:
+        found: Sequence[str] = [str(literal)]
+    else:
+        try:
+            found = resolver(host, port)
+        except (OSError, UnicodeError) as error:
+            reason = getattr(error, "strerror", None) or type(error).__name__
+            raise AddressError(f"cannot resolve {host}: {reason}", permanent=False) from None
+    addresses: list[IPAddress] = []
+    for text in found:
+        try:
+            addresses.append(ipaddress.ip_address(text))
+        except ValueError:
+            raise AddressError(
+                f"{host} resolved to {text!r}, not an address", permanent=True
+            ) from None
+    if not addresses:
+        raise AddressError(f"{host} resolved to no address", permanent=False)
+    if not allow_private:
+        for address in addresses:
+            refusal = address_refusal(address)
+            if refusal is not None:
+                raise AddressError(
+                    f"refused to connect to {host}: {refusal}; "
+                    "set allow_private = true on the route to allow it",
+                    permanent=True,
+                )
+    return str(addresses[0])
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host_header(url: str) -> str:
+    """The Host header for ``url``: its host, with the port unless it is the scheme's default."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host += f":{parts.port}"
+    return host
+
+
+class PinningAdapter(HTTPAdapter):
+    """A requests transport that connects to a checked address of the URL's host.
+
+    For every request it resolves the host once (through ``resolver``),
+    refuses addresses that ``address_refusal`` names unless ``allow_private``,
+    and opens the connection to that very address, so a name that resolves
+    differently a moment later (DNS rebinding) cannot slip past the check.
+    The Host header, TLS SNI and the certificate check keep the host name.
+    Connections are pooled per address and host name.
+    """
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        resolver: Resolver = system_resolver,
+        pool_maxsize: int = 10,
+    ) -> None:
+        self.allow_private = allow_private
+        self.resolver = resolver
+        super().__init__(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: tuple[str, str] | str | None = None,
+    ) -> HTTPConnectionPool:
+        """The pooled connection for ``request``: to the checked address of its host.
+
+        ``proxies`` are ignored: a proxy would resolve the host itself, past the check.
+        """
+        try:
+            host_params, tls = self.build_connection_pool_key_attributes(
+                request, True if verify is None else verify, cert
+            )
+        except ValueError as error:
+            raise requests.exceptions.InvalidURL(error, request=request) from None
+        scheme = str(host_params["scheme"])
+        host = str(host_params["host"] or "")
+        port = int(host_params["port"] or _DEFAULT_PORTS.get(scheme, 443))
+        address = pin_address(host, port, allow_private=self.allow_private, resolver=self.resolver)
+        pool_kwargs: dict[str, Any] = dict(tls)
+        if scheme == "https":
+            # Check the certificate against the name, and send the name as SNI, not the address.
+            pool_kwargs["server_hostname"] = host
+            pool_kwargs["assert_hostname"] = host
+        pool: HTTPConnectionPool = self.poolmanager.connection_from_host(
+            host=f"[{address}]" if ":" in address else address,
+            port=port,
+            scheme=scheme,
+            pool_kwargs=pool_kwargs,
+        )
+        return pool
+
+    def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
+        """Name the host in the Host header, since the connection only knows the address."""
+        request.headers["Host"] = host_header(request.url or "")

@@ -1,0 +1,1 @@
+"""JSON schemas of what cadence sends to other programs, shipped as data files."""
