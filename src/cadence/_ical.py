@@ -1,0 +1,239 @@
+"""The iCalendar feed: reminders as RFC 5545 events that a calendar app subscribes to.
+
+``to_ical`` is pure: the same reminders and ``now`` give the same bytes, so a
+feed's ETag changes only when something in it changed. Every moment written
+derives from the reminders, never from the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vText
+from icalendar.enums import TRANSP
+
+from cadence._errors import CadenceError
+from cadence._reminders import Agenda, Reminder
+from cadence._time import local_moment, require_aware
+
+__all__ = ["CHECK_IN_LENGTH", "PRODID", "clean_text", "to_ical"]
+
+#: How long a timed check-in event lasts in a calendar.
+CHECK_IN_LENGTH = timedelta(minutes=15)
+
+#: The PRODID of every feed. It names no version, so upgrading cadence alone
+#: does not change a feed's bytes.
+PRODID = "-//cadence//cadence//EN"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MINUTE = timedelta(minutes=1)
+_DAY = timedelta(days=1)
+_LINE_ENDS = re.compile("\r\n?")
+# Control characters (Unicode's Cc: C0, DEL and C1) but tab and newline, which
+# RFC 5545 TEXT cannot carry or readers take for line breaks, and lone
+# surrogates, which UTF-8 cannot encode.
+_UNWRITABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` as a calendar can carry it: line ends made newlines, control characters dropped.
+
+    CR LF and a lone CR become a newline (LF); every other control character
+    (C0, DEL and C1) but tab and newline, and any lone surrogate, is removed.
+    Everything else, any Unicode included, is kept as it is.
+    """
+    if "\r" in text:
+        text = _LINE_ENDS.sub("\n", text)
+    return _UNWRITABLE.sub("", text)
+
+
+class _Text(vText):
+    """TEXT escaped exactly as RFC 5545 3.3.11 says, so that any text reads back unchanged.
+
+    icalendar's own escaping reads a literal backslash followed by ``N`` as a
+    line break; this escapes every backslash instead.
+    """
+
+    __slots__ = ()
+
+    def to_ical(self) -> bytes:
+        escaped = (
+            self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+        )
+        return escaped.encode("utf-8")
+
+
+def _text(value: str) -> _Text:
+    return _Text(clean_text(value))
+
+
+@lru_cache(maxsize=256)
+def _vtimezone(tzid: str, tz: ZoneInfo, first: date, last: date) -> Timezone:
+    # Building a VTIMEZONE walks the zone's transitions: do it once per zone and span of years.
+    return Timezone.from_tzinfo(tz, tzid, first, last)
+
+
+def _sequence(revised: datetime) -> int:
+    return max(0, (revised - _EPOCH) // _MINUTE)
+
+
+def _description(reminder: Reminder, moved: bool) -> _Text:
+    # Each part is cleaned on its own: a CR ending one part must not swallow the next line break.
+    lines = [f"Contact: {clean_text(reminder.contact.name)}"]
+    if reminder.reason:
+        lines.append(f"Why: {clean_text(reminder.reason)}")
+    if reminder.channel:
+        lines.append(f"Channel: {clean_text(reminder.channel)}")
+    if reminder.occasion_date is not None:
+        lines.append(f"Occasion: {reminder.occasion_date.isoformat()}")
+    if moved:
+        lines.append(f"Overdue since: {reminder.date.isoformat()}")
+    return _Text("\n".join(lines))
+
+
+class _Zones:
+    """The zones that timed events use, and the years they span, for the VTIMEZONEs."""
+
+    __slots__ = ("first", "last", "used")
+
+    def __init__(self) -> None:
+        self.used: dict[str, ZoneInfo] = {}
+        self.first = date.max.year
+        self.last = date.min.year
+
+    def note(self, event: Event, tz: ZoneInfo, year: int) -> None:
+        tzid = event["DTSTART"].params.get("TZID")
+        if tzid is None:  # UTC, written with a Z
+            return
+        self.used[tzid] = tz
+        self.first = min(self.first, year)
+        self.last = max(self.last, year)
+
+    def components(self) -> list[Timezone]:
+        if not self.used:
+            return []
+        # Whole years, so a VTIMEZONE stays the same while the feed's span of years does.
+        first, last = date(self.first, 1, 1), date(self.last + 1, 1, 1)
+        return [_vtimezone(tzid, self.used[tzid], first, last) for tzid in sorted(self.used)]
+
+
+def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
+    tz = reminder.contact.zone
+    due = reminder.due
+    # Where the event shows, and the moment from which it shows it there.
+    day, revised, moved = reminder.date, due, False
+    if now is not None and due <= now:
+        today = now.astimezone(tz).date()
+        if reminder.date < today:
+            # Overdue from an earlier day: a to-do for today, shown all day.
+            day, revised, moved = today, local_moment(today, time(0, 0), tz), True
+    stamp = revised.astimezone(UTC).replace(microsecond=0)
+    all_day = moved or reminder.kind == "occasion"
+    event = Event.new(
+        uid=_text(reminder.key),
+        stamp=stamp,
+        last_modified=stamp,
+        sequence=_sequence(revised),
+        summary=_text(reminder.title),
+        description=_description(reminder, moved),
+        start=day if all_day else due.astimezone(tz),
+        end=day + _DAY if all_day else None,
+        # Reminders are not appointments: they never make you look busy.
+        transparency=TRANSP.TRANSPARENT,
+    )
+    if not all_day:
+        event.DURATION = CHECK_IN_LENGTH
+        zones.note(event, tz, day.year)
+    if reminder.lead and (now is None or due > now):
+        alarm = Alarm.new_display(
+            description=_Text(clean_text(reminder.title) or "Reminder"),
+            trigger=due.astimezone(UTC).replace(microsecond=0),
+        )
+        # RFC 5545 requires the parameter on an absolute trigger; icalendar leaves it out.
+        alarm["TRIGGER"].params["VALUE"] = "DATE-TIME"
+        event.add_component(alarm)
+    return event
+
+
+def _order(reminder: Reminder) -> tuple[datetime, str, str]:
+    return (reminder.due, reminder.contact.id, reminder.key)
+
+
+def _unique(reminders: Iterable[Reminder]) -> list[Reminder]:
+    items = list(reminders)
+    for item in items:
+        if not isinstance(item, Reminder):
+            raise CadenceError(f"to_ical() takes Reminders, not {type(item).__name__}")
+    items.sort(key=_order)
+    seen: set[str] = set()
+    unique = []
+    for item in items:
+        if item.key not in seen:
+            seen.add(item.key)
+            unique.append(item)
+    return unique
+
+
+def _feed_name(name: object) -> _Text:
+    if not isinstance(name, str) or not clean_text(name).strip():
+        raise CadenceError(f"a feed's name must be non-empty text, not {name!r}")
+    return _text(name)
+
+
+def to_ical(
+    reminders: Iterable[Reminder],
+    *,
+    name: str = "cadence",
+    now: datetime | None = None,
+    refresh: timedelta = timedelta(hours=1),
+) -> bytes:
+    """An RFC 5545 calendar of ``reminders``, as the bytes of an .ics file.
+
+    ``reminders`` is an Agenda or any iterable of Reminders; each becomes one
+    VEVENT whose UID is the reminder's key, so a regenerated feed updates its
+    events instead of adding copies. Occasions are all-day events; check-ins
+    are timed events in the contact's zone, with that zone's VTIMEZONE.
+    Reminders overdue from an earlier day are shown all day on today, the day
+    ``now`` falls on in the contact's zone; ``now`` defaults to the Agenda's,
+    and without one every reminder stays on its own date. A reminder with a
+    lead time is its own event on the day to act, with an alarm at its due
+    moment while that is still ahead.
+
+    DTSTAMP, LAST-MODIFIED and SEQUENCE derive from each reminder, never from
+    the clock: the same reminders and ``now`` give the same bytes. ``name``
+    titles the calendar (NAME and X-WR-CALNAME); ``refresh`` is how often
+    clients should fetch it again (REFRESH-INTERVAL and X-PUBLISHED-TTL).
+    Text keeps any Unicode; line ends become newlines and other control
+    characters are dropped (see ``clean_text``).
+    """
+    title = _feed_name(name)
+    if now is None and isinstance(reminders, Agenda):
+        now = reminders.now
+    if now is not None:
+        now = require_aware(now, "now")
+    every: object = refresh
+    if not isinstance(every, timedelta) or every < timedelta(seconds=1):
+        raise CadenceError(f"refresh must be a duration of a second or more, not {every!r}")
+    refresh = timedelta(seconds=int(every.total_seconds()))
+    zones = _Zones()
+    events = [_event(reminder, now, zones) for reminder in _unique(reminders)]
+    calendar = Calendar.new(
+        prodid=PRODID,
+        calscale="GREGORIAN",
+        # A calendar UID (RFC 7986) that names the feed, not the moment it was made.
+        uid=hashlib.sha256(title.encode("utf-8")).hexdigest()[:32],
+        name=title,
+        refresh_interval=refresh,
+        subcomponents=[*zones.components(), *events],
+    )
+    # RFC 7986 requires the parameter; icalendar leaves it out.
+    calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
+    # icalendar leaves vDuration.to_ical unannotated.
+    ttl = vDuration(refresh).to_ical()  # type: ignore[no-untyped-call]
+    calendar.add("X-PUBLISHED-TTL", vText(ttl.decode("ascii")))
+    return bytes(calendar.to_ical())
