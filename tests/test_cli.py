@@ -305,3 +305,61 @@ def test_a_killed_dispatcher_loses_nothing(cli: Cli) -> None:
             conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall()
         )
     assert statuses == {"sent": 400}
+
+
+def test_feed_writes_a_calendar_of_the_agenda(cli: Cli, tmp_path: Path) -> None:
+    """feed -o writes an .ics with one event per reminder; without -o it goes to stdout."""
+    import icalendar
+
+    cli("contact", "add", "ana", "--name", "Ana", "--every", "weekly")
+    cli("contact", "add", "bo", "--name", "Bo", "--tag", "vip")
+    cli("occasion", "add", "--contact", "bo", "--birthday", "1990-12-01")
+    target = tmp_path / "out" / "feed.ics"
+    target.parent.mkdir()
+    cli("feed", "-o", str(target), "--within", "10d")
+    events = icalendar.Calendar.from_ical(target.read_bytes()).walk("VEVENT")
+    summaries = sorted(str(e["SUMMARY"]) for e in events)
+    assert summaries == ["Bo turns 36 on 1 December", "Check in with Ana"]
+    printed = cli("feed", "--within", "10d", "--tag", "vip").stdout.encode()
+    assert [str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(printed).walk("VEVENT")] == [
+        "Bo turns 36 on 1 December"
+    ]
+    assert cli("feed", "-o", str(target), "--within", "10d").returncode == 0
+    raw = subprocess.run(
+        cli.command("feed", "--within", "10d"), env=cli.env, capture_output=True, check=True
+    )
+    assert target.read_bytes() == raw.stdout
+
+
+def test_serve_answers_with_the_token_only(cli: Cli) -> None:
+    """serve listens on loopback, prints its URL without the token, and checks the token."""
+    import requests
+
+    cli("contact", "add", "ana", "--name", "Ana", "--every", "weekly")
+    token = "s3cret-token-0123456789"
+    env = {**cli.env, "CADENCE_FEED_TOKEN": token}
+    server = subprocess.Popen(
+        cli.command("serve", "--port", "0"), env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        assert token not in line
+        url = line.split()[1].split("?")[0]
+        assert url.startswith("http://127.0.0.1:")
+        assert url.endswith("/feed.ics")
+        answer = requests.get(url, params={"token": token}, timeout=10)
+        assert answer.status_code == 200
+        assert answer.headers["Content-Type"] == "text/calendar; charset=utf-8"
+        assert b"Check in with Ana" in answer.content
+        wrong = requests.get(url, params={"token": "wrong-token-0123456789"}, timeout=10)
+        assert wrong.status_code == 403
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+
+def test_serve_refuses_an_open_feed_on_the_network(cli: Cli) -> None:
+    """Without a token, serving on a non-loopback address is one line of refusal."""
+    everywhere = "0.0.0.0"  # noqa: S104 - refused before anything binds
+    _refused(cli("serve", "--host", everywhere, "--port", "0", ok=False), "token")

@@ -8,6 +8,7 @@ touchpoints, then ``plan(roster, now=...)`` returns an ``Agenda`` of
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from cadence._cadences import Cadence, Every, Recurring, parse_cadence
 from cadence._config import open_store
@@ -29,6 +30,30 @@ from cadence._planning import ContactPlan, health, plan, plan_contact
 from cadence._reminders import Agenda, Reminder, ReminderKind, reminder_key
 from cadence._roster import Roster
 from cadence.hookspecs import hookimpl, hookspec
+
+if TYPE_CHECKING:
+    from cadence._feed import make_feed_app, new_token
+    from cadence._ical import to_ical
+
+# Imported on first use: the calendar library and the HTTP server are not
+# needed by most of what imports cadence, and the CLI starts faster without.
+_LAZY = {
+    "make_feed_app": "cadence._feed",
+    "new_token": "cadence._feed",
+    "to_ical": "cadence._ical",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cadence' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 try:
     __version__ = version("cadence")
@@ -71,10 +96,13 @@ __all__ = [
     "health",
     "hookimpl",
     "hookspec",
+    "make_feed_app",
+    "new_token",
     "open_store",
     "parse_cadence",
     "parse_duration",
     "plan",
     "plan_contact",
     "reminder_key",
+    "to_ical",
 ]

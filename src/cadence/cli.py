@@ -503,6 +503,71 @@ def due(state: State, within: str, as_json: bool) -> None:
     out.print(table)
 
 
+@cli.command("feed")
+@click.option(
+    "-o", "--output", metavar="FILE", help="Write the .ics here instead of to standard output."
+)
+@click.option(
+    "--within", default="30d", show_default=True, help="Also show what falls due this far ahead."
+)
+@click.option("--tag", help="Only the contacts with this tag.")
+@click.option("--name", default="cadence", show_default=True, help="The calendar's name.")
+@pass_state
+def feed(state: State, output: str | None, within: str, tag: str | None, name: str) -> None:
+    """Write the agenda as an iCalendar (.ics) feed."""
+    from cadence._ical import to_ical
+    from cadence.adapters.ical import write_atomically
+
+    agenda = state.store.agenda(now=state.now, within=parse_duration(within), tag=tag)
+    body = to_ical(agenda, name=name)
+    if output is None or output == "-":
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        write_atomically(Path(output), body)
+    except OSError as error:
+        raise CadenceError(f"cannot write {output}: {error.strerror}") from None
+    err.print(f"wrote {len(agenda)} reminders to {output}")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--token",
+    envvar="CADENCE_FEED_TOKEN",
+    help="Secret the feed URL must carry as ?token=... (or CADENCE_FEED_TOKEN). "
+    "Required on any address but loopback.",
+)
+@click.option(
+    "--within", default="30d", show_default=True, help="Also show what falls due this far ahead."
+)
+@click.option("--name", default="cadence", show_default=True, help="The calendar's name.")
+@pass_state
+def serve(state: State, host: str, port: int, token: str | None, within: str, name: str) -> None:
+    """Serve the agenda as a subscribable calendar at /feed.ics (per tag: ?tag=NAME)."""
+    from cadence._feed import FEED_PATH, make_feed_app, make_feed_server
+
+    ahead = parse_duration(within)
+    fixed = state._now
+
+    def current() -> Any:
+        # A served feed follows the clock, unless --now pins it for a replay.
+        return state.store.agenda(now=fixed or datetime.now(UTC), within=ahead)
+
+    app = make_feed_app(current, token=token or None, name=name)
+    server = make_feed_server(app, host, port, token=token or None)
+    shown = f"[{host}]" if ":" in host else host
+    query = "?token=YOUR-TOKEN" if token else ""
+    err.print(f"serving http://{shown}:{server.server_port}{FEED_PATH}{query} (Ctrl+C stops)")
+    try:
+        with server:
+            server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
 @cli.command("snooze")
 @click.argument("key")
 @click.option(
@@ -708,6 +773,9 @@ def demo(ctx: click.Context) -> None:
     _summarise(report, dry_run=False)
     again = dispatch(store, [Route("console")], now=state.now)
     out.print(f"\nrunning again delivers {again.count('sent')}: each reminder goes out once.")
+    ics = folder / "cadence.ics"
+    ctx.invoke(feed, output=str(ics), within="30d", tag=None, name="cadence demo")
+    out.print(f"A calendar app can open {ics}; `cadence serve` serves it for subscription.")
     out.print(f"Try: cadence --db {state.db} health")
 
 

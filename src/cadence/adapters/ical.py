@@ -70,12 +70,12 @@ class IcalAdapter:
         except OSError as error:
             raise DeliveryError(f"cannot read the feed {self.path}: {error.strerror}") from None
         try:
-            _replace(self.path, body)
+            write_atomically(self.path, body)
         except OSError as error:
             raise DeliveryError(f"cannot write the feed {self.path}: {error.strerror}") from None
 
 
-def _replace(path: Path, body: bytes) -> None:
+def write_atomically(path: Path, body: bytes) -> None:
     """Put ``body`` at ``path`` in one rename, so readers see the old file or the new one."""
     try:
         mode: int | None = path.stat().st_mode & 0o7777
