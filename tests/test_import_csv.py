@@ -62,9 +62,9 @@ def test_registered_as_a_builtin_plugin(plugins: Plugins) -> None:
     """The csv plugin registers the importer for .csv files, by name and by suffix."""
     for filename in ("people.csv", "PEOPLE.CSV"):
         entry = plugins.importer_for(filename)
-        assert entry.thing is read_csv
+        assert entry.thing.resolve() is read_csv
         assert entry.plugin == "csv"
-    assert plugins.importer_for("people.txt", "csv").thing is read_csv
+    assert plugins.importer_for("people.txt", "csv").thing.resolve() is read_csv
 
 
 # -- good files ----------------------------------------------------------------------

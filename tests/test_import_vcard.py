@@ -53,9 +53,9 @@ def test_registered_as_a_builtin_plugin(plugins: Plugins) -> None:
     """The vcard plugin registers the importer for .vcf and .vcard files, by name and by suffix."""
     for filename in ("people.vcf", "PEOPLE.VCF", "people.vcard"):
         entry = plugins.importer_for(filename)
-        assert entry.thing is read_vcard
+        assert entry.thing.resolve() is read_vcard
         assert entry.plugin == "vcard"
-    assert plugins.importer_for("export.txt", "vcard").thing is read_vcard
+    assert plugins.importer_for("export.txt", "vcard").thing.resolve() is read_vcard
 
 
 # -- sample exports ------------------------------------------------------------------

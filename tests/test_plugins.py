@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
@@ -733,3 +734,35 @@ def test_make_reminder_gives_stable_keys_in_the_contacts_zone() -> None:
     assert first.date.isoformat() == "2026-11-24"
     assert first.overdue == timedelta(hours=2)
     assert again.overdue == timedelta(0)
+
+
+# -- lazy factories -----------------------------------------------------------
+
+
+def test_reading_the_store_imports_no_adapter_library(tmp_path: Path) -> None:
+    """The built-ins register lazy factories: `cadence due` never imports requests,
+    icalendar, vobject or psycopg."""
+    script = (
+        "import sys\n"
+        "from cadence.cli import main\n"
+        "try:\n"
+        f"    main(['--db', 'sqlite:///{tmp_path / 'c.db'}', 'due'])\n"
+        "finally:\n"
+        "    heavy = {'requests', 'icalendar', 'vobject', 'psycopg', 'smtplib'}\n"
+        "    print(sorted(heavy & set(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_lazy_factory_imports_its_target_when_called() -> None:
+    """lazy() resolves "module:name" on first call; a missing module is a PluginError naming it."""
+    joined = cadence.lazy("os.path:join")
+    assert joined("a", "b") == "a/b"
+    assert joined.resolve() is __import__("os").path.join
+    with pytest.raises(PluginError, match="no_such_module_here"):
+        cadence.lazy("no_such_module_here:Thing")()
+    with pytest.raises(PluginError, match="not of the form"):
+        cadence.lazy("just_a_module")

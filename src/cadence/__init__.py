@@ -27,6 +27,7 @@ from cadence._imports import ImportBatch
 from cadence._model import Contact, Rule, Snooze, Touchpoint
 from cadence._occasions import Anniversary, Birthday, LeapDay, Occasion, OccasionKind
 from cadence._planning import ContactPlan, health, plan, plan_contact
+from cadence._plugins import lazy
 from cadence._reminders import Agenda, Reminder, ReminderKind, reminder_key
 from cadence._roster import Roster
 from cadence.hookspecs import hookimpl, hookspec
@@ -96,6 +97,7 @@ __all__ = [
     "health",
     "hookimpl",
     "hookspec",
+    "lazy",
     "make_feed_app",
     "new_token",
     "open_store",

@@ -31,10 +31,12 @@ from cadence._time import require_aware
 __all__ = [
     "DEFAULT_PLUGINS",
     "DISABLE_ENV",
+    "Lazy",
     "PluginInfo",
     "Plugins",
     "Registered",
     "get_plugins",
+    "lazy",
     "load_plugins",
     "reset_plugins",
 ]
@@ -45,15 +47,15 @@ log = logging.getLogger("cadence.plugins")
 #: as entry points in cadence's pyproject too; this tuple lets a source tree
 #: that was never installed find them by the same path.
 DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
-    ("console", "cadence.adapters.console"),
-    ("csv", "cadence.importers.csv"),
-    ("ical", "cadence.adapters.ical"),
-    ("jsonl", "cadence.adapters.jsonl"),
-    ("postgresql", "cadence.stores.postgresql"),
-    ("smtp", "cadence.adapters.smtp"),
-    ("sqlite", "cadence.stores.sqlite"),
-    ("vcard", "cadence.importers.vcard"),
-    ("webhook", "cadence.adapters.webhook"),
+    ("console", "cadence._builtins:console"),
+    ("csv", "cadence._builtins:csv"),
+    ("ical", "cadence._builtins:ical"),
+    ("jsonl", "cadence._builtins:jsonl"),
+    ("postgresql", "cadence._builtins:postgresql"),
+    ("smtp", "cadence._builtins:smtp"),
+    ("sqlite", "cadence._builtins:sqlite"),
+    ("vcard", "cadence._builtins:vcard"),
+    ("webhook", "cadence._builtins:webhook"),
 )
 
 #: Comma-separated plugin names that are not loaded; "*" blocks every plugin
@@ -77,6 +79,51 @@ _OPTIONS: Mapping[str, frozenset[str]] = {
 }
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")
+
+
+def _resolve(target: str) -> Any:
+    module, _, attribute = target.partition(":")
+    value: Any = importlib.import_module(module)
+    for part in attribute.split(".") if attribute else ():
+        value = getattr(value, part)
+    return value
+
+
+@attrs.frozen
+class Lazy:
+    """A callable that imports ``target`` ("package.module:name") on first use and calls it.
+
+    Register one instead of the class or function itself, so the module and
+    the libraries it needs are imported only when a route, an import or a
+    store actually uses it.
+    """
+
+    target: str
+    _resolved: list[Any] = attrs.field(factory=list, init=False, repr=False, eq=False)
+
+    def resolve(self) -> Any:
+        """The object ``target`` names, imported now if it was not yet.
+
+        A module that fails to import raises PluginError naming ``target``.
+        """
+        if not self._resolved:
+            try:
+                self._resolved.append(_resolve(self.target))
+            except Exception as error:
+                raise PluginError(f"cannot load {self.target}: {error!r}") from error
+        return self._resolved[0]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the object ``target`` names with these arguments."""
+        return self.resolve()(*args, **kwargs)
+
+
+def lazy(target: str) -> Lazy:
+    """A factory for ``target`` ("package.module:name") that imports it only when first called."""
+    module, colon, attribute = target.partition(":")
+    if not module or not colon or not attribute:
+        raise PluginError(f"lazy target {target!r} is not of the form 'package.module:name'")
+    return Lazy(target)
 
 
 @attrs.frozen
@@ -507,12 +554,12 @@ def _load_entry_point(plugins: Plugins, ep: EntryPoint, source: _Source) -> None
     )
 
 
-def _load_builtin(plugins: Plugins, name: str, module: str) -> None:
+def _load_builtin(plugins: Plugins, name: str, target: str) -> None:
     from cadence import __version__
 
     source = _Source(_DISTRIBUTION, __version__, True)
     try:
-        plugin = importlib.import_module(module)
+        plugin = _resolve(target)
     except Exception as error:
         plugins._failed_to_load(
             name, source, f"plugin {name!r} (cadence) failed to load: {error!r}"
@@ -539,10 +586,10 @@ def load_plugins(*, disable: Iterable[str] | None = None, entry_points: bool = T
         if source.builtin and ep.name not in blocked:
             seen.add(ep.name)
             _load_entry_point(plugins, ep, source)
-    for name, module in DEFAULT_PLUGINS:
+    for name, target in DEFAULT_PLUGINS:
         if name not in seen and name not in blocked:
             seen.add(name)
-            _load_builtin(plugins, name, module)
+            _load_builtin(plugins, name, target)
     for ep, source in found:
         if source.builtin or ep.name in blocked or "*" in blocked:
             continue

@@ -8,8 +8,6 @@ from typing import TextIO
 
 from cadence._errors import ConfigError
 from cadence._reminders import Reminder
-from cadence.hookspecs import hookimpl
-from cadence.typing import Register
 
 
 def format_line(reminder: Reminder) -> str:
@@ -42,9 +40,3 @@ class ConsoleAdapter:
         for reminder in reminders:
             out.write(format_line(reminder) + "\n")
         out.flush()
-
-
-@hookimpl
-def cadence_register_adapters(register: Register) -> None:
-    """Register the console adapter."""
-    register("console", ConsoleAdapter)

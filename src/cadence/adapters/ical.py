@@ -16,8 +16,6 @@ from typing import Any
 from cadence._errors import CadenceError, ConfigError, DeliveryError
 from cadence._ical import to_ical
 from cadence._reminders import Agenda
-from cadence.hookspecs import hookimpl
-from cadence.typing import Register
 
 
 def _path(value: object) -> Path:
@@ -109,9 +107,3 @@ def _sync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(handle)
-
-
-@hookimpl
-def cadence_register_adapters(register: Register) -> None:
-    """Register the ical adapter."""
-    register("ical", IcalAdapter)

@@ -14,8 +14,6 @@ from pathlib import Path
 from cadence._errors import ConfigError, DeliveryError
 from cadence._reminders import Reminder
 from cadence._serial import reminder_to_json
-from cadence.hookspecs import hookimpl
-from cadence.typing import Register
 
 
 class JsonLinesAdapter:
@@ -43,9 +41,3 @@ class JsonLinesAdapter:
                     os.fsync(stream.fileno())
         except OSError as error:
             raise DeliveryError(f"cannot write {self.path}: {error.strerror}") from None
-
-
-@hookimpl
-def cadence_register_adapters(register: Register) -> None:
-    """Register the JSON Lines adapter."""
-    register("jsonl", JsonLinesAdapter)

@@ -39,8 +39,6 @@ from cadence._delivery import Failure
 from cadence._email import Addressing, digest_message, reminder_message
 from cadence._errors import ConfigError, DeliveryError
 from cadence._reminders import Reminder
-from cadence.hookspecs import hookimpl
-from cadence.typing import Register
 
 __all__ = ["Outgoing", "Secret", "SmtpAdapter", "SmtpSettings", "parse_settings", "smtp_adapter"]
 
@@ -641,9 +639,3 @@ class SmtpAdapter:
 def smtp_adapter(**settings: Any) -> SmtpAdapter:
     """Build the ``smtp`` adapter from a route's settings; ConfigError names a bad one."""
     return SmtpAdapter(parse_settings(settings))
-
-
-@hookimpl
-def cadence_register_adapters(register: Register) -> None:
-    """Register the smtp adapter."""
-    register("smtp", smtp_adapter)

@@ -58,8 +58,6 @@ from cadence._webhooks import (
     sign,
     system_resolver,
 )
-from cadence.hookspecs import hookimpl
-from cadence.typing import Register
 
 __all__ = ["WebhookAdapter", "WebhookSettings", "parse_settings", "webhook_adapter"]
 
@@ -511,9 +509,3 @@ class WebhookAdapter:
 def webhook_adapter(**settings: Any) -> WebhookAdapter:
     """The ``webhook`` adapter for a route's settings; ConfigError for bad ones."""
     return WebhookAdapter(parse_settings(settings))
-
-
-@hookimpl
-def cadence_register_adapters(register: Register) -> None:
-    """Register the webhook adapter."""
-    register("webhook", webhook_adapter)

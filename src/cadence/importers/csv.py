@@ -37,9 +37,7 @@ from cadence._imports import ImportBatch
 from cadence._model import Contact, Rule
 from cadence._occasions import OccasionKind
 from cadence._time import zone
-from cadence.hookspecs import hookimpl
 from cadence.importers._common import BOM, birthday, clean_name, month_day, reading, shown
-from cadence.typing import Register
 
 __all__ = ["COLUMNS", "read_csv"]
 
@@ -220,9 +218,3 @@ def _birthday(record: _Record, contact: str, source: str) -> list[OccasionKind]:
         )
     with reading(source, record.line, about):
         return [birthday(contact, parts)]
-
-
-@hookimpl
-def cadence_register_importers(register: Register) -> None:
-    """Register the CSV importer for files ending in .csv."""
-    register("csv", read_csv, suffixes=(".csv",))

@@ -57,9 +57,7 @@ from cadence._imports import ImportBatch
 from cadence._model import Contact
 from cadence._occasions import Anniversary, Occasion, OccasionKind
 from cadence._time import zone
-from cadence.hookspecs import hookimpl
 from cadence.importers._common import BOM, birthday, clean_name, month_day, reading, shown, slug
-from cadence.typing import Register
 
 __all__ = ["read_vcard"]
 
@@ -430,9 +428,3 @@ def _anniversary(card: _Card, contact: str, source: str) -> list[OccasionKind]:
         except ValueError:
             raise ImportFailed(f"{about}: not a date", path=source, line=prop.line) from None
         return [Anniversary(contact, when, label=_ANNIVERSARY)]
-
-
-@hookimpl
-def cadence_register_importers(register: Register) -> None:
-    """Register the vCard importer for files ending in .vcf or .vcard."""
-    register("vcard", read_vcard, suffixes=(".vcf", ".vcard"))

@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cadence._errors import CadenceError, ConfigError
-from cadence.hookspecs import hookimpl
 from cadence.stores._sql import Claim, Cursor, SqlStore
-from cadence.typing import Register
 
 if TYPE_CHECKING:
     import psycopg
@@ -467,9 +465,3 @@ class PostgresStore(SqlStore):
             for key, route in wanted
             if (key, route) in found
         ]
-
-
-@hookimpl
-def cadence_register_stores(register: Register) -> None:
-    """Register the PostgreSQL store for ``postgresql://`` URLs."""
-    register("postgresql", PostgresStore)

@@ -10,9 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from cadence._errors import CadenceError, ConfigError
-from cadence.hookspecs import hookimpl
 from cadence.stores._sql import Cursor, SqlStore
-from cadence.typing import Register
 
 __all__ = ["SqliteStore", "path_from_url"]
 
@@ -219,9 +217,3 @@ class SqliteStore(SqlStore):
         """Close the database file."""
         with self._lock:
             self._conn.close()
-
-
-@hookimpl
-def cadence_register_stores(register: Register) -> None:
-    """Register the SQLite store for ``sqlite://`` URLs."""
-    register("sqlite", SqliteStore)
