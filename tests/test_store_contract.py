@@ -1174,3 +1174,15 @@ def test_claims_skip_rows_another_transaction_holds(pg: Stores) -> None:
         other.rollback()
     (claim,) = store.claim([("busy", "mail")], now=NOW, worker="w2", ttl=MINUTE)
     assert claim.key == "busy"
+
+
+@postgres_only
+@pytest.mark.integration
+def test_postgres_urls_open_the_same_store(pg: Stores, plugins: Plugins) -> None:
+    """postgres:// is registered alongside postgresql:// and opens the same tables."""
+    first = pg.open()
+    first.put_contact(Contact("ana", "Ana"))
+    assert pg.base is not None
+    url = _with_schema(pg.base, first.schema).replace("postgresql://", "postgres://", 1)
+    with open_store(url, plugins=plugins) as second:
+        assert second.get_contact("ana") == Contact("ana", "Ana")

@@ -28,8 +28,11 @@ __all__ = [
 
 
 class _Builtin:
-    def __init__(self, name: str, target: str, **options: Any) -> None:
+    def __init__(
+        self, name: str, target: str, *, aliases: tuple[str, ...] = (), **options: Any
+    ) -> None:
         self.name = name
+        self.names = (name, *aliases)
         self.target = target
         self.options = options
 
@@ -40,19 +43,22 @@ class _Builtin:
 class _Adapter(_Builtin):
     @hookimpl
     def cadence_register_adapters(self, register: Register) -> None:
-        register(self.name, lazy(self.target), **self.options)
+        for name in self.names:
+            register(name, lazy(self.target), **self.options)
 
 
 class _Importer(_Builtin):
     @hookimpl
     def cadence_register_importers(self, register: Register) -> None:
-        register(self.name, lazy(self.target), **self.options)
+        for name in self.names:
+            register(name, lazy(self.target), **self.options)
 
 
 class _Store(_Builtin):
     @hookimpl
     def cadence_register_stores(self, register: Register) -> None:
-        register(self.name, lazy(self.target), **self.options)
+        for name in self.names:
+            register(name, lazy(self.target), **self.options)
 
 
 console = _Adapter("console", "cadence.adapters.console:ConsoleAdapter")
@@ -63,4 +69,4 @@ webhook = _Adapter("webhook", "cadence.adapters.webhook:webhook_adapter")
 csv = _Importer("csv", "cadence.importers.csv:read_csv", suffixes=(".csv",))
 vcard = _Importer("vcard", "cadence.importers.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
-postgresql = _Store("postgresql", "cadence.stores.postgresql:PostgresStore")
+postgresql = _Store("postgresql", "cadence.stores.postgresql:PostgresStore", aliases=("postgres",))
