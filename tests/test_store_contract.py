@@ -1186,3 +1186,31 @@ def test_postgres_urls_open_the_same_store(pg: Stores, plugins: Plugins) -> None
     url = _with_schema(pg.base, first.schema).replace("postgresql://", "postgres://", 1)
     with open_store(url, plugins=plugins) as second:
         assert second.get_contact("ana") == Contact("ana", "Ana")
+
+
+@postgres_only
+@pytest.mark.integration
+def test_planning_many_contacts_refreshes_the_planners_statistics(
+    pg: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a large replan or import, the changed tables are analysed, not left to autovacuum."""
+    import psycopg
+
+    monkeypatch.setattr(postgresql, "ANALYZE_AFTER", 2)
+    store = pg.open()
+    store.import_batch(ImportBatch([Contact("ana", "Ana"), Contact("bo", "Bo")], [], [], []))
+    store.set_rule(Rule(Every(days=3)))
+    store.agenda(now=NOW)
+    assert pg.base is not None
+    with psycopg.connect(postgresql.split_url(pg.base)[0]) as conn:
+        analysed = dict(
+            conn.execute(
+                "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE schemaname = %s",
+                (store.schema,),
+            ).fetchall()
+        )
+    assert analysed["contacts"]
+    assert analysed["plan_state"]
+    assert analysed["next_due"]
+    assert not analysed["deliveries"]

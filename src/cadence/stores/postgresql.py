@@ -15,11 +15,12 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cadence._errors import CadenceError, ConfigError
+from cadence._imports import ImportBatch
 from cadence.stores._sql import Claim, Cursor, SqlStore
 
 if TYPE_CHECKING:
@@ -127,7 +128,16 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT NOT NULL
     )
     """,
+    # Occasions remember the source that gave them; NULL for those added by hand.
+    """
+    ALTER TABLE occasions ADD COLUMN source TEXT COLLATE "C";
+    CREATE INDEX occasions_source ON occasions (source)
+    """,
 )
+
+#: Planning or importing this many contacts at once refreshes the planner's
+#: statistics of the tables they changed.
+ANALYZE_AFTER = 5_000
 
 #: The advisory lock held while the schema is migrated ("cadence" in ASCII).
 MIGRATION_LOCK = 0x63616465_6E6365
@@ -403,6 +413,27 @@ class PostgresStore(SqlStore):
     def close(self) -> None:
         """Close the pool's connections."""
         self._pool.close()
+
+    # -- keeping the query planner informed -----------------------------------
+
+    def refresh(self, *, now: datetime, within: timedelta = timedelta(0)) -> int:
+        planned = super().refresh(now=now, within=within)
+        if planned >= ANALYZE_AFTER:
+            self._analyze("plan_state", "next_due")
+        return planned
+
+    def import_batch(self, batch: ImportBatch) -> int:
+        kept = super().import_batch(batch)
+        if kept >= ANALYZE_AFTER:
+            self._analyze("contacts", "contact_tags", "occasions", "touchpoints")
+        return kept
+
+    def _analyze(self, *tables: str) -> None:
+        # Until autovacuum comes round (a minute or more), the planner would
+        # read the grown tables with the statistics of the empty ones and scan
+        # them whole: `due` on 100,000 fresh contacts took 60 ms, not 2 ms.
+        with self._errors(), self._connection() as (conn, _):
+            conn.execute(f"ANALYZE {', '.join(tables)}")  # fixed table names
 
     # -- what row locks do better -------------------------------------------
 
