@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import cadence
+import cadence.typing
 from cadence import _plugins
 from cadence._errors import PluginError
 from cadence.adapters.console import ConsoleAdapter
@@ -274,6 +275,60 @@ def test_hook_cadence_register_stores_by_url_scheme(bare: _plugins.Plugins) -> N
     assert "'MySQL', which is not a URL scheme" in problem
     with pytest.raises(cadence.ConfigError, match=r"scheme 'redis'.*known: memory"):
         bare.store_factory("redis")
+
+
+# -- cadence_register_sources -------------------------------------------------
+
+
+class Days:
+    """A source: an occasion on each of ``days`` (ISO dates) for every contact with ``tag``."""
+
+    def __init__(self, *, days: Sequence[str] = (), tag: str = "client") -> None:
+        self.days = [date.fromisoformat(day) for day in days]
+        self.tag = tag
+
+    def occasions(self, start: date, end: date) -> list[cadence.Occasion]:
+        return [
+            cadence.Occasion(f"Day {day}", on=day, tag=self.tag)
+            for day in self.days
+            if start <= day <= end
+        ]
+
+
+def test_hook_cadence_register_sources_names_a_source_for_source_tables(
+    bare: _plugins.Plugins,
+) -> None:
+    """A registered source is built from a [[sources]] table's settings, listed under its plugin.
+
+    An unknown source or bad settings are ConfigErrors naming the table; a
+    factory that breaks its contract is a PluginError naming the plugin.
+    """
+
+    class Plugin:
+        @cadence.hookimpl
+        def cadence_register_sources(self, register: Register) -> None:
+            register("days", Days)
+            register("nothing", lambda **settings: object())
+            register("leaky", lambda **settings: 1 / 0)
+
+    assert bare.register(Plugin(), "days-plugin") == "days-plugin"
+    table = cadence.SourceConfig("days", name="team", settings={"days": ["2026-12-01"]})
+    source = bare.build_source(table)
+    assert isinstance(source, cadence.typing.Source)
+    assert source.occasions(date(2026, 11, 23), date(2026, 12, 31)) == [
+        cadence.Occasion("Day 2026-12-01", on=date(2026, 12, 1), tag="client")
+    ]
+    (info,) = [info for info in bare.list() if info.name == "days-plugin"]
+    assert info.registered == (("source", "days"), ("source", "leaky"), ("source", "nothing"))
+    assert bare.source_names() == ["days", "leaky", "nothing"]
+    with pytest.raises(cadence.ConfigError, match=r"^source 'x': unknown source 'dayz' .*days"):
+        bare.build_source(cadence.SourceConfig("dayz", name="x"))
+    with pytest.raises(cadence.ConfigError, match=r"^source 'team': bad settings for 'days'"):
+        bare.build_source(cadence.SourceConfig("days", name="team", settings={"colour": "red"}))
+    with pytest.raises(PluginError, match=r"plugin 'days-plugin'.*has no occasions"):
+        bare.build_source(cadence.SourceConfig("nothing"))
+    with pytest.raises(PluginError, match=r"plugin 'days-plugin'.*ZeroDivisionError$"):
+        bare.build_source(cadence.SourceConfig("leaky"))
 
 
 # -- cadence_filter_reminder --------------------------------------------------

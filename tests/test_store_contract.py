@@ -40,6 +40,7 @@ from cadence import (
 )
 from cadence._config import open_store
 from cadence._plugins import Plugins
+from cadence._serial import dumps, occasion_to_data
 from cadence.stores import postgresql
 
 POSTGRES_ENV = "CADENCE_TEST_POSTGRES"
@@ -368,6 +369,151 @@ def test_an_occasion_for_an_unknown_contact_is_refused(store: Any) -> None:
     with pytest.raises(CadenceError, match="not an occasion"):
         store.add_occasion("birthday")
     assert store.list_occasions() == []
+
+
+# -- occasions from sources ---------------------------------------------------------
+
+
+def _holidays(*days: int, tag: str = "client") -> list[Occasion]:
+    """One-off occasions in December 2026 for every contact with ``tag``."""
+    return [
+        Occasion(f"Holiday {day}", on=date(2026, 12, day), tag=tag, lead=timedelta(days=2))
+        for day in days
+    ]
+
+
+def test_a_source_replaces_only_its_own_occasions(store: Any) -> None:
+    """replace_source_occasions removes what the source gave before and adds what it gives now.
+
+    Occasions added by hand and those of another source are left alone.
+    """
+    store.put_contacts([ana(), Contact("bo", "Bo", tags=["client"])])
+    manual = store.add_occasion(Occasion("Holiday 1", on=date(2026, 12, 1), tag="client"))
+    assert store.replace_source_occasions("other", _holidays(9)) == (0, 1)
+    assert store.replace_source_occasions("hols", _holidays(1, 2, 3)) == (0, 3)
+    assert [o for _, o in store.list_occasions(source="hols")] == _holidays(1, 2, 3)
+    assert store.replace_source_occasions("hols", _holidays(2, 3, 4)) == (1, 1)
+    assert [o for _, o in store.list_occasions(source="hols")] == _holidays(2, 3, 4)
+    assert store.occasion_sources() == {"hols": 3, "other": 1}
+    assert store.replace_source_occasions("hols", []) == (3, 0)
+    assert store.list_occasions(source="hols") == []
+    assert store.occasion_sources() == {"other": 1}
+    remaining = store.list_occasions()
+    assert remaining[0] == (manual, Occasion("Holiday 1", on=date(2026, 12, 1), tag="client"))
+    assert [o for _, o in remaining[1:]] == _holidays(9)
+
+
+def test_giving_the_same_occasions_again_changes_nothing(store: Any) -> None:
+    """A second replace with the same occasions, in any order, keeps them under the same ids.
+
+    An occasion given twice in one call is kept once.
+    """
+    store.put_contacts([ana(), Contact("bo", "Bo")])
+    given = [*_holidays(1, 2), Birthday("bo", 3, 4, year=1980), _holidays(1)[0]]
+    assert store.replace_source_occasions("hols", given) == (0, 3)
+    before = store.list_occasions()
+    assert store.replace_source_occasions("hols", list(reversed(given))) == (0, 0)
+    assert store.list_occasions() == before
+
+
+def test_replacing_a_sources_occasions_replans_the_contacts_they_reach(store: Any) -> None:
+    """After each replace the agenda is a fresh plan: tag-wide, contact and everyone's occasions."""
+    store.put_contacts([ana(), Contact("bo", "Bo", tags=["client"]), Contact("cy", "Cy")])
+    within = timedelta(days=40)
+    assert_same(store.agenda(now=NOW, within=within), expected(store, NOW, within))
+    steps = [
+        _holidays(1, 2),
+        [*_holidays(2), Occasion("Launch", on=date(2026, 12, 5), contact="cy")],
+        [Occasion("Year end", on=date(2026, 12, 31))],
+        [],
+    ]
+    for step in steps:
+        store.replace_source_occasions("hols", step)
+        got = store.agenda(now=NOW, within=within)
+        assert_same(got, expected(store, NOW, within))
+        titles = {r.title.split(" for ")[0] for r in got if r.kind == "occasion"}
+        assert titles == {o.title for o in step}
+
+
+def test_a_source_occasion_for_an_unknown_contact_changes_nothing(store: Any) -> None:
+    """One occasion for a contact the store does not have refuses the whole replace."""
+    store.put_contact(ana())
+    store.replace_source_occasions("hols", _holidays(1))
+    before = store.list_occasions()
+    with pytest.raises(CadenceError, match="'ghost'"):
+        store.replace_source_occasions(
+            "hols", [*_holidays(2), Birthday("ana", 1, 2), Birthday("ghost", 1, 1)]
+        )
+    with pytest.raises(CadenceError, match="not an occasion"):
+        store.replace_source_occasions("hols", ["Holiday"])
+    with pytest.raises(CadenceError, match="source's name"):
+        store.replace_source_occasions("", _holidays(2))
+    assert store.list_occasions() == before
+
+
+def test_an_import_leaves_the_birthdays_a_source_gave(store: Any) -> None:
+    """Importing a contact replaces its birthdays added by hand, not those a source keeps."""
+    store.put_contact(ana())
+    store.add_occasion(Birthday("ana", 5, 6))
+    store.replace_source_occasions("hr", [Birthday("ana", 7, 8)])
+    store.import_batch(ImportBatch(contacts=[ana()], occasions=[Birthday("ana", 9, 10)]))
+    assert sorted(((o.month, o.day) for _, o in store.list_occasions()), key=str) == [
+        (7, 8),
+        (9, 10),
+    ]
+    assert [o for _, o in store.list_occasions(source="hr")] == [Birthday("ana", 7, 8)]
+
+
+def _first_schema_store(stores: Stores) -> str:
+    """The URL of a store made by the first migration alone, holding a contact and an occasion."""
+    contact = "INSERT INTO contacts (id, name, timezone) VALUES ('ana', 'Ana', 'UTC')"
+    data = dumps(occasion_to_data(Birthday("ana", 11, 25)))
+    occasion = "INSERT INTO occasions (kind, contact_id, data) VALUES ('birthday', 'ana', {})"
+    url = stores.url()
+    if stores.kind == "sqlite":
+        import sqlite3
+
+        from cadence.stores import sqlite as sqlite_store
+
+        path = sqlite_store.path_from_url(url)
+        assert path is not None
+        with sqlite3.connect(path) as conn:
+            conn.executescript(sqlite_store.MIGRATIONS[0])
+            conn.execute(contact)
+            conn.execute(occasion.format("?"), (data,))
+            conn.execute("PRAGMA user_version = 1")
+        conn.close()
+        return url
+    import psycopg
+
+    assert stores.base is not None
+    schema = stores.schemas[-1]
+    with psycopg.connect(postgresql.split_url(stores.base)[0], autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}"')
+        for statement in postgresql.MIGRATIONS[0].split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(
+            "CREATE TABLE cadence_migrations ("
+            "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        conn.execute("INSERT INTO cadence_migrations (version) VALUES (1)")
+        conn.execute(contact)
+        conn.execute(occasion.format("%s"), (data,))
+    return url
+
+
+def test_a_store_of_the_first_schema_is_migrated_and_its_occasions_stay_manual(
+    stores: Stores,
+) -> None:
+    """Opening an older store adds the source column; its occasions count as added by hand."""
+    store = stores.open(_first_schema_store(stores))
+    assert store.schema_version >= 2
+    assert store.list_occasions() == [(1, Birthday("ana", 11, 25))]
+    assert store.replace_source_occasions("hr", [Birthday("ana", 1, 2)]) == (0, 1)
+    assert store.replace_source_occasions("hr", []) == (1, 0)
+    assert store.list_occasions() == [(1, Birthday("ana", 11, 25))]
 
 
 # -- touchpoints, snoozes, dismissals --------------------------------------------

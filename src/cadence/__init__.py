@@ -30,6 +30,7 @@ from cadence._planning import ContactPlan, health, plan, plan_contact
 from cadence._plugins import lazy
 from cadence._reminders import Agenda, Reminder, ReminderKind, reminder_key
 from cadence._roster import Roster
+from cadence._sources import SourceConfig, SourceSync, SyncReport, sync_sources
 from cadence.hookspecs import hookimpl, hookspec
 
 if TYPE_CHECKING:
@@ -91,6 +92,9 @@ __all__ = [
     "Route",
     "Rule",
     "Snooze",
+    "SourceConfig",
+    "SourceSync",
+    "SyncReport",
     "Touchpoint",
     "__version__",
     "dispatch",
@@ -106,5 +110,6 @@ __all__ = [
     "plan",
     "plan_contact",
     "reminder_key",
+    "sync_sources",
     "to_ical",
 ]

@@ -1,4 +1,7 @@
-"""Configuration: where the store is, and the routes reminders take (``cadence.toml``)."""
+"""Configuration: where the store is, the routes reminders take, the sources of occasions.
+
+All of it but the store is read from ``cadence.toml``.
+"""
 
 from __future__ import annotations
 
@@ -16,22 +19,35 @@ from cadence._delivery import Route
 from cadence._durations import parse_duration
 from cadence._errors import CadenceError, ConfigError
 from cadence._plugins import Plugins, get_plugins
+from cadence._sources import DEFAULT_AHEAD, SourceConfig
 
-__all__ = ["Config", "default_db_url", "load_config", "open_store", "routes_from_data"]
+__all__ = [
+    "Config",
+    "default_db_url",
+    "load_config",
+    "open_store",
+    "routes_from_data",
+    "sources_from_data",
+]
 
 DB_ENV = "CADENCE_DB"
 CONFIG_ENV = "CADENCE_CONFIG"
 _ROUTE_KEYS = frozenset({"adapter", "name", "tags", "kinds"})
+_SOURCE_KEYS = frozenset({"source", "name", "ahead"})
 
 
 @attrs.frozen
 class Config:
-    """What a ``cadence.toml`` says: the routes, and how dispatch behaves."""
+    """What a ``cadence.toml`` says: the routes, how dispatch behaves, the occasion sources.
+
+    ``source`` is the file it was read from.
+    """
 
     routes: tuple[Route, ...] = ()
     horizon: Any = None
     claim_timeout: Any = None
     source: str | None = None
+    sources: tuple[SourceConfig, ...] = ()
 
 
 def default_db_url() -> str:
@@ -91,11 +107,47 @@ def routes_from_data(items: object, *, source: str = "the configuration") -> tup
     return tuple(routes)
 
 
+def sources_from_data(
+    items: object, *, source: str = "the configuration"
+) -> tuple[SourceConfig, ...]:
+    """Occasion sources from a list of tables, as ``[[sources]]`` in a TOML file gives them.
+
+    Each table names the registered ``source``; ``name`` (by default the
+    source's) tells its occasions apart and must be unique; ``ahead`` says how
+    far ahead to ask for occasions ("400d" by default); every other key is a
+    setting for the source's factory.
+    """
+    if items is None:
+        return ()
+    if not isinstance(items, Sequence) or isinstance(items, str):
+        raise ConfigError(f"{source}: 'sources' must be a list of tables ([[sources]])")
+    found = []
+    names: set[str] = set()
+    for number, item in enumerate(items, 1):
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{source}: source {number} must be a table")
+        if "source" not in item:
+            raise ConfigError(f"{source}: source {number} has no 'source' (the source to use)")
+        settings = {k: v for k, v in item.items() if k not in _SOURCE_KEYS}
+        try:
+            ahead = parse_duration(item["ahead"]) if "ahead" in item else DEFAULT_AHEAD
+            made = SourceConfig(
+                item["source"], name=item.get("name", ""), ahead=ahead, settings=settings
+            )
+        except CadenceError as error:
+            raise ConfigError(f"{source}: source {number}: {error}") from None
+        if made.name in names:
+            raise ConfigError(f"{source}: two sources are called {made.name!r}; give them names")
+        names.add(made.name)
+        found.append(made)
+    return tuple(found)
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Read ``cadence.toml`` from ``path``, else ``CADENCE_CONFIG``, else the user's config folder.
 
     A missing file is an error only when it was named; otherwise the result
-    has no routes.
+    has no routes and no sources.
     """
     named = path is not None or bool(os.environ.get(CONFIG_ENV))
     chosen = Path(
@@ -113,7 +165,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{chosen}: {error}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{chosen}: cannot read it: {error}") from None
-    unknown = set(data) - {"routes", "dispatch"}
+    unknown = set(data) - {"routes", "dispatch", "sources"}
     if unknown:
         raise ConfigError(f"{chosen}: unknown section(s) {', '.join(sorted(unknown))}")
     dispatch = data.get("dispatch", {})
@@ -132,4 +184,5 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         horizon=horizon,
         claim_timeout=claim,
         source=str(chosen),
+        sources=sources_from_data(data.get("sources"), source=str(chosen)),
     )

@@ -17,16 +17,19 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from cadence import hookspecs
 from cadence._delivery import Delivery, Route
-from cadence._errors import ConfigError, PluginError
+from cadence._errors import CadenceError, ConfigError, PluginError
 from cadence._reminders import Reminder
 from cadence._time import require_aware
+
+if TYPE_CHECKING:
+    from cadence._sources import SourceConfig
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -68,6 +71,7 @@ _DISTRIBUTION = "cadence"
 KINDS: Mapping[str, str] = {
     "adapter": "cadence_register_adapters",
     "importer": "cadence_register_importers",
+    "source": "cadence_register_sources",
     "store": "cadence_register_stores",
 }
 
@@ -75,6 +79,7 @@ KINDS: Mapping[str, str] = {
 _OPTIONS: Mapping[str, frozenset[str]] = {
     "adapter": frozenset(),
     "importer": frozenset({"suffixes"}),
+    "source": frozenset(),
     "store": frozenset(),
 }
 
@@ -179,7 +184,7 @@ def _arguments(impl: pluggy.HookImpl, offered: Mapping[str, object]) -> dict[str
 
 
 class Plugins:
-    """A plugin manager with cadence's registry of adapters, importers and stores.
+    """A plugin manager with cadence's registry of adapters, importers, stores and sources.
 
     Build one with ``load_plugins()``; ``get_plugins()`` keeps one per
     process. ``errors`` lists every plugin problem met so far, each naming its
@@ -364,7 +369,7 @@ class Plugins:
         return tuple(self._problems.get(plugin, ()))
 
     def registered(self, kind: str) -> dict[str, Registered]:
-        """What is registered of ``kind`` ("adapter", "importer", "store"), by name."""
+        """What is registered of ``kind`` ("adapter", "importer", "source", "store"), by name."""
         return dict(self._registry[kind])
 
     def adapter_names(self) -> list[str]:
@@ -405,6 +410,40 @@ class Plugins:
                 "nor publish()"
             )
         return adapter
+
+    def source_names(self) -> list[str]:
+        """The names of every registered occasion source."""
+        return sorted(self._registry["source"])
+
+    def build_source(self, config: SourceConfig) -> Any:
+        """The occasion source for ``config`` (a ``[[sources]]`` table), built from its settings.
+
+        An unknown source or bad settings raise ConfigError naming the source's
+        table; a factory that breaks its contract raises PluginError naming its
+        plugin.
+        """
+        where = f"source {config.name!r}"
+        entry = self._registry["source"].get(config.source)
+        if entry is None:
+            known = ", ".join(self.source_names()) or "none"
+            raise ConfigError(f"{where}: unknown source {config.source!r} (known: {known})")
+        try:
+            source = entry.thing(**config.settings)
+        except CadenceError as error:
+            # cadence's errors are written for users (parse_duration's, for one).
+            raise ConfigError(f"{where}: {error}") from None
+        except TypeError as error:
+            raise ConfigError(f"{where}: bad settings for {config.source!r}: {error}") from None
+        except Exception as error:
+            raise PluginError(
+                f"plugin {entry.plugin!r}: source {config.source!r} failed to build "
+                f"for {where}: {type(error).__name__}"
+            ) from error
+        if not callable(getattr(source, "occasions", None)):
+            raise PluginError(
+                f"plugin {entry.plugin!r}: source {config.source!r} has no occasions()"
+            )
+        return source
 
     def importer_for(self, filename: str, format: str | None = None) -> Registered:
         """The importer for ``format``, or else the one whose suffix ends ``filename``."""

@@ -33,6 +33,7 @@ from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence._planning import health as contact_health
 from cadence._plugins import get_plugins
 from cadence._serial import reminder_to_json
+from cadence._sources import SyncReport, sync_sources
 from cadence._time import local_moment, zone
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -632,7 +633,11 @@ def _routes(state: State) -> Sequence[Route]:
 )
 @pass_state
 def run(state: State, dry_run: bool, claim_timeout: str | None) -> None:
-    """Deliver what is due through the configured routes (the console when none)."""
+    """Sync the configured sources, then deliver what is due through the routes.
+
+    Without routes in cadence.toml, reminders go to the console. A dry run
+    syncs nothing.
+    """
     config = state.config
     routes = _routes(state)
     options: dict[str, Any] = {}
@@ -642,12 +647,63 @@ def run(state: State, dry_run: bool, claim_timeout: str | None) -> None:
     if config.horizon is not None:
         options["horizon"] = config.horizon
     store = state.store
+    synced = None
+    if config.sources and not dry_run:
+        # A dry run writes nothing, so it plans from the occasions synced last time.
+        synced = _sync(state, quiet=True, to=err)
     with _progress("delivering", None) as advance:
         report = dispatch(
             store, routes, now=state.now, dry_run=dry_run, progress=advance, **options
         )
     _summarise(report, dry_run)
-    if report.errors:
+    if report.errors or (synced is not None and synced.errors):
+        sys.exit(1)
+
+
+def _sync(state: State, *, quiet: bool, to: Console = out) -> SyncReport:
+    """Sync the configured sources as of ``--now``'s UTC date; print a line per source to ``to``.
+
+    ``quiet`` leaves out the sources that changed nothing; errors go to stderr.
+    """
+    report = sync_sources(state.store, state.config.sources, today=state.now.astimezone(UTC).date())
+    for synced in report.sources:
+        if synced.error is not None:
+            err.print(f"error: {synced.error}")
+        elif not quiet or synced.added or synced.removed:
+            to.print(f"source {synced.name}: {synced.added} added, {synced.removed} removed")
+    return report
+
+
+@cli.command("sync")
+@click.option(
+    "--forget",
+    "forget",
+    metavar="NAME",
+    multiple=True,
+    help="Remove the occasions of a source no longer configured (repeat for several).",
+)
+@pass_state
+def sync(state: State, forget: tuple[str, ...]) -> None:
+    """Bring in the occasions of the configured sources ([[sources]] in cadence.toml)."""
+    configured = {source.name for source in state.config.sources}
+    for name in forget:
+        if name in configured:
+            _fail(f"source {name!r} is configured; remove its [[sources]] table first")
+    store = state.store
+    for name in forget:
+        removed, _ = store.replace_source_occasions(name, [])
+        out.print(f"source {name}: forgotten, {removed} removed")
+    failed = bool(state.config.sources) and bool(_sync(state, quiet=False).errors)
+    if not state.config.sources and not forget:
+        out.print("no sources configured")
+    for name, count in store.occasion_sources().items():
+        if name not in configured:
+            err.print(
+                f"source {name!r} is not configured but keeps {count} "
+                f"occasion{'' if count == 1 else 's'}; "
+                f"'cadence sync --forget {name}' forgets the source"
+            )
+    if failed:
         sys.exit(1)
 
 

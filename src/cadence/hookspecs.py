@@ -114,6 +114,39 @@ def cadence_register_stores(register: Register) -> None:
 
 
 @hookspec
+def cadence_register_sources(register: Register) -> None:
+    """Register occasion sources, which bring in dates that matter from elsewhere.
+
+    Arguments:
+        register: call ``register(name, factory)`` once for each source. A
+            ``[[sources]]`` table of ``cadence.toml`` names the source it uses;
+            ``factory(**settings)`` is called with that table's other keys as
+            keyword arguments and returns the source. The factory raises
+            ``cadence.ConfigError`` for bad settings, with a message that
+            shows no secret. The source has ``occasions(start, end)``, which
+            takes two dates and returns an iterable of occasions
+            (``cadence.Occasion``, ``cadence.Birthday`` or
+            ``cadence.Anniversary``); a one-off occasion should fall between
+            ``start`` and ``end``, both included, and one outside them is left
+            out. A source may offer ``close()``, called when the sync ends.
+            Source names are unique across all plugins: a name that is taken
+            is refused with an error naming both plugins.
+
+    Returns:
+        Nothing; call ``register`` instead of returning sources.
+
+    Called:
+        Once for each plugin, when it is registered. Each configured source
+        is then asked for its occasions whenever ``cadence sync`` or
+        ``cadence run`` syncs: what it gives replaces, in one transaction,
+        what it gave the time before. A source that raises is reported by
+        name and changes nothing in the store.
+
+    New in 0.1.0.
+    """
+
+
+@hookspec
 def cadence_filter_reminder(reminder: Reminder, route: Route, now: datetime) -> bool | None:
     """Decide whether a route takes a reminder on this dispatch run.
 

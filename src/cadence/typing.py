@@ -1,4 +1,4 @@
-"""Protocols for the things plugins provide: adapters, publishers, importers and stores.
+"""Protocols for the things plugins provide: adapters, publishers, importers, stores, sources.
 
 Import them to type-check a plugin; cadence never requires subclassing.
 """
@@ -6,10 +6,12 @@ Import them to type-check a plugin; cadence never requires subclassing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from cadence._delivery import Failure
 from cadence._imports import ImportBatch
+from cadence._occasions import OccasionKind
 from cadence._reminders import Agenda, Reminder
 
 __all__ = [
@@ -19,6 +21,8 @@ __all__ = [
     "Importer",
     "Publisher",
     "Register",
+    "Source",
+    "SourceFactory",
     "StoreFactory",
 ]
 
@@ -73,6 +77,25 @@ class Importer(Protocol):
 
 StoreFactory = Callable[[str], Any]
 """Opens the store at a URL."""
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A source of occasions from elsewhere: public holidays, an HR system, a shared calendar.
+
+    ``occasions`` gives every occasion the source knows of between ``start``
+    and ``end``, both included. Each sync replaces what the source gave the
+    time before, so the same occasions given again change nothing. A source
+    may also offer ``close()``, called when the sync ends.
+    """
+
+    def occasions(self, start: date, end: date) -> Iterable[OccasionKind]:
+        """The occasions from ``start`` to ``end``, both included."""
+        ...
+
+
+SourceFactory = Callable[..., Source]
+"""Builds a source from the settings of its ``[[sources]]`` table, given as keyword arguments."""
 
 
 class Register(Protocol):

@@ -18,7 +18,7 @@ import attrs
 
 from cadence._errors import CadenceError
 from cadence._imports import ImportBatch
-from cadence._model import Contact, Rule, Snooze, Touchpoint
+from cadence._model import Contact, Rule, Snooze, Touchpoint, _identifier
 from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence._planning import plan_contact
 from cadence._reminders import Agenda, Reminder
@@ -296,34 +296,53 @@ class SqlStore:
             return self._add_occasion(cur, occasion)
 
     def _add_occasion(self, cur: Cursor, occasion: OccasionKind) -> int:
-        if not isinstance(occasion, Birthday | Anniversary | Occasion):
-            raise CadenceError(f"not an occasion: {occasion!r}")
-        tag = occasion.tag if isinstance(occasion, Occasion) else None
+        _check_occasion(occasion)
         if occasion.contact is not None:
             self._contact(cur, occasion.contact)
         data = occasion_to_data(occasion)
         cur.execute(
             "INSERT INTO occasions (kind, contact_id, tag, data) VALUES (?, ?, ?, ?) RETURNING id",
-            (data["kind"], occasion.contact, tag, dumps(data)),
+            (data["kind"], occasion.contact, _occasion_tag(occasion), dumps(data)),
         )
         ident = int(cur.fetchone()[0])
-        if occasion.contact is not None:
-            self._mark_stale(cur, "contact", occasion.contact)
-        elif tag is not None:
-            self._mark_stale(cur, "tag", tag)
-        else:
-            self._mark_stale(cur, "everyone", None)
+        self._occasions_changed(cur, [(occasion.contact, _occasion_tag(occasion))])
         return ident
 
-    def list_occasions(self, contact: str | None = None) -> list[tuple[int, OccasionKind]]:
-        """Occasions with their ids: all of them, or those of one contact."""
-        with self._read() as cur:
-            if contact is None:
-                cur.execute("SELECT id, data FROM occasions ORDER BY id")
+    def _occasions_changed(
+        self, cur: Cursor, targets: Iterable[tuple[str | None, str | None]]
+    ) -> None:
+        """Mark stale the plans of everyone that occasions for these (contact, tag) pairs reach.
+
+        An occasion with a contact reaches that contact, one with a tag every
+        contact with the tag, and one with neither everyone.
+        """
+        found = set(targets)
+        if any(contact is None and tag is None for contact, tag in found):
+            self._mark_stale(cur, "everyone", None)
+            return
+        for contact, tag in sorted(found, key=lambda t: (t[0] or "", t[1] or "")):
+            if contact is not None:
+                self._mark_stale(cur, "contact", contact)
             else:
-                cur.execute(
-                    "SELECT id, data FROM occasions WHERE contact_id = ? ORDER BY id", (contact,)
-                )
+                self._mark_stale(cur, "tag", tag)
+
+    def list_occasions(
+        self, contact: str | None = None, *, source: str | None = None
+    ) -> list[tuple[int, OccasionKind]]:
+        """Occasions with their ids: all of them, or those of one contact, or one source's."""
+        sql = "SELECT id, data FROM occasions"
+        where: list[str] = []
+        params: list[Any] = []
+        if contact is not None:
+            where.append("contact_id = ?")
+            params.append(contact)
+        if source is not None:
+            where.append("source = ?")
+            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._read() as cur:
+            cur.execute(sql + " ORDER BY id", params)
             return [(int(i), occasion_from_data(json.loads(d))) for i, d in cur.fetchall()]
 
     def remove_occasion(self, occasion_id: int) -> None:
@@ -334,13 +353,76 @@ class SqlStore:
             if row is None:
                 raise CadenceError(f"no occasion with id {occasion_id}")
             cur.execute("DELETE FROM occasions WHERE id = ?", (occasion_id,))
-            contact, tag = row
-            if contact is not None:
-                self._mark_stale(cur, "contact", contact)
-            elif tag is not None:
-                self._mark_stale(cur, "tag", tag)
-            else:
-                self._mark_stale(cur, "everyone", None)
+            self._occasions_changed(cur, [(row[0], row[1])])
+
+    def replace_source_occasions(
+        self, source: str, occasions: Sequence[OccasionKind]
+    ) -> tuple[int, int]:
+        """Make ``occasions`` the whole of what the source called ``source`` gave; in one go.
+
+        The source's occasions that are not among ``occasions`` are removed,
+        and those of ``occasions`` it did not have yet are added (an occasion
+        given twice is kept once); the others stay as they were, under their
+        ids. Occasions added by hand or by other sources are never touched.
+        An occasion for an unknown contact changes nothing and raises
+        CadenceError. Returns how many occasions were removed and added.
+        """
+        _identifier("a source's name", source)
+        items = list(occasions)
+        wanted: dict[str, OccasionKind] = {}
+        for occasion in items:
+            _check_occasion(occasion)
+            wanted.setdefault(dumps(occasion_to_data(occasion)), occasion)
+        with self._tx() as cur:
+            self._known_contacts(cur, {o.contact for o in wanted.values() if o.contact})
+            cur.execute(
+                "SELECT id, contact_id, tag, data FROM occasions WHERE source = ? ORDER BY id",
+                (source,),
+            )
+            kept: set[str] = set()
+            gone: list[int] = []
+            touched: set[tuple[str | None, str | None]] = set()
+            for ident, contact, tag, data in cur.fetchall():
+                if data in wanted and data not in kept:
+                    kept.add(data)
+                else:
+                    gone.append(int(ident))
+                    touched.add((contact, tag))
+            for chunk in _chunks(gone, 500):
+                # The f-string only inserts "?" placeholders.
+                cur.execute(f"DELETE FROM occasions WHERE id IN ({_marks(len(chunk))})", chunk)
+            new = [(data, o) for data, o in wanted.items() if data not in kept]
+            cur.executemany(
+                "INSERT INTO occasions (kind, contact_id, tag, data, source) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (occasion_to_data(o)["kind"], o.contact, _occasion_tag(o), data, source)
+                    for data, o in new
+                ],
+            )
+            touched.update((o.contact, _occasion_tag(o)) for _, o in new)
+            self._occasions_changed(cur, touched)
+        return len(gone), len(new)
+
+    def occasion_sources(self) -> dict[str, int]:
+        """How many occasions each source has in the store, by the source's name."""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT source, COUNT(*) FROM occasions WHERE source IS NOT NULL "
+                "GROUP BY source ORDER BY source"
+            )
+            return {str(name): int(n) for name, n in cur.fetchall()}
+
+    def _known_contacts(self, cur: Cursor, ids: Iterable[str]) -> None:
+        """Raise CadenceError naming the first of ``ids`` that is not a contact of the store."""
+        wanted = sorted(ids)
+        found: set[str] = set()
+        for chunk in _chunks(wanted, 500):
+            cur.execute(f"SELECT id FROM contacts WHERE id IN ({_marks(len(chunk))})", chunk)
+            found.update(str(i) for (i,) in cur.fetchall())
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            raise CadenceError(f"unknown contact {missing[0]!r}")
 
     # -- touchpoints, snoozes, dismissals -----------------------------------
 
@@ -453,8 +535,9 @@ class SqlStore:
         """Keep everything in ``batch`` in one transaction, or nothing; returns the contacts kept.
 
         Contacts are added or updated by id. Birthdays and anniversaries in the
-        batch replace those the same contacts had, so importing a file twice
-        changes nothing; rules in the batch replace those contacts' rules.
+        batch replace those the same contacts had (not those an occasion source
+        gave), so importing a file twice changes nothing; rules in the batch
+        replace those contacts' rules.
         """
         with self._tx() as cur:
             self._put_contacts(cur, batch.contacts)
@@ -463,7 +546,7 @@ class SqlStore:
                 cur.execute(
                     # The f-string only inserts "?" placeholders.
                     f"DELETE FROM occasions WHERE contact_id IN ({_marks(len(chunk))}) "
-                    "AND kind IN ('birthday', 'anniversary')",
+                    "AND kind IN ('birthday', 'anniversary') AND source IS NULL",
                     chunk,
                 )
             for rule in batch.rules:
@@ -788,6 +871,15 @@ class SqlStore:
         with self._read() as cur:
             cur.execute("SELECT key FROM deliveries WHERE route = ? AND status = 'sent'", (route,))
             return {k for (k,) in cur.fetchall()}
+
+
+def _check_occasion(occasion: object) -> None:
+    if not isinstance(occasion, Birthday | Anniversary | Occasion):
+        raise CadenceError(f"not an occasion: {occasion!r}")
+
+
+def _occasion_tag(occasion: OccasionKind) -> str | None:
+    return occasion.tag if isinstance(occasion, Occasion) else None
 
 
 def _touch(row: Sequence[Any]) -> Touchpoint:

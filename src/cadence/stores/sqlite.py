@@ -109,6 +109,11 @@ MIGRATIONS: tuple[str, ...] = (
         error TEXT NOT NULL
     );
     """,
+    # Occasions remember the source that gave them; NULL for those added by hand.
+    """
+    ALTER TABLE occasions ADD COLUMN source TEXT;
+    CREATE INDEX occasions_source ON occasions (source);
+    """,
 )
 
 

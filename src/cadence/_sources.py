@@ -1,0 +1,209 @@
+"""Occasion sources: occasions brought in from elsewhere, kept in step with the store.
+
+A source is registered by a plugin (``cadence_register_sources``) and named
+in a ``[[sources]]`` table of ``cadence.toml``. Syncing asks each source for
+the occasions of the days ahead and replaces, in one transaction, what it gave
+the time before. Occasions added by hand are never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from cadence._errors import CadenceError, ConfigError
+from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence._plugins import Plugins, get_plugins
+
+__all__ = ["DEFAULT_AHEAD", "SourceConfig", "SourceSync", "SyncReport", "sync_sources"]
+
+log = logging.getLogger("cadence.sources")
+
+#: How far ahead a source is asked for occasions unless its table says ``ahead``:
+#: a year and a month, so that a lead time of up to a year always has its day.
+DEFAULT_AHEAD = timedelta(days=400)
+
+
+def _check_source(_: object, __: object, value: str) -> None:
+    given: object = value  # TOML can hand over any type, whatever the annotation says
+    if not isinstance(given, str) or not given:
+        raise ConfigError(f"a source table needs the name of a source, not {given!r}")
+
+
+def _check_name(_: object, __: object, value: str) -> None:
+    given: object = value
+    if not isinstance(given, str) or given != given.strip():
+        raise ConfigError(f"a source's name must be text without surrounding spaces: {given!r}")
+
+
+def _check_ahead(_: object, __: object, value: timedelta) -> None:
+    given: object = value
+    if not isinstance(given, timedelta) or given < timedelta(days=1):
+        raise ConfigError(f"a source's 'ahead' must be a day or more, not {given!r}")
+
+
+def _settings(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"a source's settings must be a table, not {value!r}")
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class SourceConfig:
+    """One configured source: the registered source it uses, its name, and its settings.
+
+    ``name`` tells this source's occasions apart in the store; it defaults to
+    ``source`` and must be unique. Syncing asks for the occasions from the day
+    before today to ``ahead`` after it. ``settings`` are passed to the source's factory and
+    never shown, since they may hold secrets.
+    """
+
+    source: str = attrs.field(validator=_check_source)
+    name: str = attrs.field(default="", kw_only=True, validator=_check_name)
+    ahead: timedelta = attrs.field(default=DEFAULT_AHEAD, kw_only=True, validator=_check_ahead)
+    settings: Mapping[str, Any] = attrs.field(
+        factory=dict, kw_only=True, converter=_settings, repr=False, eq=False, hash=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.source)
+
+
+@attrs.frozen
+class SourceSync:
+    """What syncing one source did: occasions removed and added, or the error that stopped it.
+
+    A source with an ``error`` (one line naming the source) changed nothing in
+    the store.
+    """
+
+    name: str
+    removed: int = 0
+    added: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the source was synced."""
+        return self.error is None
+
+
+@attrs.frozen
+class SyncReport:
+    """What a sync did, one ``SourceSync`` per configured source, in the order given."""
+
+    sources: tuple[SourceSync, ...] = ()
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        """One line for each source that failed, naming it."""
+        return tuple(s.error for s in self.sources if s.error is not None)
+
+    @property
+    def added(self) -> int:
+        """How many occasions all sources added."""
+        return sum(s.added for s in self.sources)
+
+    @property
+    def removed(self) -> int:
+        """How many occasions all sources removed."""
+        return sum(s.removed for s in self.sources)
+
+    def __getitem__(self, name: str) -> SourceSync:
+        """The outcome of the source called ``name``."""
+        for synced in self.sources:
+            if synced.name == name:
+                return synced
+        raise KeyError(name)
+
+
+def _in_window(occasion: object, start: date, end: date) -> bool:
+    # A yearly occasion comes back every year; a one-off one matters only in the window.
+    if isinstance(occasion, Occasion) and occasion.on is not None:
+        return start <= occasion.on <= end
+    return True
+
+
+def _gather(found: Iterable[OccasionKind], start: date, end: date) -> list[OccasionKind]:
+    if isinstance(found, str | bytes | Mapping) or not isinstance(found, Iterable):
+        raise CadenceError(f"occasions() returned {found!r}, not a list of occasions")
+    kept = []
+    for occasion in found:
+        if not isinstance(occasion, Birthday | Anniversary | Occasion):
+            raise CadenceError(f"occasions() gave {occasion!r}, which is not an occasion")
+        if _in_window(occasion, start, end):
+            kept.append(occasion)
+    return kept
+
+
+def _sync_one(store: Any, config: SourceConfig, plugins: Plugins, today: date) -> SourceSync:
+    # From the day before: where a contact's zone is behind UTC, that day is still today.
+    start, end = today - timedelta(days=1), today + timedelta(days=config.ahead.days)
+    try:
+        # build_source's errors name the source already.
+        source = plugins.build_source(config)
+    except CadenceError as error:
+        return SourceSync(config.name, error=str(error))
+    try:
+        occasions = _gather(source.occasions(start, end), start, end)
+        removed, added = store.replace_source_occasions(config.name, occasions)
+    except CadenceError as error:
+        return SourceSync(config.name, error=f"source {config.name!r}: {error}")
+    except Exception as error:
+        return SourceSync(
+            config.name,
+            error=f"source {config.name!r}: {config.source!r} raised "
+            f"{type(error).__name__}: {error}",
+        )
+    finally:
+        close = getattr(source, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception as error:
+                log.warning("closing source %r raised %s", config.name, type(error).__name__)
+    return SourceSync(config.name, removed=removed, added=added)
+
+
+def sync_sources(
+    store: Any,
+    sources: Sequence[SourceConfig],
+    *,
+    today: date,
+    plugins: Plugins | None = None,
+) -> SyncReport:
+    """Bring each source's occasions in the store up to date, as of ``today``.
+
+    Each source is asked for its occasions from the day before ``today`` (a
+    UTC date: in zones behind UTC the day before is not over yet) to its
+    ``ahead`` after ``today``. They replace, in one transaction per source,
+    the occasions it gave the last time, so syncing twice changes nothing and
+    a reminder keeps its key. Occasions added by hand are never touched. A
+    source that cannot be built, raises, or gives something that is not an
+    occasion is reported in the result by name and changes nothing; the
+    others are synced all the same. Two sources with the same name raise
+    ConfigError before anything is synced.
+    """
+    if isinstance(today, datetime) or not isinstance(today, date):
+        raise CadenceError(f"today must be a date, not {today!r}")
+    configs = list(sources)
+    for config in configs:
+        if not isinstance(config, SourceConfig):
+            raise CadenceError(f"not a SourceConfig: {config!r}")
+    names = [config.name for config in configs]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ConfigError(f"two sources are called {duplicated[0]!r}; give them names")
+    plugins = plugins or get_plugins()
+    results = []
+    for config in configs:
+        results.append(_sync_one(store, config, plugins, today))
+    return SyncReport(tuple(results))
