@@ -23,6 +23,7 @@ import attrs
 
 from cadence._ical import to_ical
 from cadence._reminders import Reminder
+from cadence._time import long_date
 
 __all__ = [
     "Addressing",
@@ -43,21 +44,6 @@ FALLBACK_DOMAIN = "cadence.invalid"
 #: Subjects longer than this are cut, so that a long title stays readable.
 SUBJECT_LIMIT = 150
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 # Bidirectional overrides and isolates can make a name display as something else.
 _BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
@@ -161,10 +147,6 @@ def sections(reminders: Iterable[Reminder], now: datetime) -> tuple[Section, ...
     )
 
 
-def _long_date(day: date) -> str:
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
 def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
@@ -172,10 +154,10 @@ def _days(n: int) -> str:
 def _when(reminder: Reminder, now: datetime) -> str:
     delta = (reminder.date - _today(reminder, now)).days
     if delta < 0:
-        return f"{_long_date(reminder.date)}, overdue by {_days(-delta)}"
+        return f"{long_date(reminder.date, weekday=True, year=True)}, overdue by {_days(-delta)}"
     if delta == 0:
-        return f"{_long_date(reminder.date)}, today"
-    return f"{_long_date(reminder.date)}, in {_days(delta)}"
+        return f"{long_date(reminder.date, weekday=True, year=True)}, today"
+    return f"{long_date(reminder.date, weekday=True, year=True)}, in {_days(delta)}"
 
 
 def _channel(reminder: Reminder) -> str | None:

@@ -14,7 +14,7 @@ from cadence._model import Contact
 from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind, yearly
 from cadence._reminders import Agenda, Reminder, ReminderKind, _InOrder, reminder_key
 from cadence._roster import Roster
-from cadence._time import end_of_day, local_moment, require_aware, zone
+from cadence._time import end_of_day, local_moment, long_date, require_aware, zone
 
 __all__ = ["ContactPlan", "health", "plan", "plan_contact"]
 
@@ -24,25 +24,6 @@ _MIDNIGHT = time(0, 0)
 # Stands for "not worked out yet" where None means "no due moment".
 _UNKNOWN = (date.min, datetime.min, datetime.min)
 _NO_LEAD = timedelta(0)
-
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def _day_month(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]}"
 
 
 def _years(n: int) -> str:
@@ -523,12 +504,12 @@ def _describe(contact: Contact, occasion: OccasionKind, day: date) -> tuple[str,
                 return None
             return (
                 "birthday",
-                f"{name} turns {age} on {_day_month(day)}",
+                f"{name} turns {age} on {long_date(day)}",
                 f"birthday on {day.isoformat()}, born {occasion.year}",
             )
         return (
             "birthday",
-            f"{name}'s birthday on {_day_month(day)}",
+            f"{name}'s birthday on {long_date(day)}",
             f"birthday on {day.isoformat()}",
         )
     if isinstance(occasion, Anniversary):
@@ -537,10 +518,10 @@ def _describe(contact: Contact, occasion: OccasionKind, day: date) -> tuple[str,
             return None
         return (
             f"anniversary:{occasion.label}",
-            f"{name}: {_years(count)}, {occasion.label}, on {_day_month(day)}",
+            f"{name}: {_years(count)}, {occasion.label}, on {long_date(day)}",
             f"{occasion.label} of {occasion.date.isoformat()}",
         )
-    when = f"{_day_month(day)} {day.year}" if occasion.on is not None else _day_month(day)
+    when = f"{long_date(day)} {day.year}" if occasion.on is not None else long_date(day)
     return (
         f"occasion:{occasion.title}",
         f"{occasion.title} for {name} on {when}",

@@ -8,7 +8,24 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cadence._errors import CadenceError
 
-__all__ = ["end_of_day", "local_moment", "require_aware", "utc", "zone"]
+__all__ = ["end_of_day", "local_moment", "long_date", "require_aware", "utc", "zone"]
+
+# Written out, not taken from the locale: what cadence writes reads the same everywhere.
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def require_aware(value: object, what: str) -> datetime:
@@ -90,3 +107,11 @@ def _end_of_gap(wall: datetime, tz: ZoneInfo) -> datetime:
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     """The first moment of the day after ``day`` in ``tz``."""
     return local_moment(day + timedelta(days=1), time(0, 0), tz)
+
+
+def long_date(day: date, *, weekday: bool = False, year: bool = False) -> str:
+    """A date as people write it: "1 December", with "Tuesday " and " 2026" when asked."""
+    text = f"{day.day} {_MONTHS[day.month - 1]}"
+    if weekday:
+        text = f"{_DAYS[day.weekday()]} {text}"
+    return f"{text} {day.year}" if year else text
