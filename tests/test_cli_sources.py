@@ -222,3 +222,18 @@ def test_a_configured_source_cannot_be_forgotten(cli: Cli) -> None:
     cli("sync")
     _refused(cli("sync", "--forget", "us-days", ok=False), "'us-days' is configured")
     assert "Thanksgiving" in cli("occasion", "list").stdout
+
+
+def test_occasion_list_shows_each_occasion_s_source(cli: Cli) -> None:
+    """occasion list names the source of each synced occasion; --source keeps one source's."""
+    cli("sync")
+    cli("occasion", "add", "--tag", "us", "--on", "2026-12-01", "--title", "Mine")
+    rows = [line.split() for line in cli("occasion", "list").stdout.splitlines()[1:]]
+    synced = [row for row in rows if "Thanksgiving" in row]
+    assert synced
+    assert all(row[-1] == "us-days" for row in synced)
+    (mine,) = [row for row in rows if "Mine" in row]
+    assert mine[-1] != "us-days"
+    only = cli("occasion", "list", "--source", "us-days").stdout
+    assert "Thanksgiving" in only
+    assert "Mine" not in only

@@ -385,12 +385,21 @@ def occasion_add(
 
 @occasion.command("list")
 @click.option("--contact", "contact_id", metavar="ID", help="Only this contact's.")
+@click.option("--source", metavar="NAME", help="Only those a source gave ([[sources]]).")
 @pass_state
-def occasion_list(state: State, contact_id: str | None) -> None:
-    """List occasions."""
-    table = Table("id", "contact", "occasion", box=None)
-    for ident, item in state.store.list_occasions(contact_id):
-        table.add_row(str(ident), item.contact or "", _describe_occasion(item))
+def occasion_list(state: State, contact_id: str | None, source: str | None) -> None:
+    """List occasions, with the source that gave each (none: added by hand)."""
+    store = state.store
+    given = {
+        ident: name
+        for name in store.occasion_sources()
+        for ident, _ in store.list_occasions(contact_id, source=name)
+    }
+    table = Table("id", "contact", "occasion", "source", box=None)
+    for ident, item in store.list_occasions(contact_id, source=source):
+        table.add_row(
+            str(ident), item.contact or "", _describe_occasion(item), given.get(ident, "")
+        )
     out.print(table)
 
 
