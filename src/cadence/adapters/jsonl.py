@@ -14,6 +14,7 @@ from pathlib import Path
 from cadence._errors import ConfigError, DeliveryError
 from cadence._reminders import Reminder
 from cadence._serial import reminder_to_json
+from cadence.adapters import _settings as check
 
 
 class JsonLinesAdapter:
@@ -22,10 +23,8 @@ class JsonLinesAdapter:
     def __init__(self, *, path: object, fsync: object = True) -> None:
         if not isinstance(path, str) or not path:
             raise ConfigError("the jsonl adapter needs a 'path'")
-        if not isinstance(fsync, bool):
-            raise ConfigError(f"fsync is true or false, not {fsync!r}")
         self.path = Path(path).expanduser()
-        self.fsync = fsync
+        self.fsync = check.flag("fsync", fsync)
 
     def deliver(self, reminders: Sequence[Reminder]) -> None:
         """Append one line per reminder; raise DeliveryError if the file cannot be written."""

@@ -30,7 +30,6 @@ from email.errors import NonASCIILocalPartDefect
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8, default
-from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -39,6 +38,7 @@ from cadence._delivery import Failure
 from cadence._email import Addressing, digest_message, reminder_message
 from cadence._errors import ConfigError, DeliveryError
 from cadence._reminders import Reminder
+from cadence.adapters import _settings as check
 
 __all__ = ["Outgoing", "Secret", "SmtpAdapter", "SmtpSettings", "parse_settings", "smtp_adapter"]
 
@@ -91,16 +91,8 @@ class Secret:
 # -- settings -----------------------------------------------------------------
 
 
-def _text(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{name} must be non-empty text, not {value!r}")
-    if value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ConfigError(f"{name} must have no surrounding spaces or control characters")
-    return value
-
-
 def _address(name: str, value: object) -> Address:
-    text = _text(name, value)
+    text = check.text(name, value)
     header = default.header_factory("To", text)
     addresses: tuple[Address, ...] = getattr(header, "addresses", ())
     # Non-ASCII local parts are fine: such messages go out with SMTPUTF8.
@@ -127,12 +119,6 @@ def _port(value: object) -> int:
     return value
 
 
-def _timeout(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise ConfigError(f"timeout must be a number of seconds above zero, not {value!r}")
-    return float(value)
-
-
 def _security(value: object) -> Security:
     if value == "starttls" or value == "tls" or value == "none":
         return value
@@ -146,20 +132,13 @@ def _uris(value: object) -> tuple[str, ...]:
         raise ConfigError(f"list_unsubscribe must be a URI or a list of URIs, not {value!r}")
     uris = []
     for item in value:
-        uri = _text("list_unsubscribe", item).removeprefix("<").removesuffix(">")
+        uri = check.text("list_unsubscribe", item).removeprefix("<").removesuffix(">")
         if not uri.lower().startswith(("mailto:", "https:", "http:")):
             raise ConfigError(f"list_unsubscribe takes mailto:, https: or http: URIs, not {uri!r}")
         if any(c.isspace() or c in '<>,"' for c in uri) or not uri.isascii():
             raise ConfigError(f'list_unsubscribe URI must be ASCII with no spaces or <>,": {uri!r}')
         uris.append(uri)
     return tuple(uris)
-
-
-def _ca_file(value: object) -> str:
-    path = _text("ca_file", value)
-    if not Path(path).is_file():
-        raise ConfigError(f"ca_file {path!r} is not a file")
-    return path
 
 
 def _password(settings: Mapping[str, Any]) -> Secret | None:
@@ -172,7 +151,7 @@ def _password(settings: Mapping[str, Any]) -> Secret | None:
             raise ConfigError("password must be non-empty text")
         return Secret(value)
     if "password_env" in settings:
-        variable = _text("password_env", settings["password_env"])
+        variable = check.text("password_env", settings["password_env"])
         found = os.environ.get(variable)
         if not found:
             raise ConfigError(f"password_env names {variable!r}, which is not set or empty")
@@ -228,7 +207,7 @@ def parse_settings(settings: Mapping[str, Any]) -> SmtpSettings:
     security = _security(settings.get("security", "starttls"))
     username = settings.get("username")
     if username is not None:
-        username = _text("username", username)
+        username = check.text("username", username)
     password = _password(settings)
     if (username is None) != (password is None):
         raise ConfigError("username and password (or password_env) go together")
@@ -238,13 +217,11 @@ def parse_settings(settings: Mapping[str, Any]) -> SmtpSettings:
     if ca_file is not None:
         if security == "none":
             raise ConfigError("ca_file has no use with security 'none'")
-        ca_file = _ca_file(ca_file)
-    digest = settings.get("digest", True)
-    if not isinstance(digest, bool):
-        raise ConfigError(f"digest must be true or false, not {digest!r}")
+        ca_file = check.ca_file(ca_file)
+    digest = check.flag("digest", settings.get("digest", True))
     unsubscribe = settings.get("list_unsubscribe")
     return SmtpSettings(
-        host=_text("host", settings["host"]),
+        host=check.text("host", settings["host"]),
         port=_port(settings.get("port", DEFAULT_PORTS[security])),
         security=security,
         addressing=Addressing(
@@ -255,7 +232,7 @@ def parse_settings(settings: Mapping[str, Any]) -> SmtpSettings:
         username=username,
         password=password,
         digest=digest,
-        timeout=_timeout(settings.get("timeout", DEFAULT_TIMEOUT)),
+        timeout=check.timeout(settings.get("timeout", DEFAULT_TIMEOUT)),
         ca_file=ca_file,
     )
 

@@ -21,7 +21,6 @@ often holds a token (Slack's and Discord's do).
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import ssl
@@ -31,7 +30,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.cookiejar import DefaultCookiePolicy
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +56,7 @@ from cadence._webhooks import (
     sign,
     system_resolver,
 )
+from cadence.adapters import _settings as check
 
 __all__ = ["WebhookAdapter", "WebhookSettings", "parse_settings", "webhook_adapter"]
 
@@ -107,14 +106,6 @@ _DRAIN_LIMIT = 64 * 1024
 
 
 # -- settings -----------------------------------------------------------------
-
-
-def _text(name: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{name} must be non-empty text, not {value!r}")
-    if value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ConfigError(f"{name} must have no surrounding spaces or control characters")
-    return value
 
 
 def _url(value: object, *, allow_private: bool) -> str:
@@ -167,7 +158,7 @@ def _keys(settings: Mapping[str, Any]) -> tuple[bytes, ...]:
     if "secret_env" in settings:
         keys: list[bytes] = []
         for item in _names("secret_env", settings["secret_env"]):
-            variable = _text("secret_env", item)
+            variable = check.text("secret_env", item)
             found = os.environ.get(variable, "").split()
             if not found:
                 raise ConfigError(f"secret_env names {variable!r}, which is not set or empty")
@@ -176,28 +167,11 @@ def _keys(settings: Mapping[str, Any]) -> tuple[bytes, ...]:
     return ()
 
 
-def _timeout(value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or not value > 0
-    ):
-        raise ConfigError(f"timeout must be a number of seconds above zero, not {value!r}")
-    return float(value)
-
-
 def _concurrency(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
         raise ConfigError(
             f"concurrency must be a whole number from 1 to {MAX_CONCURRENCY}, not {value!r}"
         )
-    return value
-
-
-def _flag(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be true or false, not {value!r}")
     return value
 
 
@@ -221,13 +195,6 @@ def _headers(value: object) -> Mapping[str, str]:
             raise ConfigError(f"headers: the value of {name} must be text on one line")
         headers[name] = text
     return MappingProxyType(headers)
-
-
-def _ca_file(value: object) -> str:
-    path = _text("ca_file", value)
-    if not Path(path).is_file():
-        raise ConfigError(f"ca_file {path!r} is not a file")
-    return path
 
 
 @attrs.frozen
@@ -272,7 +239,7 @@ def parse_settings(settings: Mapping[str, Any]) -> WebhookSettings:
         raise ConfigError(f"unknown webhook setting {unknown[0]!r} (known: {known})")
     if "url" not in settings:
         raise ConfigError("the webhook adapter needs the 'url' setting")
-    allow_private = _flag("allow_private", settings.get("allow_private", False))
+    allow_private = check.flag("allow_private", settings.get("allow_private", False))
     url = _url(settings["url"], allow_private=allow_private)
     format = _format(settings.get("format", "standard"))
     keys = _keys(settings)
@@ -287,12 +254,12 @@ def parse_settings(settings: Mapping[str, Any]) -> WebhookSettings:
     if ca_file is not None:
         if urlsplit(url).scheme.lower() != "https":
             raise ConfigError("ca_file has no use with an http url")
-        ca_file = _ca_file(ca_file)
+        ca_file = check.ca_file(ca_file)
     return WebhookSettings(
         url=url,
         format=format,
         keys=keys,
-        timeout=_timeout(settings.get("timeout", DEFAULT_TIMEOUT)),
+        timeout=check.timeout(settings.get("timeout", DEFAULT_TIMEOUT)),
         concurrency=_concurrency(settings.get("concurrency", DEFAULT_CONCURRENCY)),
         allow_private=allow_private,
         headers=_headers(settings.get("headers", {})),
