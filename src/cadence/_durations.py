@@ -8,7 +8,10 @@ from datetime import date, datetime, timedelta
 from cadence._errors import CadenceError
 from cadence._time import require_aware
 
-__all__ = ["parse_date", "parse_duration", "parse_moment"]
+__all__ = ["month_day", "parse_date", "parse_duration", "parse_moment"]
+
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2})")
+_MONTH_DAY = re.compile(r"(?:--)?(\d{1,2})-(\d{1,2})|--(\d{2})(\d{2})")
 
 _UNIT_SECONDS = {
     "s": 1,
@@ -108,3 +111,21 @@ def parse_moment(text: object, *, default_zone: str | None = None) -> datetime:
 
         moment = moment.replace(tzinfo=zone(default_zone))
     return moment
+
+
+def month_day(text: str) -> tuple[int | None, int, int] | None:
+    """(year or None, month, day) read from a date with or without its year, else None.
+
+    Reads ``YYYY-MM-DD`` and ``YYYYMMDD``, and without a year ``--MM-DD``,
+    ``--MMDD`` (vCard 4.0) and ``MM-DD`` (``M-D`` too). Whether the day exists is left to
+    the occasion that receives it.
+    """
+    match = _YEAR_MONTH_DAY.fullmatch(text)
+    if match:
+        year, month, day = (g for g in match.groups() if g is not None)
+        return int(year), int(month), int(day)
+    match = _MONTH_DAY.fullmatch(text)
+    if match:
+        month, day = (g for g in match.groups() if g is not None)
+        return None, int(month), int(day)
+    return None

@@ -26,7 +26,7 @@ from cadence._cadences import parse_cadence
 from cadence._config import Config, load_config, open_store
 from cadence._delivery import Route
 from cadence._dispatch import DispatchReport, dispatch
-from cadence._durations import parse_date, parse_duration, parse_moment
+from cadence._durations import month_day, parse_date, parse_duration, parse_moment
 from cadence._errors import CadenceError
 from cadence._model import Contact, Rule, Touchpoint
 from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
@@ -284,18 +284,10 @@ def rule_remove(state: State, contact_id: str | None, tag: str | None) -> None:
 
 def _month_day(text: str) -> tuple[int, int, int | None]:
     """Read YYYY-MM-DD, --MM-DD or MM-DD as (month, day, year or None)."""
-    raw = text.strip()
-    if raw.startswith("--"):
-        raw = raw[2:]
-    parts = raw.split("-")
-    try:
-        if len(parts) == 3:
-            day = parse_date(raw)
-            return day.month, day.day, day.year
-        if len(parts) == 2:
-            return int(parts[0]), int(parts[1]), None
-    except ValueError:
-        pass
+    parts = month_day(text.strip())
+    if parts is not None:
+        year, month, day = parts
+        return month, day, year
     raise CadenceError(f"not a date: {text!r}; write YYYY-MM-DD or MM-DD")
 
 

@@ -14,7 +14,7 @@ __all__ = [
     "BOM",
     "birthday",
     "clean_name",
-    "month_day",
+    "note_first_line",
     "reading",
     "shown",
     "slug",
@@ -25,33 +25,12 @@ BOM = "\ufeff"
 # The longest value quoted whole in an error message; longer ones are cut.
 _SHOWN = 60
 
-_YEAR_MONTH_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2})")
-_MONTH_DAY = re.compile(r"(?:--)?(\d{2})-(\d{2})|--(\d{2})(\d{2})")
-
 
 def shown(value: str) -> str:
     """``value`` quoted for an error message, cut short when long."""
     if len(value) > _SHOWN:
         value = value[: _SHOWN - 3] + "..."
     return repr(value)
-
-
-def month_day(text: str) -> tuple[int | None, int, int] | None:
-    """(year or None, month, day) read from a date with or without its year, else None.
-
-    Reads ``YYYY-MM-DD`` and ``YYYYMMDD``, and without a year ``--MM-DD``,
-    ``--MMDD`` (vCard 4.0) and ``MM-DD``. Whether the day exists is left to
-    the occasion that receives it.
-    """
-    match = _YEAR_MONTH_DAY.fullmatch(text)
-    if match:
-        year, month, day = (g for g in match.groups() if g is not None)
-        return int(year), int(month), int(day)
-    match = _MONTH_DAY.fullmatch(text)
-    if match:
-        month, day = (g for g in match.groups() if g is not None)
-        return None, int(month), int(day)
-    return None
 
 
 def birthday(contact: str, parts: tuple[int | None, int, int]) -> Birthday:
@@ -90,3 +69,14 @@ def reading(source: str, line: int | None, about: str | None = None) -> Iterator
     except CadenceError as error:
         message = f"{about}: {error}" if about else str(error)
         raise ImportFailed(message, path=source, line=line) from None
+
+
+def note_first_line(seen: dict[str, int], contact_id: str, line: int, source: str) -> None:
+    """Remember the line ``contact_id`` is on; ImportFailed if an earlier record had it."""
+    if contact_id in seen:
+        raise ImportFailed(
+            f"contact id {shown(contact_id)} appears twice (first on line {seen[contact_id]})",
+            path=source,
+            line=line,
+        )
+    seen[contact_id] = line

@@ -32,12 +32,13 @@ from datetime import date
 import attrs
 
 from cadence._cadences import parse_cadence
+from cadence._durations import month_day
 from cadence._errors import ImportFailed
 from cadence._imports import ImportBatch
 from cadence._model import Contact, Rule
 from cadence._occasions import OccasionKind
 from cadence._time import zone
-from cadence.importers._common import BOM, birthday, clean_name, month_day, reading, shown
+from cadence.importers._common import BOM, birthday, clean_name, note_first_line, reading, shown
 
 __all__ = ["COLUMNS", "read_csv"]
 
@@ -76,14 +77,7 @@ def read_csv(text: str, *, source: str) -> ImportBatch:
     first_line: dict[str, int] = {}
     for record in records:
         contact = _contact(record, source)
-        if contact.id in first_line:
-            raise ImportFailed(
-                f"contact id {shown(contact.id)} appears twice (first on line "
-                f"{first_line[contact.id]})",
-                path=source,
-                line=record.line,
-            )
-        first_line[contact.id] = record.line
+        note_first_line(first_line, contact.id, record.line, source)
         contacts.append(contact)
         rules.extend(_rule(record, contact.id, source))
         occasions.extend(_birthday(record, contact.id, source))

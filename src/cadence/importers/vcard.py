@@ -52,12 +52,21 @@ from datetime import date
 import attrs
 from vobject.base import textLineToContentLine
 
+from cadence._durations import month_day
 from cadence._errors import CadenceError, ImportFailed
 from cadence._imports import ImportBatch
 from cadence._model import Contact
 from cadence._occasions import Anniversary, Occasion, OccasionKind
 from cadence._time import zone
-from cadence.importers._common import BOM, birthday, clean_name, month_day, reading, shown, slug
+from cadence.importers._common import (
+    BOM,
+    birthday,
+    clean_name,
+    note_first_line,
+    reading,
+    shown,
+    slug,
+)
 
 __all__ = ["read_vcard"]
 
@@ -131,14 +140,7 @@ def read_vcard(text: str, *, source: str) -> ImportBatch:
         if _is_group(card):
             continue
         contact = _contact(card, source)
-        if contact.id in first_line:
-            raise ImportFailed(
-                f"contact id {shown(contact.id)} appears twice (first on line "
-                f"{first_line[contact.id]})",
-                path=source,
-                line=card.line,
-            )
-        first_line[contact.id] = card.line
+        note_first_line(first_line, contact.id, card.line, source)
         contacts.append(contact)
         occasions.extend(_birthday(card, contact.id, source))
         occasions.extend(_anniversary(card, contact.id, source))
