@@ -382,34 +382,13 @@ class Plugins:
         An unknown adapter or bad settings raise ConfigError naming the route;
         a factory that breaks its contract raises PluginError naming its plugin.
         """
-        entry = self._registry["adapter"].get(route.adapter)
-        if entry is None:
-            known = ", ".join(self.adapter_names()) or "none"
-            raise ConfigError(
-                f"route {route.name!r}: unknown adapter {route.adapter!r} (known: {known})"
-            )
-        try:
-            adapter = entry.thing(**route.settings)
-        except ConfigError as error:
-            raise ConfigError(f"route {route.name!r}: {error}") from None
-        except TypeError as error:
-            raise ConfigError(
-                f"route {route.name!r}: bad settings for {route.adapter!r}: {error}"
-            ) from None
-        except Exception as error:
-            raise PluginError(
-                f"plugin {entry.plugin!r}: adapter {route.adapter!r} failed to build "
-                f"for route {route.name!r}: {type(error).__name__}"
-            ) from error
-        if not (
-            callable(getattr(adapter, "deliver", None))
-            or callable(getattr(adapter, "publish", None))
-        ):
-            raise PluginError(
-                f"plugin {entry.plugin!r}: adapter {route.adapter!r} has neither deliver() "
-                "nor publish()"
-            )
-        return adapter
+        return self._build(
+            "adapter",
+            route.adapter,
+            route.settings,
+            where=f"route {route.name!r}",
+            needs=("deliver", "publish"),
+        )
 
     def source_names(self) -> list[str]:
         """The names of every registered occasion source."""
@@ -422,28 +401,47 @@ class Plugins:
         table; a factory that breaks its contract raises PluginError naming its
         plugin.
         """
-        where = f"source {config.name!r}"
-        entry = self._registry["source"].get(config.source)
+        return self._build(
+            "source",
+            config.source,
+            config.settings,
+            where=f"source {config.name!r}",
+            needs=("occasions",),
+        )
+
+    def _build(
+        self, kind: str, name: str, settings: Mapping[str, Any], *, where: str, needs: Sequence[str]
+    ) -> Any:
+        """Build the ``kind`` registered as ``name`` from ``settings``.
+
+        The result must have one of the methods in ``needs``. ``where`` names
+        the route or table in errors.
+        """
+        entry = self._registry[kind].get(name)
         if entry is None:
-            known = ", ".join(self.source_names()) or "none"
-            raise ConfigError(f"{where}: unknown source {config.source!r} (known: {known})")
+            known = ", ".join(sorted(self._registry[kind])) or "none"
+            raise ConfigError(f"{where}: unknown {kind} {name!r} (known: {known})")
         try:
-            source = entry.thing(**config.settings)
+            built = entry.thing(**settings)
+        except PluginError as error:
+            raise PluginError(
+                f"plugin {entry.plugin!r}: {kind} {name!r} failed to build for {where}: {error}"
+            ) from error
         except CadenceError as error:
             # cadence's errors are written for users (parse_duration's, for one).
             raise ConfigError(f"{where}: {error}") from None
         except TypeError as error:
-            raise ConfigError(f"{where}: bad settings for {config.source!r}: {error}") from None
+            raise ConfigError(f"{where}: bad settings for {name!r}: {error}") from None
         except Exception as error:
             raise PluginError(
-                f"plugin {entry.plugin!r}: source {config.source!r} failed to build "
+                f"plugin {entry.plugin!r}: {kind} {name!r} failed to build "
                 f"for {where}: {type(error).__name__}"
             ) from error
-        if not callable(getattr(source, "occasions", None)):
-            raise PluginError(
-                f"plugin {entry.plugin!r}: source {config.source!r} has no occasions()"
-            )
-        return source
+        if not any(callable(getattr(built, method, None)) for method in needs):
+            wanted = " nor ".join(f"{method}()" for method in needs)
+            has = "has neither" if len(needs) > 1 else "has no"
+            raise PluginError(f"plugin {entry.plugin!r}: {kind} {name!r} {has} {wanted}")
+        return built
 
     def importer_for(self, filename: str, format: str | None = None) -> Registered:
         """The importer for ``format``, or else the one whose suffix ends ``filename``."""
