@@ -69,4 +69,8 @@ webhook = _Adapter("webhook", "cadence.adapters.webhook:webhook_adapter")
 csv = _Importer("csv", "cadence.importers.csv:read_csv", suffixes=(".csv",))
 vcard = _Importer("vcard", "cadence.importers.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
-postgresql = _Store("postgresql", "cadence.stores.postgresql:PostgresStore", aliases=("postgres",))
+postgresql = _Store(
+    "postgresql",
+    "cadence.stores.postgresql:PostgresStore",
+    aliases=("postgres", "postgresql+psycopg"),
+)

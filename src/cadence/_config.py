@@ -73,8 +73,6 @@ def open_store(url: str | None = None, *, plugins: Plugins | None = None) -> Any
     if not scheme or (len(scheme) == 1 and os.name == "nt"):
         url = f"sqlite:///{Path(url).resolve()}"
         scheme = "sqlite"
-    if scheme in ("postgres", "postgresql+psycopg"):
-        scheme = "postgresql"
     factory = (plugins or get_plugins()).store_factory(scheme)
     return factory(url)
 
