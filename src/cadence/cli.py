@@ -48,7 +48,9 @@ class State:
     def __init__(self, db: str | None, config: str | None, now: str | None) -> None:
         self.db = db
         self.config_path = config
-        self._now = parse_moment(now) if now else None
+        #: The moment ``--now`` gave, if any.
+        self.pinned = parse_moment(now) if now else None
+        self._now = self.pinned
         self._store: Any = None
         self._config: Config | None = None
 
@@ -552,11 +554,10 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     from cadence._feed import FEED_PATH, make_feed_app, make_feed_server
 
     ahead = parse_duration(within)
-    fixed = state._now
 
     def current() -> Any:
         # A served feed follows the clock, unless --now pins it for a replay.
-        return state.store.agenda(now=fixed or datetime.now(UTC), within=ahead)
+        return state.store.agenda(now=state.pinned or datetime.now(UTC), within=ahead)
 
     app = make_feed_app(current, token=token or None, name=name)
     server = make_feed_server(app, host, port, token=token or None)
