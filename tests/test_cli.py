@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from _cli import refused as _refused
+
 pytestmark = pytest.mark.integration
 
 NOW = "2026-11-23T12:00:00+00:00"
@@ -54,16 +56,6 @@ class Cli:
 def cli(tmp_path: Path) -> Cli:
     """The CLI with an empty store in a temporary folder."""
     return Cli(tmp_path)
-
-
-def _refused(done: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert done.returncode != 0
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in done.stderr
-    for word in words:
-        assert word in lines[0]
 
 
 def test_contacts_are_added_listed_and_shown(cli: Cli) -> None:

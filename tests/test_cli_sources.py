@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from _cli import refused as _refused
+
 pytestmark = pytest.mark.integration
 
 NOW = "2026-11-23T12:00:00+00:00"
@@ -126,16 +128,6 @@ lead = "2d"
     made("contact", "add", "ben", "--name", "Ben", "--tag", "us")
     made("contact", "add", "chidi", "--name", "Chidi", "--timezone", "Africa/Lagos")
     return made
-
-
-def _refused(done: subprocess.CompletedProcess[str], *words: str) -> None:
-    assert done.returncode != 0
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in done.stderr
-    for word in words:
-        assert word in lines[0]
 
 
 def test_sync_prints_a_line_per_source_and_twice_changes_nothing(cli: Cli) -> None:
