@@ -276,7 +276,9 @@ def dispatch(
     gone_routes: list[str] = []
     gone = store.gone_routes()
     try:
+        # Planned once per run, whatever the number of routes.
         due: tuple[Reminder, ...] | None = None
+        ahead: Agenda | None = None
         for route in routes:
             adapter = adapters[route.name]
             if route.name in gone:
@@ -286,8 +288,9 @@ def dispatch(
                 if not dry_run:
                     store.clear_gone(route.name)
             if not callable(getattr(adapter, "deliver", None)):
-                agenda = store.agenda(now=now, within=horizon)
-                taken = [r for r in agenda if route.takes(r) and plugins.keep(r, route, now=now)]
+                if ahead is None:
+                    ahead = store.agenda(now=now, within=horizon)
+                taken = [r for r in ahead if route.takes(r) and plugins.keep(r, route, now=now)]
                 if not dry_run:
                     try:
                         adapter.publish(Agenda(taken, now=now, horizon=horizon))
