@@ -104,19 +104,17 @@ class Lazy:
     """
 
     target: str
-    _resolved: list[Any] = attrs.field(factory=list, init=False, repr=False, eq=False)
 
     def resolve(self) -> Any:
         """The object ``target`` names, imported now if it was not yet.
 
         A module that fails to import raises PluginError naming ``target``.
         """
-        if not self._resolved:
-            try:
-                self._resolved.append(_resolve(self.target))
-            except Exception as error:
-                raise PluginError(f"cannot load {self.target}: {error!r}") from error
-        return self._resolved[0]
+        # After the first call the import is a lookup in sys.modules: nothing to cache.
+        try:
+            return _resolve(self.target)
+        except Exception as error:
+            raise PluginError(f"cannot load {self.target}: {error!r}") from error
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the object ``target`` names with these arguments."""
