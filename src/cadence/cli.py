@@ -18,7 +18,6 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cadence import __version__
@@ -94,6 +93,9 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     if not sys.stderr.isatty() or (total is not None and total < 50):
         yield lambda n: None
         return
+    # Only a terminal shows a bar: commands run from scripts never import it.
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn(label),
         BarColumn(),
