@@ -34,7 +34,7 @@ from icalendar import Alarm, Calendar, Event, Timezone
 from icalendar.enums import TRANSP
 
 from cadence import Contact, Reminder, reminder_key
-from cadence._ical import _vtimezone, to_ical
+from cadence.adapters.ical.render import _vtimezone, to_ical
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ZONES = (

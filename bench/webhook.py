@@ -27,8 +27,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 from cadence import Contact, Every, Reminder, Roster, Rule, plan
-from cadence._webhooks import encode, parse_secret, sign, standard_payload
 from cadence.adapters.webhook import DEFAULT_CONCURRENCY, webhook_adapter
+from cadence.adapters.webhook.payloads import encode, standard_payload
+from cadence.adapters.webhook.signing import parse_secret, sign
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()  # made up for the benchmark

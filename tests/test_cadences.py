@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import strategies as cst
 from cadence import CadenceError, Every, Recurring, parse_cadence
-from cadence._cadences import add_months
+from cadence.core.cadences import add_months
 
 
 @pytest.mark.parametrize(

@@ -26,8 +26,8 @@ from cadence import (
     Touchpoint,
     plan,
 )
-from cadence._feed import FeedApp, make_feed_app, make_feed_server, new_token, serve
-from cadence._ical import to_ical
+from cadence.adapters.ical.render import to_ical
+from cadence.web.feed import FeedApp, make_feed_app, make_feed_server, new_token, serve
 
 TOKEN = "s3cr3t-Token_0123456789.abc~"
 

@@ -39,9 +39,9 @@ from cadence import (
     plan,
     reminder_key,
 )
-from cadence._ical import CHECK_IN_LENGTH, clean_text, to_ical
 from cadence._plugins import Plugins
 from cadence.adapters.ical import IcalAdapter
+from cadence.adapters.ical.render import CHECK_IN_LENGTH, clean_text, to_ical
 
 # TatSu (the parser under ics 0.7) runs colorama's init() on every parse when
 # colorama is installed, wrapping the standard streams once more each time until

@@ -22,8 +22,8 @@ from cadence import (
     parse_cadence,
 )
 from cadence._plugins import Plugins
-from cadence.importers._common import clean_name
-from cadence.importers.csv import COLUMNS, read_csv
+from cadence.sources._common import clean_name
+from cadence.sources.csv import COLUMNS, read_csv
 
 DATA = Path(__file__).parent / "data"
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from cadence import Anniversary, Birthday, Contact, ImportBatch, ImportFailed, Occasion
 from cadence._plugins import Plugins
-from cadence.importers._common import clean_name
-from cadence.importers.vcard import read_vcard
+from cadence.sources._common import clean_name
+from cadence.sources.vcard import read_vcard
 
 DATA = Path(__file__).parent / "data"
 

@@ -16,8 +16,8 @@ import pytest
 import cadence
 import cadence.typing
 from cadence import _plugins
-from cadence._errors import PluginError
 from cadence.adapters.console import ConsoleAdapter
+from cadence.core.errors import PluginError
 from cadence.testing import (
     RecordingAdapter,
     RosterBuilder,

@@ -41,7 +41,9 @@ from cadence import (
     plan,
 )
 from cadence._config import routes_from_data
-from cadence._email import (
+from cadence._plugins import Plugins
+from cadence.adapters.smtp import SETTINGS, Outgoing, SmtpAdapter, parse_settings, smtp_adapter
+from cadence.adapters.smtp.message import (
     Addressing,
     _with_method,
     digest_message,
@@ -50,8 +52,6 @@ from cadence._email import (
     reminder_message,
     sections,
 )
-from cadence._plugins import Plugins
-from cadence.adapters.smtp import SETTINGS, Outgoing, SmtpAdapter, parse_settings, smtp_adapter
 
 SENDER = "Cadence <cadence@example.org>"
 ME = "me@example.org"

@@ -40,7 +40,7 @@ from cadence import (
 )
 from cadence._config import open_store
 from cadence._plugins import Plugins
-from cadence._serial import dumps, occasion_to_data
+from cadence.core.serial import dumps, occasion_to_data
 from cadence.stores import postgresql
 
 POSTGRES_ENV = "CADENCE_TEST_POSTGRES"

@@ -10,7 +10,7 @@ from hypothesis import given
 
 import strategies as cst
 from cadence import CadenceError
-from cadence._time import end_of_day, local_moment, require_aware, zone
+from cadence.core.time import end_of_day, local_moment, require_aware, zone
 
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")

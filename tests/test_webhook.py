@@ -41,19 +41,16 @@ from cadence import (
     plan,
 )
 from cadence._plugins import Plugins
-from cadence._webhooks import (
-    EVENT_TYPE,
+from cadence.adapters.webhook import SETTINGS, WebhookAdapter, parse_settings, webhook_adapter
+from cadence.adapters.webhook.network import (
     AddressError,
     address_refusal,
     literal_address,
     parse_retry_after,
-    parse_secret,
-    payload_schema,
     pin_address,
-    sign,
-    standard_payload,
 )
-from cadence.adapters.webhook import SETTINGS, WebhookAdapter, parse_settings, webhook_adapter
+from cadence.adapters.webhook.payloads import EVENT_TYPE, payload_schema, standard_payload
+from cadence.adapters.webhook.signing import parse_secret, sign
 
 # Made-up secrets of 32 bytes each.
 SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()

@@ -10,12 +10,13 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from cadence._cadences import Cadence, Every, Recurring, parse_cadence
 from cadence._config import open_store
 from cadence._delivery import Delivery, DeliveryStatus, Failure, Route
 from cadence._dispatch import DispatchReport, RetryPolicy, dispatch
-from cadence._durations import parse_duration
-from cadence._errors import (
+from cadence._plugins import lazy
+from cadence.core.cadences import Cadence, Every, Recurring, parse_cadence
+from cadence.core.durations import parse_duration
+from cadence.core.errors import (
     CadenceError,
     ConfigError,
     DeliveryError,
@@ -23,26 +24,25 @@ from cadence._errors import (
     ImportFailed,
     PluginError,
 )
-from cadence._imports import ImportBatch
-from cadence._model import Contact, Rule, Snooze, Touchpoint
-from cadence._occasions import Anniversary, Birthday, LeapDay, Occasion, OccasionKind
-from cadence._planning import ContactPlan, health, plan, plan_contact
-from cadence._plugins import lazy
-from cadence._reminders import Agenda, Reminder, ReminderKind, reminder_key
-from cadence._roster import Roster
-from cadence._sources import SourceConfig, SourceSync, SyncReport, sync_sources
+from cadence.core.model import Contact, Rule, Snooze, Touchpoint
+from cadence.core.occasions import Anniversary, Birthday, LeapDay, Occasion, OccasionKind
+from cadence.core.planning import ContactPlan, health, plan, plan_contact
+from cadence.core.reminders import Agenda, Reminder, ReminderKind, reminder_key
+from cadence.core.roster import Roster
 from cadence.hookspecs import hookimpl, hookspec
+from cadence.sources.batch import ImportBatch
+from cadence.sources.sync import SourceConfig, SourceSync, SyncReport, sync_sources
 
 if TYPE_CHECKING:
-    from cadence._feed import make_feed_app, new_token
-    from cadence._ical import to_ical
+    from cadence.adapters.ical.render import to_ical
+    from cadence.web.feed import make_feed_app, new_token
 
 # Imported on first use: the calendar library and the HTTP server are not
 # needed by most of what imports cadence, and the CLI starts faster without.
 _LAZY = {
-    "make_feed_app": "cadence._feed",
-    "new_token": "cadence._feed",
-    "to_ical": "cadence._ical",
+    "make_feed_app": "cadence.web.feed",
+    "new_token": "cadence.web.feed",
+    "to_ical": "cadence.adapters.ical.render",
 }
 
 

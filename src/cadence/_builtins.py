@@ -66,8 +66,8 @@ ical = _Adapter("ical", "cadence.adapters.ical:IcalAdapter")
 jsonl = _Adapter("jsonl", "cadence.adapters.jsonl:JsonLinesAdapter")
 smtp = _Adapter("smtp", "cadence.adapters.smtp:smtp_adapter")
 webhook = _Adapter("webhook", "cadence.adapters.webhook:webhook_adapter")
-csv = _Importer("csv", "cadence.importers.csv:read_csv", suffixes=(".csv",))
-vcard = _Importer("vcard", "cadence.importers.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
+csv = _Importer("csv", "cadence.sources.csv:read_csv", suffixes=(".csv",))
+vcard = _Importer("vcard", "cadence.sources.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
 postgresql = _Store(
     "postgresql",

@@ -16,10 +16,10 @@ import attrs
 import platformdirs
 
 from cadence._delivery import Route
-from cadence._durations import parse_duration
-from cadence._errors import CadenceError, ConfigError
 from cadence._plugins import Plugins, get_plugins
-from cadence._sources import DEFAULT_AHEAD, SourceConfig
+from cadence.core.durations import parse_duration
+from cadence.core.errors import CadenceError, ConfigError
+from cadence.sources.sync import DEFAULT_AHEAD, SourceConfig
 
 __all__ = [
     "Config",

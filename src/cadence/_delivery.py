@@ -11,8 +11,8 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from cadence._errors import ConfigError
-from cadence._reminders import Reminder, ReminderKind
+from cadence.core.errors import ConfigError
+from cadence.core.reminders import Reminder, ReminderKind
 
 __all__ = ["Delivery", "DeliveryStatus", "Failure", "Route"]
 

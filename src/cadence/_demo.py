@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from cadence._cadences import Every, Recurring
-from cadence._imports import ImportBatch
-from cadence._model import Contact, Rule, Touchpoint
-from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence.core.cadences import Every, Recurring
+from cadence.core.model import Contact, Rule, Touchpoint
+from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence.sources.batch import ImportBatch
 
 __all__ = ["sample_batch", "sample_rules"]
 

@@ -21,10 +21,10 @@ from typing import Any
 import attrs
 
 from cadence._delivery import Delivery, DeliveryStatus, Failure, Route
-from cadence._errors import CadenceError, ConfigError, DeliveryError, EndpointGone
 from cadence._plugins import Plugins, get_plugins
-from cadence._reminders import Agenda, Reminder
-from cadence._time import require_aware
+from cadence.core.errors import CadenceError, ConfigError, DeliveryError, EndpointGone
+from cadence.core.reminders import Agenda, Reminder
+from cadence.core.time import require_aware
 
 __all__ = ["DispatchReport", "RetryPolicy", "dispatch"]
 

@@ -24,12 +24,12 @@ import pluggy
 
 from cadence import hookspecs
 from cadence._delivery import Delivery, Route
-from cadence._errors import CadenceError, ConfigError, PluginError
-from cadence._reminders import Reminder
-from cadence._time import require_aware
+from cadence.core.errors import CadenceError, ConfigError, PluginError
+from cadence.core.reminders import Reminder
+from cadence.core.time import require_aware
 
 if TYPE_CHECKING:
-    from cadence._sources import SourceConfig
+    from cadence.sources.sync import SourceConfig
 
 __all__ = [
     "DEFAULT_PLUGINS",

@@ -21,19 +21,19 @@ from rich.console import Console
 from rich.table import Table
 
 from cadence import __version__
-from cadence._cadences import parse_cadence
 from cadence._config import Config, load_config, open_store
 from cadence._delivery import Route
 from cadence._dispatch import DispatchReport, dispatch
-from cadence._durations import month_day, parse_date, parse_duration, parse_moment
-from cadence._errors import CadenceError
-from cadence._model import Contact, Rule, Touchpoint
-from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence._planning import health as contact_health
 from cadence._plugins import get_plugins
-from cadence._serial import reminder_to_json
-from cadence._sources import SyncReport, sync_sources
-from cadence._time import local_moment, zone
+from cadence.core.cadences import parse_cadence
+from cadence.core.durations import month_day, parse_date, parse_duration, parse_moment
+from cadence.core.errors import CadenceError
+from cadence.core.model import Contact, Rule, Touchpoint
+from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence.core.planning import health as contact_health
+from cadence.core.serial import reminder_to_json
+from cadence.core.time import local_moment, zone
+from cadence.sources.sync import SyncReport, sync_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -521,8 +521,8 @@ def due(state: State, within: str, as_json: bool) -> None:
 @pass_state
 def feed(state: State, output: str | None, within: str, tag: str | None, name: str) -> None:
     """Write the agenda as an iCalendar (.ics) feed."""
-    from cadence._ical import to_ical
     from cadence.adapters.ical import write_atomically
+    from cadence.adapters.ical.render import to_ical
 
     agenda = state.store.agenda(now=state.now, within=parse_duration(within), tag=tag)
     body = to_ical(agenda, name=name)
@@ -553,7 +553,7 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
 @pass_state
 def serve(state: State, host: str, port: int, token: str | None, within: str, name: str) -> None:
     """Serve the agenda as a subscribable calendar at /feed.ics (per tag: ?tag=NAME)."""
-    from cadence._feed import FEED_PATH, make_feed_app, make_feed_server
+    from cadence.web.feed import FEED_PATH, make_feed_app, make_feed_server
 
     ahead = parse_duration(within)
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from cadence._delivery import Delivery, Route
-    from cadence._reminders import Reminder
+    from cadence.core.reminders import Reminder
     from cadence.typing import Register
 
 __all__ = ["PROJECT", "hook_names", "hookimpl", "hookspec"]

@@ -17,15 +17,15 @@ from typing import Any
 import attrs
 
 from cadence import _plugins
-from cadence._cadences import Every, Recurring, parse_cadence
 from cadence._delivery import Failure
-from cadence._errors import PluginError
-from cadence._model import Contact, Rule, Touchpoint
-from cadence._occasions import Birthday, OccasionKind
-from cadence._planning import plan
-from cadence._reminders import Agenda, Reminder, ReminderKind, reminder_key
-from cadence._roster import Roster
-from cadence._time import require_aware
+from cadence.core.cadences import Every, Recurring, parse_cadence
+from cadence.core.errors import PluginError
+from cadence.core.model import Contact, Rule, Touchpoint
+from cadence.core.occasions import Birthday, OccasionKind
+from cadence.core.planning import plan
+from cadence.core.reminders import Agenda, Reminder, ReminderKind, reminder_key
+from cadence.core.roster import Roster
+from cadence.core.time import require_aware
 from cadence.hookspecs import hookimpl
 from cadence.typing import Register
 

@@ -10,9 +10,9 @@ from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from cadence._delivery import Failure
-from cadence._imports import ImportBatch
-from cadence._occasions import OccasionKind
-from cadence._reminders import Agenda, Reminder
+from cadence.core.occasions import OccasionKind
+from cadence.core.reminders import Agenda, Reminder
+from cadence.sources.batch import ImportBatch
 
 __all__ = [
     "Adapter",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from cadence._errors import ConfigError
+from cadence.core.errors import ConfigError
 
 __all__ = ["ca_file", "flag", "text", "timeout"]
 

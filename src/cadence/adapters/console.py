@@ -6,8 +6,8 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from cadence._errors import ConfigError
-from cadence._reminders import Reminder
+from cadence.core.errors import ConfigError
+from cadence.core.reminders import Reminder
 
 
 def format_line(reminder: Reminder) -> str:

@@ -11,10 +11,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from cadence._errors import ConfigError, DeliveryError
-from cadence._reminders import Reminder
-from cadence._serial import reminder_to_json
 from cadence.adapters import _settings as check
+from cadence.core.errors import ConfigError, DeliveryError
+from cadence.core.reminders import Reminder
+from cadence.core.serial import reminder_to_json
 
 
 class JsonLinesAdapter:

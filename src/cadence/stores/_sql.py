@@ -16,14 +16,13 @@ from typing import Any, Protocol
 
 import attrs
 
-from cadence._errors import CadenceError
-from cadence._imports import ImportBatch
-from cadence._model import Contact, Rule, Snooze, Touchpoint, _identifier
-from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence._planning import plan_contact
-from cadence._reminders import Agenda, Reminder
-from cadence._roster import Roster
-from cadence._serial import (
+from cadence.core.errors import CadenceError
+from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier
+from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence.core.planning import plan_contact
+from cadence.core.reminders import Agenda, Reminder
+from cadence.core.roster import Roster
+from cadence.core.serial import (
     cadence_from_data,
     cadence_to_data,
     contact_from_row,
@@ -34,7 +33,8 @@ from cadence._serial import (
     reminder_from_row,
     reminder_row,
 )
-from cadence._time import require_aware
+from cadence.core.time import require_aware
+from cadence.sources.batch import ImportBatch
 
 __all__ = ["Claim", "LedgerEntry", "SqlStore"]
 

@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cadence._errors import CadenceError, ConfigError
-from cadence._imports import ImportBatch
+from cadence.core.errors import CadenceError, ConfigError
+from cadence.sources.batch import ImportBatch
 from cadence.stores._sql import Claim, Cursor, SqlStore
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from cadence._errors import CadenceError, ConfigError
+from cadence.core.errors import CadenceError, ConfigError
 from cadence.stores._sql import Cursor, SqlStore
 
 __all__ = ["SqliteStore", "path_from_url"]

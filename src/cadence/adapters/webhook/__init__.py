@@ -40,23 +40,20 @@ from urllib3.util.ssl_match_hostname import CertificateError
 
 from cadence import __version__
 from cadence._delivery import Failure
-from cadence._errors import ConfigError, EndpointGone
-from cadence._reminders import Reminder
-from cadence._webhooks import (
-    FORMATS,
+from cadence.adapters import _settings as check
+from cadence.adapters.webhook.network import (
     AddressError,
-    Format,
     PinningAdapter,
     Resolver,
     address_refusal,
-    encode,
     literal_address,
     parse_retry_after,
-    parse_secret,
-    sign,
     system_resolver,
 )
-from cadence.adapters import _settings as check
+from cadence.adapters.webhook.payloads import FORMATS, Format, encode
+from cadence.adapters.webhook.signing import parse_secret, sign
+from cadence.core.errors import ConfigError, EndpointGone
+from cadence.core.reminders import Reminder
 
 __all__ = ["WebhookAdapter", "WebhookSettings", "parse_settings", "webhook_adapter"]
 

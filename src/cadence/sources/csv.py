@@ -31,14 +31,14 @@ from datetime import date
 
 import attrs
 
-from cadence._cadences import parse_cadence
-from cadence._durations import month_day
-from cadence._errors import ImportFailed
-from cadence._imports import ImportBatch
-from cadence._model import Contact, Rule
-from cadence._occasions import OccasionKind
-from cadence._time import zone
-from cadence.importers._common import BOM, birthday, clean_name, note_first_line, reading, shown
+from cadence.core.cadences import parse_cadence
+from cadence.core.durations import month_day
+from cadence.core.errors import ImportFailed
+from cadence.core.model import Contact, Rule
+from cadence.core.occasions import OccasionKind
+from cadence.core.time import zone
+from cadence.sources._common import BOM, birthday, clean_name, note_first_line, reading, shown
+from cadence.sources.batch import ImportBatch
 
 __all__ = ["COLUMNS", "read_csv"]
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cadence._errors import CadenceError
+from cadence.core.errors import CadenceError
 
 __all__ = ["end_of_day", "local_moment", "long_date", "require_aware", "utc", "zone"]
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import attrs
 
-from cadence._model import Contact, Rule, Touchpoint
-from cadence._occasions import OccasionKind
+from cadence.core.model import Contact, Rule, Touchpoint
+from cadence.core.occasions import OccasionKind
 
 __all__ = ["ImportBatch"]
 

@@ -7,8 +7,8 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from cadence._errors import CadenceError, ImportFailed
-from cadence._occasions import Birthday
+from cadence.core.errors import CadenceError, ImportFailed
+from cadence.core.occasions import Birthday
 
 __all__ = [
     "BOM",

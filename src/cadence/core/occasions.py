@@ -8,8 +8,8 @@ from typing import Literal, TypeAlias
 
 import attrs
 
-from cadence._errors import CadenceError
-from cadence._model import _identifier
+from cadence.core.errors import CadenceError
+from cadence.core.model import _identifier
 
 __all__ = ["Anniversary", "Birthday", "LeapDay", "Occasion", "OccasionKind"]
 

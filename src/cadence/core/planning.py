@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from cadence._cadences import Every, Recurring
-from cadence._errors import CadenceError
-from cadence._model import Contact
-from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind, yearly
-from cadence._reminders import Agenda, Reminder, ReminderKind, _InOrder, reminder_key
-from cadence._roster import Roster
-from cadence._time import end_of_day, local_moment, long_date, require_aware, zone
+from cadence.core.cadences import Every, Recurring
+from cadence.core.errors import CadenceError
+from cadence.core.model import Contact
+from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind, yearly
+from cadence.core.reminders import Agenda, Reminder, ReminderKind, _InOrder, reminder_key
+from cadence.core.roster import Roster
+from cadence.core.time import end_of_day, local_moment, long_date, require_aware, zone
 
 __all__ = ["ContactPlan", "health", "plan", "plan_contact"]
 

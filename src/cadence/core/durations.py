@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from cadence._errors import CadenceError
-from cadence._time import require_aware
+from cadence.core.errors import CadenceError
+from cadence.core.time import require_aware
 
 __all__ = ["month_day", "parse_date", "parse_duration", "parse_moment"]
 
@@ -107,7 +107,7 @@ def parse_moment(text: object, *, default_zone: str | None = None) -> datetime:
     if moment.tzinfo is None:
         if default_zone is None:
             raise CadenceError(f"the moment {text!r} needs an offset, like +01:00 or Z")
-        from cadence._time import zone
+        from cadence.core.time import zone
 
         moment = moment.replace(tzinfo=zone(default_zone))
     return moment

@@ -10,8 +10,8 @@ from typing import Literal, TypeAlias, overload
 
 import attrs
 
-from cadence._model import Contact
-from cadence._time import require_aware
+from cadence.core.model import Contact
+from cadence.core.time import require_aware
 
 __all__ = ["Agenda", "Reminder", "ReminderKind", "reminder_key"]
 

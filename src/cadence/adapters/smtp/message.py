@@ -21,9 +21,9 @@ from email.policy import SMTP
 
 import attrs
 
-from cadence._ical import to_ical
-from cadence._reminders import Reminder
-from cadence._time import long_date
+from cadence.adapters.ical.render import to_ical
+from cadence.core.reminders import Reminder
+from cadence.core.time import long_date
 
 __all__ = [
     "Addressing",

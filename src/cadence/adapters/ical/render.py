@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vText
 from icalendar.enums import TRANSP
 
-from cadence._errors import CadenceError
-from cadence._reminders import Agenda, Reminder
-from cadence._time import local_moment, require_aware
+from cadence.core.errors import CadenceError
+from cadence.core.reminders import Agenda, Reminder
+from cadence.core.time import local_moment, require_aware
 
 __all__ = ["CHECK_IN_LENGTH", "PRODID", "clean_text", "to_ical"]
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import attrs
 
-from cadence._errors import CadenceError, ConfigError
-from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence._plugins import Plugins, get_plugins
+from cadence.core.errors import CadenceError, ConfigError
+from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 
 __all__ = ["DEFAULT_AHEAD", "SourceConfig", "SourceSync", "SyncReport", "sync_sources"]
 

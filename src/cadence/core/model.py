@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from cadence._cadences import Every, Recurring
-from cadence._errors import CadenceError
-from cadence._time import require_aware, zone
+from cadence.core.cadences import Every, Recurring
+from cadence.core.errors import CadenceError
+from cadence.core.time import require_aware, zone
 
 __all__ = ["Contact", "Rule", "Snooze", "Touchpoint"]
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from cadence._cadences import Every, Recurring
-from cadence._errors import CadenceError
-from cadence._model import Contact, Rule, Snooze, Touchpoint
-from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence.core.cadences import Every, Recurring
+from cadence.core.errors import CadenceError
+from cadence.core.model import Contact, Rule, Snooze, Touchpoint
+from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 
 __all__ = ["Roster"]
 

@@ -35,10 +35,10 @@ from typing import Any, Literal, TypeAlias
 import attrs
 
 from cadence._delivery import Failure
-from cadence._email import Addressing, digest_message, reminder_message
-from cadence._errors import ConfigError, DeliveryError
-from cadence._reminders import Reminder
 from cadence.adapters import _settings as check
+from cadence.adapters.smtp.message import Addressing, digest_message, reminder_message
+from cadence.core.errors import ConfigError, DeliveryError
+from cadence.core.reminders import Reminder
 
 __all__ = ["Outgoing", "Secret", "SmtpAdapter", "SmtpSettings", "parse_settings", "smtp_adapter"]
 

@@ -20,7 +20,7 @@ from typing import TypeAlias
 import attrs
 from dateutil.rrule import rrule, rrulestr
 
-from cadence._errors import CadenceError
+from cadence.core.errors import CadenceError
 
 __all__ = ["Cadence", "Every", "Recurring", "parse_cadence"]
 

@@ -26,9 +26,9 @@ from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from cadence._errors import CadenceError, ConfigError
-from cadence._ical import to_ical
-from cadence._reminders import Agenda, Reminder
+from cadence.adapters.ical.render import to_ical
+from cadence.core.errors import CadenceError, ConfigError
+from cadence.core.reminders import Agenda, Reminder
 
 __all__ = ["FEED_PATH", "FeedApp", "make_feed_app", "make_feed_server", "new_token", "serve"]
 

@@ -6,11 +6,11 @@ import json
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from cadence._cadences import Every, Recurring
-from cadence._errors import CadenceError
-from cadence._model import Contact, Touchpoint
-from cadence._occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence._reminders import Reminder
+from cadence.core.cadences import Every, Recurring
+from cadence.core.errors import CadenceError
+from cadence.core.model import Contact, Touchpoint
+from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence.core.reminders import Reminder
 
 __all__ = [
     "cadence_from_data",

@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from cadence._errors import CadenceError, ConfigError, DeliveryError
-from cadence._ical import to_ical
-from cadence._reminders import Agenda
+from cadence.adapters.ical.render import to_ical
+from cadence.core.errors import CadenceError, ConfigError, DeliveryError
+from cadence.core.reminders import Agenda
 
 
 def _path(value: object) -> Path:

@@ -52,13 +52,12 @@ from datetime import date
 import attrs
 from vobject.base import textLineToContentLine
 
-from cadence._durations import month_day
-from cadence._errors import CadenceError, ImportFailed
-from cadence._imports import ImportBatch
-from cadence._model import Contact
-from cadence._occasions import Anniversary, Occasion, OccasionKind
-from cadence._time import zone
-from cadence.importers._common import (
+from cadence.core.durations import month_day
+from cadence.core.errors import CadenceError, ImportFailed
+from cadence.core.model import Contact
+from cadence.core.occasions import Anniversary, Occasion, OccasionKind
+from cadence.core.time import zone
+from cadence.sources._common import (
     BOM,
     birthday,
     clean_name,
@@ -67,6 +66,7 @@ from cadence.importers._common import (
     shown,
     slug,
 )
+from cadence.sources.batch import ImportBatch
 
 __all__ = ["read_vcard"]
 

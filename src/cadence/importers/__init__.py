@@ -1,1 +1,0 @@
-"""The importers that ship with cadence, each a plugin registered like a third party's."""

@@ -1,0 +1,1 @@
+"""What cadence serves over HTTP: the calendar feed, a plain WSGI application."""
