@@ -37,6 +37,7 @@ from cadence.core.time import long_date
 __all__ = [
     "Addressing",
     "Section",
+    "UnsafeHeaders",
     "calendar_attachment",
     "digest_message",
     "digest_seed",
@@ -398,20 +399,18 @@ class UnsafeHeaders(ValueError):
 def flatten(message: EmailMessage, policy: Policy) -> bytes:
     """``message`` as bytes to send, after checking that every header came out as one field.
 
-    Each header of the message and of its parts, as written, must be one
-    line, or one line and its folded continuations (each starting with white
-    space), and nothing more; the message's bytes must start with exactly
-    those headers and the blank line that ends them. Anything else (a header
-    or a blank line that the email package let through from a header's
-    value) raises ``UnsafeHeaders``: such a message is never sent.
+    Each header of the message, as written, must be one line, or one line
+    and its folded continuations (each starting with white space), and
+    nothing more; the message's bytes must start with exactly those headers
+    and the blank line that ends them. Anything else (a header or a blank
+    line that the email package let through from a header's value) raises
+    ``UnsafeHeaders``: such a message is never sent.
     """
     # Flattened first: writing a multipart message is what sets its boundary.
     data = message.as_bytes(policy=policy)
     linesep = policy.linesep.encode("ascii")
+    # Only the top holds text from outside; the parts' headers are cadence's own constants.
     top = b"".join(_folded_field(policy, k, v, linesep) for k, v in message.raw_items())
-    for part in message.walk():
-        for name, value in part.raw_items():
-            _folded_field(policy, name, value, linesep)
     if not data.startswith(top + linesep):
         raise UnsafeHeaders("the message's header block is not its headers")
     return data
