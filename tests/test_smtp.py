@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import email
 import html
 import ipaddress
+import os
+import re
 import socket
 import ssl
+import subprocess
+import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,9 +21,11 @@ from email.message import EmailMessage
 from email.policy import SMTP, default
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import icalendar
 import pytest
+import vobject
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword, Session
@@ -26,6 +33,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cadence import (
     Birthday,
@@ -40,14 +49,20 @@ from cadence import (
     Touchpoint,
     plan,
 )
-from cadence._config import routes_from_data
+from cadence._config import open_store, routes_from_data
+from cadence._dispatch import dispatch
 from cadence._plugins import Plugins
 from cadence.adapters.smtp import SETTINGS, Outgoing, SmtpAdapter, parse_settings, smtp_adapter
+from cadence.adapters.smtp import message as message_module
 from cadence.adapters.smtp.message import (
     Addressing,
+    UnsafeHeaders,
     _with_method,
+    _with_organizer,
     digest_message,
+    flatten,
     header_text,
+    message_id,
     one_line,
     reminder_message,
     sections,
@@ -378,6 +393,63 @@ def test_method_goes_in_once() -> None:
     assert _with_method(once, b"PUBLISH") == once
 
 
+def _attachment(message: EmailMessage) -> bytes:
+    (attachment,) = list(message.iter_attachments())
+    content = attachment.get_content()
+    return content.encode("utf-8") if isinstance(content, str) else content
+
+
+@pytest.mark.parametrize(
+    ("sender", "uri"),
+    [
+        (SENDER, "mailto:cadence@example.org"),
+        ("Zoë <zoë@exämple.org>", "mailto:zo%C3%AB@ex%C3%A4mple.org"),
+        ("a&b=c?d@example.org", "mailto:a%26b%3Dc%3Fd@example.org"),
+        ('"a b"@example.org', "mailto:%22a%20b%22@example.org"),
+        (f"{'r' * 64}@{'long-label.' * 16}example.org", None),
+    ],
+)
+def test_the_calendar_is_a_publish_with_its_organizer(
+    agenda_reminders: tuple[Reminder, ...], now: datetime, sender: str, uri: str | None
+) -> None:
+    """Every event of the attached PUBLISH has the sender as ORGANIZER, as RFC 5546 requires.
+
+    Read by two independent readers, icalendar and vobject; the lines stay
+    within 75 octets, a long address folded.
+    """
+    addressing = _addressing(**{"from": sender})
+    address = addressing.sender.addr_spec
+    expected = uri or f"mailto:{address}"
+    for message in (
+        digest_message(agenda_reminders, addressing, now),
+        reminder_message(agenda_reminders[0], addressing, now),
+    ):
+        ics = _attachment(message)
+        assert all(len(line) <= 75 for line in ics.split(b"\r\n"))
+        calendar = icalendar.Calendar.from_ical(ics)
+        assert calendar["METHOD"] == "PUBLISH"
+        events = list(calendar.walk("VEVENT"))
+        assert events
+        for event in events:
+            # What PUBLISH requires of each event (RFC 5546 3.2.1), and no ATTENDEE.
+            for required in ("DTSTAMP", "DTSTART", "ORGANIZER", "SUMMARY", "UID"):
+                assert required in event
+            assert "ATTENDEE" not in event
+            assert str(event["ORGANIZER"]) == expected
+        parsed = vobject.readOne(ics.decode("utf-8"))
+        assert parsed.method.value == "PUBLISH"
+        assert [e.organizer.value for e in parsed.vevent_list] == [expected] * len(events)
+        assert unquote(expected.removeprefix("mailto:")) == address
+
+
+def test_an_organizer_is_added_once() -> None:
+    """ORGANIZER goes into each event that lacks one, after its BEGIN line, and not twice."""
+    ics = b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:1\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    once = _with_organizer(ics, b"mailto:a@example.org")
+    assert once == ics.replace(b"VEVENT\r\nUID", b"VEVENT\r\nORGANIZER:mailto:a@example.org\r\nUID")
+    assert _with_organizer(once, b"mailto:b@example.org") == once
+
+
 def test_a_digest_is_the_same_message_for_the_same_reminders(
     agenda_reminders: tuple[Reminder, ...], now: datetime
 ) -> None:
@@ -477,6 +549,159 @@ def test_a_hostile_name_adds_no_header(now: datetime, pipelining: bool) -> None:
         assert "evil@example.com" not in str(message["To"])
     single = recorder.messages[0]
     assert single["Subject"] == "Check in with Eve Bcc: evil@example.com X-Evil: 1 body"
+
+
+def _b(text: str, charset: str = "utf-8") -> str:
+    return base64.b64encode(text.encode(charset)).decode("ascii")
+
+
+#: Names that hold RFC 2047 encoded words which decode to line breaks and headers:
+#: q and b, either case, other charsets, a language tag, split over several words,
+#: glued to other text, nested, and in a quoted display name.
+ENCODED_NAMES = [
+    "=?utf-8?q?Bob=0D=0AReply-To:_x@evil.com=0D=0A=0D=0A<a_href=3Dhttp://evil>pay</a>?=",
+    "=?utf-8?q?Bob=0D=0ABcc:_spy@evil.com?=",
+    "=?UTF-8?Q?Bob=0D=0ABcc:_spy@evil.com?=",
+    f"=?utf-8?b?{_b('Bob' + chr(13) + chr(10) + 'Bcc: spy@evil.com')}?=",
+    f"=?UTF-8?B?{_b('Bob' + chr(10) + 'Bcc: spy@evil.com' + chr(10) + chr(10) + 'pay')}?=",
+    "=?iso-8859-1?q?B=F6b=0ABcc:_spy@evil.com?=",
+    "=?us-ascii*en?q?Bob=0D=0ABcc:_spy@evil.com?=",
+    "=?utf-8?q?Bob?= =?utf-8?q?=0D=0A?= =?utf-8?q?Bcc:_spy@evil.com?=",
+    "Bob=?utf-8?q?=0D=0ABcc:_spy@evil.com?=the builder",
+    "Zoë =?utf-8?q?=0ABcc:_spy@evil.com?= Ålund",
+    "=?utf-8?q?=3D=3Futf-8=3Fq=3FBob=3D0D=3D0ABcc:=5Fspy@evil.com=3F=3D?=",
+    '"=?utf-8?q?Bob=0D=0ABcc:_spy@evil.com?=" <bob@example.com>',
+    "=?utf-8?q?Bob=0D=0A?=\u2028=?utf-8?q?Bcc:_spy@evil.com?=",
+]
+
+#: The header fields of every message the adapter sends, and nothing else.
+HEADERS = ["from", "to", "subject", "date", "message-id", "auto-submitted"]
+HEADERS += ["mime-version", "content-type"]
+
+
+def _header_names(data: bytes) -> list[str]:
+    """The names of the header fields in the raw bytes of a message, in order."""
+    head = data.split(b"\r\n\r\n", 1)[0]
+    return [
+        line.split(b":", 1)[0].decode("ascii", "replace").lower()
+        for line in head.split(b"\r\n")
+        if line[:1] not in (b" ", b"\t")
+    ]
+
+
+def _no_injection(recorder: Recorder) -> None:
+    """Each message went to ME alone, with exactly our headers, in the raw bytes and parsed."""
+    for (envelope, _), message in zip(recorder.received, recorder.messages, strict=True):
+        assert isinstance(envelope.content, bytes)
+        assert envelope.rcpt_tos == [ME]
+        assert _header_names(envelope.content) == HEADERS
+        assert [k.lower() for k in message] == HEADERS
+        assert not message.defects
+        for name in ("Bcc", "Cc", "Reply-To"):
+            assert name not in message
+        assert "evil" not in str(message["To"]) + str(message["From"])
+        for value in message.values():
+            assert not {"\r", "\n"} & set(str(value))
+        markup = message.get_body(("html",))
+        assert isinstance(markup, EmailMessage)
+        assert "<a href" not in markup.get_content()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", ENCODED_NAMES)
+def test_encoded_words_in_names_add_no_header(now: datetime, name: str) -> None:
+    """A name holding RFC 2047 encoded words stays in the subject as written, decoded by no one.
+
+    The email package decodes encoded words when it writes a header, and some
+    Python releases (3.11 before 3.11.10 among them) then write the CR and LF
+    they decode to; the subject must show the name, with ``=?`` spaced apart.
+    """
+    reminders = _reminders_of(now, Contact("evil", name))
+    recorder = Recorder()
+    with serving(recorder) as port:
+        assert _adapter(port, digest=False).deliver(reminders) is None
+        assert _adapter(port, digest=True).deliver(reminders) is None
+    _no_injection(recorder)
+    single, digest = recorder.messages
+    shown = one_line(name).replace("=?", "= ?")
+    # A subject folded right after its colon parses back with a leading space.
+    assert single["Subject"].strip() == f"Check in with {shown}"[:150]
+    assert "=?" not in single["Subject"]
+    plain, _, calendar = _parts(digest)
+    assert f"Check in with {one_line(name)}" in plain
+    assert [str(e["SUMMARY"]) for e in calendar.walk("VEVENT")] == [reminders[0].title]
+
+
+@pytest.mark.integration
+def test_the_last_check_stops_what_the_email_package_lets_through(
+    now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With ``=?`` left as it is, nothing injected reaches the server on any Python release.
+
+    Where the email package writes the decoded line breaks (releases without
+    the fix for CVE-2024-6923), the header check refuses the message, for
+    good; where it does not, the message goes out intact.
+    """
+    monkeypatch.setattr(message_module, "no_encoded_words", lambda text: text)
+    reminders = _reminders_of(now, Contact("evil", ENCODED_NAMES[0]))
+    recorder = Recorder()
+    with serving(recorder) as port:
+        failures = _adapter(port, digest=False).deliver(reminders)
+    _no_injection(recorder)
+    if failures is not None:
+        assert recorder.received == []
+        ((key, error, permanent),) = [(f.key, f.error, f.permanent) for f in failures]
+        assert (key, permanent) == (reminders[0].key, True)
+        assert "Subject header" in error
+
+
+@given(text=st.text(alphabet=st.sampled_from("=?qQbB_:\r\n \u2028\x85aé=?"), max_size=40))
+def test_header_text_never_looks_encoded(text: str) -> None:
+    """Whatever the text, what header_text gives holds no '=?' and no line break."""
+    line = header_text("=?" + text + "?=")
+    assert "=?" not in line
+    assert line == one_line(line)
+
+
+def test_config_addresses_and_uris_holding_encoded_words_are_refused() -> None:
+    """from, to and list_unsubscribe may not hold '=?', which a header would decode."""
+    bad = "=?utf-8?q?Cadence=0D=0ABcc:_spy@evil.com?="
+    for settings, named in (
+        ({**BASE, "from": f"{bad} <cadence@example.org>"}, "from"),
+        ({**BASE, "from": f'"{bad}" <cadence@example.org>'}, "from"),
+        ({**BASE, "to": [f"{bad}@example.org"]}, "to"),
+        ({**BASE, "to": [f"Me\u2028Bcc: spy@evil.com <{ME}>"]}, "to"),
+        ({**BASE, "list_unsubscribe": f"mailto:u@example.org?subject={bad}"}, "list_unsubscribe"),
+    ):
+        with pytest.raises(ConfigError, match=named):
+            smtp_adapter(**settings)
+
+
+def test_a_message_whose_headers_come_out_altered_is_never_flattened() -> None:
+    """flatten refuses bytes whose header block differs from the headers set."""
+    raw = SMTP.clone(refold_source="none")
+    message = EmailMessage(policy=raw)
+    message["From"] = SENDER
+    message.set_raw("Subject", "hi\r\nBcc: spy@evil.com")
+    message.set_content("body")
+    with pytest.raises(UnsafeHeaders, match="Subject header would end early"):
+        flatten(message, raw)
+    del message["Subject"]
+    message.set_raw("Subject", "hi\r\n\r\nbody of the attacker")
+    with pytest.raises(UnsafeHeaders):
+        flatten(message, raw)
+    del message["Subject"]
+    message.set_raw("Subject", "hi")
+    assert flatten(message, raw).endswith(b"\r\nSubject: hi\r\n\r\nbody\r\n")
+
+
+def test_odd_message_id_seeds_are_hashed() -> None:
+    """A seed that is not plain dot-atom text never reaches the Message-ID as it is."""
+    assert message_id("0123abcd", "example.org") == "<0123abcd@example.org>"
+    assert message_id("digest.0a1b", "example.org") == "<digest.0a1b@example.org>"
+    for seed in ("a>\r\nBcc: x@y", "=?utf-8?q?x?=", "a b", ".a", "é"):
+        made = message_id(seed, "example.org")
+        assert re.fullmatch(r"<[0-9a-f]{32}@example\.org>", made), made
 
 
 @pytest.mark.integration
@@ -984,6 +1209,87 @@ def test_dots_at_line_starts_arrive_intact(pipelining: bool) -> None:
         )
     assert failures == []
     assert [envelope.content for envelope, _ in recorder.received] == [data, data]
+
+
+# -- the moment of the run ---------------------------------------------------------
+
+#: A moment far from the clock of any machine running these tests.
+FAR = datetime(2029, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def _cadence(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CADENCE_DB": f"sqlite:///{tmp_path / 'cadence.db'}", "CADENCE_CONFIG": ""}
+    command = [sys.executable, "-m", "cadence", "--now", FAR.isoformat(), *args]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.mark.integration
+def test_run_with_now_through_importers_to_a_real_server(tmp_path: Path) -> None:
+    """Names with encoded words, imported from a vCard and a CSV, are sent by cadence run --now.
+
+    Every message reaches only the configured recipient with only cadence's
+    headers, says how overdue each reminder is as seen at ``--now`` (not at
+    the clock), and attaches a calendar built at ``--now``; the Date header
+    alone is the clock's.
+    """
+    bob = "=?utf-8?q?Bob=0D=0ABcc:_spy@evil.com?="
+    eve = "=?utf-8?q?Eve=0D=0AReply-To:_x@evil.com=0D=0A=0D=0A<a_href=3Dhttp://evil>pay</a>?="
+    vcard = tmp_path / "bob.vcf"
+    vcard.write_text(f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\nFN:{bob}\r\nEND:VCARD\r\n")
+    csv = tmp_path / "eve.csv"
+    csv.write_text(f'id,name,since\r\neve,"{eve}",2029-01-01\r\n')
+    _cadence(tmp_path, "import", str(vcard))
+    _cadence(tmp_path, "import", str(csv))
+    _cadence(tmp_path, "rule", "set", "every 2 weeks")
+    _cadence(tmp_path, "log", "bob", "--via", "phone", "--at", "2029-02-01T10:00Z")
+    recorder = Recorder()
+    with serving(recorder) as port:
+        route = f'adapter = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        route += f'from = "{SENDER}"\nto = ["{ME}"]\n'
+        config = tmp_path / "cadence.toml"
+        digest_route = f'[[routes]]\nname = "digest"\n{route}'
+        config.write_text(f'{digest_route}\n[[routes]]\nname = "each"\n{route}digest = false\n')
+        _cadence(tmp_path, "--config", str(config), "run")
+    _no_injection(recorder)
+    digest, *singles = recorder.messages
+    # The names read as written, with "=?" spaced apart so that nothing decodes them.
+    expected = sorted(f"Check in with {n}".replace("=?", "= ?") for n in (bob, eve))
+    assert sorted(m["Subject"].strip() for m in singles) == expected
+    assert digest["Subject"] == "Keep in touch: 2 overdue"
+    plain, _, calendar = _parts(digest)
+    assert "Thursday 15 February 2029, overdue by 23 days" in plain
+    assert "Monday 15 January 2029, overdue by 54 days" in plain
+    events = list(calendar.walk("VEVENT"))
+    # Overdue at --now: each shows as an all-day to-do on --now's date.
+    assert [e.decoded("DTSTART") for e in events] == [date(2029, 3, 10)] * 2
+    assert {"Overdue since: 2029-01-15", "Overdue since: 2029-02-15"} == {
+        str(e["DESCRIPTION"]).splitlines()[-1] for e in events
+    }
+    for message in recorder.messages:
+        # The Date header is the time of sending, not --now.
+        assert abs(message["Date"].datetime - datetime.now(UTC)) < timedelta(days=1)
+
+
+@pytest.mark.integration
+def test_dispatch_gives_the_adapter_the_moment_of_the_run(plugins: Plugins, tmp_path: Path) -> None:
+    """Through dispatch, a route-built smtp adapter words and plans at dispatch's now."""
+    recorder = Recorder()
+    with (
+        open_store(f"sqlite:///{tmp_path / 'cadence.db'}", plugins=plugins) as store,
+        serving(recorder) as port,
+    ):
+        store.put_contact(Contact("ada", "Ada Lovelace", since=date(2029, 2, 1)))
+        store.set_rule(Rule(Every(weeks=2)))
+        settings = {"host": "127.0.0.1", "port": port, "security": "none", "from": SENDER}
+        report = dispatch(store, [Route("smtp", settings={**settings, "to": [ME]})], now=FAR)
+    assert [d.status for d in report.deliveries] == ["sent"]
+    (message,) = recorder.messages
+    plain, _, calendar = _parts(message)
+    assert "Thursday 15 February 2029, overdue by 23 days" in plain
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART") == date(2029, 3, 10)
 
 
 # -- the guide ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ jitter, on later runs, until it is delivered or given up as dead.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import socket
 import time
@@ -89,6 +90,22 @@ class DispatchReport:
     def count(self, status: DeliveryStatus) -> int:
         """How many deliveries ended with ``status``."""
         return sum(1 for d in self.deliveries if d.status == status)
+
+
+def _takes_now(deliver: Callable[..., object]) -> bool:
+    """Whether ``deliver`` names a ``now`` parameter; adapters written before it do not.
+
+    Only a parameter of that name counts, not ``**kwargs``: a wrapper that
+    passes its keywords on to an older adapter would break.
+    """
+    try:
+        parameter = inspect.signature(deliver).parameters.get("now")
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.kind in (
+        parameter.KEYWORD_ONLY,
+        parameter.POSITIONAL_OR_KEYWORD,
+    )
 
 
 def _worker_id() -> str:
@@ -205,7 +222,9 @@ class _Run:
     ) -> dict[str, Failure] | None:
         """One call of ``deliver``: the failures by key, or None when the receiver is gone."""
         try:
-            result = adapter.deliver(batch)
+            # The run's moment goes to adapters that ask for it, so --now governs their wording.
+            moment = {"now": self.now} if _takes_now(adapter.deliver) else {}
+            result = adapter.deliver(batch, **moment)
             failures = list(result) if result is not None else []
         except EndpointGone as error:
             self.store.mark_gone(route.name, route.fingerprint, at=self.now, error=str(error))

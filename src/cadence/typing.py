@@ -6,7 +6,7 @@ Import them to type-check a plugin; cadence never requires subclassing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from cadence._delivery import Failure
@@ -24,6 +24,7 @@ __all__ = [
     "Source",
     "SourceFactory",
     "StoreFactory",
+    "TimedAdapter",
 ]
 
 
@@ -35,10 +36,35 @@ class Adapter(Protocol):
     ``Failure`` of each one that was not (the rest count as delivered).
     Raising says the whole batch failed: ``cadence.DeliveryError`` with
     ``permanent=True`` is not retried, any other exception is.
+
+    An adapter that words or plans anything by the moment (``today``, ``in
+    3 days``, a calendar) should be a ``TimedAdapter`` instead, and never
+    read the clock for it. This form stays supported: dispatch calls it with
+    the reminders alone.
     """
 
     def deliver(self, reminders: Sequence[Reminder]) -> Iterable[Failure] | None:
         """Deliver ``reminders``; report the ones that failed."""
+        ...
+
+
+@runtime_checkable
+class TimedAdapter(Protocol):
+    """A delivery channel told the moment of the run: ``deliver(reminders, *, now)``.
+
+    Dispatch passes ``now``, the moment the run acts at (``cadence run
+    --now`` sets it; by default the clock's time when the run began), by
+    keyword to every ``deliver`` that has a parameter of that name. Say
+    "today", "overdue by 2 days" or "in 3 days", or build a calendar, from
+    ``now``, so that a replay or a test gets the same words; the clock is
+    only for what is truly about the time of sending (a Date header, a
+    signature's timestamp). Give ``now`` a default (``None``) to keep
+    ``deliver(reminders)`` working for callers of older code. Returns and
+    raises as ``Adapter`` does.
+    """
+
+    def deliver(self, reminders: Sequence[Reminder], *, now: datetime) -> Iterable[Failure] | None:
+        """Deliver ``reminders`` as of ``now``; report the ones that failed."""
         ...
 
 
@@ -63,7 +89,7 @@ class Closeable(Protocol):
         ...
 
 
-AdapterFactory = Callable[..., Adapter | Publisher]
+AdapterFactory = Callable[..., Adapter | TimedAdapter | Publisher]
 """Builds an adapter from a route's settings, given as keyword arguments."""
 
 

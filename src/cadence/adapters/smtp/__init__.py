@@ -36,9 +36,17 @@ import attrs
 
 from cadence._delivery import Failure
 from cadence.adapters import _settings as check
-from cadence.adapters.smtp.message import Addressing, digest_message, reminder_message
+from cadence.adapters.smtp.message import (
+    Addressing,
+    UnsafeHeaders,
+    digest_message,
+    flatten,
+    one_line,
+    reminder_message,
+)
 from cadence.core.errors import ConfigError, DeliveryError
 from cadence.core.reminders import Reminder
+from cadence.core.time import require_aware
 
 __all__ = ["Outgoing", "Secret", "SmtpAdapter", "SmtpSettings", "parse_settings", "smtp_adapter"]
 
@@ -93,7 +101,15 @@ class Secret:
 
 def _address(name: str, value: object) -> Address:
     text = check.text(name, value)
-    header = default.header_factory("To", text)
+    if "=?" in text:
+        # The parser would decode it as an RFC 2047 encoded word, into anything.
+        raise ConfigError(f"{name} must not hold '=?'; write the name as plain text: {text!r}")
+    if one_line(text) != " ".join(text.split()):
+        raise ConfigError(f"{name} must have no control, line-break or bidi characters: {text!r}")
+    try:
+        header = default.header_factory("To", text)
+    except ValueError:
+        raise ConfigError(f"{name} must be one email address, not {text!r}") from None
     addresses: tuple[Address, ...] = getattr(header, "addresses", ())
     # Non-ASCII local parts are fine: such messages go out with SMTPUTF8.
     defects = [d for d in header.defects if not isinstance(d, NonASCIILocalPartDefect)]
@@ -137,6 +153,9 @@ def _uris(value: object) -> tuple[str, ...]:
             raise ConfigError(f"list_unsubscribe takes mailto:, https: or http: URIs, not {uri!r}")
         if any(c.isspace() or c in '<>,"' for c in uri) or not uri.isascii():
             raise ConfigError(f'list_unsubscribe URI must be ASCII with no spaces or <>,": {uri!r}')
+        if "=?" in uri:
+            # In a header it would read as an RFC 2047 encoded word and be decoded.
+            raise ConfigError(f"list_unsubscribe URI must not hold '=?' (write ? as %3F): {uri!r}")
         uris.append(uri)
     return tuple(uris)
 
@@ -396,28 +415,66 @@ class SmtpAdapter:
 
     # -- messages -------------------------------------------------------------
 
-    def outgoing(self, reminders: Sequence[Reminder], now: datetime) -> list[Outgoing]:
-        """The messages ``deliver`` sends for ``reminders`` at ``now``: one digest, or one each."""
+    def outgoing(
+        self, reminders: Sequence[Reminder], now: datetime, *, sent: datetime | None = None
+    ) -> list[Outgoing]:
+        """The messages ``deliver`` sends for ``reminders`` at ``now``: one digest, or one each.
+
+        ``now`` is the moment of the run, which the wording and the calendar
+        follow; ``sent`` is the Date header, by default ``now``. A message
+        whose headers would not come out as set raises ``UnsafeHeaders``.
+        """
+        built, failures = self._build(reminders, now, sent or now)
+        if failures:
+            raise UnsafeHeaders(failures[0].error)
+        return built
+
+    def _build(
+        self, reminders: Sequence[Reminder], now: datetime, sent: datetime
+    ) -> tuple[list[Outgoing], list[Failure]]:
         addressing = self.settings.addressing
         if self.settings.digest:
-            message = digest_message(reminders, addressing, now)
-            return [self._ready(message, tuple(r.key for r in reminders))]
-        return [self._ready(reminder_message(r, addressing, now), (r.key,)) for r in reminders]
-
-    def _ready(self, message: EmailMessage, keys: tuple[str, ...]) -> Outgoing:
-        # Flattened once: a message sent again after a dropped session is the same bytes.
-        return Outgoing(message, keys, message.as_bytes(policy=self._policy))
+            messages = [
+                (
+                    digest_message(reminders, addressing, now, sent=sent),
+                    tuple(r.key for r in reminders),
+                )
+            ]
+        else:
+            messages = [
+                (reminder_message(r, addressing, now, sent=sent), (r.key,)) for r in reminders
+            ]
+        built: list[Outgoing] = []
+        failures: list[Failure] = []
+        for message, keys in messages:
+            try:
+                # Flattened once: a message sent again after a dropped session is the same bytes.
+                built.append(Outgoing(message, keys, flatten(message, self._policy)))
+            except UnsafeHeaders as error:
+                # The same reminders would give the same message again: retrying cannot help.
+                text = f"smtp {self.settings.server}: message not sent: {error}"
+                failures += [Failure(key, text, permanent=True) for key in keys]
+        return built, failures
 
     # -- delivery -------------------------------------------------------------
 
-    def deliver(self, reminders: Sequence[Reminder]) -> list[Failure] | None:
+    def deliver(
+        self, reminders: Sequence[Reminder], *, now: datetime | None = None
+    ) -> list[Failure] | None:
         """Send ``reminders``; return a Failure for each one whose message was refused.
 
-        Raises ``DeliveryError`` (transient) when no session can be opened.
+        ``now`` is the moment of the run, which dispatch gives (``--now``
+        sets it): what the messages say ("today", "in 3 days") and their
+        calendar follow it. Without it, the adapter's clock stands in. The
+        Date header is always the clock's time of sending. Raises
+        ``DeliveryError`` (transient) when no session can be opened.
         """
         if not reminders:
             return None
-        return self.send(self.outgoing(reminders, self._clock())) or None
+        sent = self._clock()
+        moment = sent if now is None else require_aware(now, "now")
+        built, failures = self._build(reminders, moment, sent)
+        return [*failures, *self.send(built)] or None
 
     def send(self, outgoing: Sequence[Outgoing]) -> list[Failure]:
         """Send built messages in one session; return the Failures of those refused.

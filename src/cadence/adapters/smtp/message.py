@@ -1,10 +1,18 @@
 """Building reminder emails: one per reminder, or one digest per run. No sending here.
 
 Every message is an RFC 5322 ``EmailMessage``: a text/plain part and a
-text/html alternative, and an attached calendar (.ics, METHOD:PUBLISH) of
-the reminders it carries. Text that comes from people (contact names, notes,
-titles) is put on one line before it reaches a header or a body: control and
-line-break characters become spaces, so no name can add a header.
+text/html alternative, and an attached calendar (.ics, METHOD:PUBLISH, the
+sender as ORGANIZER) of the reminders it carries. Text that comes from people
+(contact names, notes, titles) is put on one line before it reaches a header
+or a body: control and line-break characters become spaces, so no name can
+add a header. In a header, ``=?`` also gets a space between its two
+characters: the email package decodes anything that looks like an RFC 2047
+encoded word, and some Python releases then write the CR and LF it decoded
+(CVE-2024-6923), so no header text may look like one.
+
+Wording ("today", "in 3 days", "overdue by 2 days") and the calendar are
+reckoned from ``now``, the moment of the run; only the Date header says when
+the message was actually written (``sent``).
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, Policy
+from urllib.parse import quote
 
 import attrs
 
@@ -28,12 +37,16 @@ from cadence.core.time import long_date
 __all__ = [
     "Addressing",
     "Section",
+    "UnsafeHeaders",
     "calendar_attachment",
     "digest_message",
     "digest_seed",
+    "flatten",
     "header_text",
     "message_id",
+    "no_encoded_words",
     "one_line",
+    "organizer_uri",
     "reminder_message",
     "sections",
 ]
@@ -50,6 +63,8 @@ _BIDI = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A
 # Control characters, unpaired surrogates, and the line and paragraph separators.
 _BREAKING = frozenset({"Cc", "Cs", "Zl", "Zp"})
 _LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# What a Message-ID's left part may hold as it is: dot-atom text of plain characters.
+_PLAIN_SEED = re.compile(r"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*$")
 
 
 def _plain_domain(domain: str) -> bool:
@@ -94,16 +109,40 @@ def one_line(text: str) -> str:
     return " ".join(kept.split())
 
 
+def no_encoded_words(text: str) -> str:
+    """``text`` with a space put inside every ``=?``, so that nothing in it reads as encoded.
+
+    An RFC 2047 encoded word starts with ``=?``, whatever its charset, its
+    encoding (q or b, in either case), its neighbours or where in a header it
+    stands. The email package decodes such words when it builds and writes a
+    header, and the CR and LF they may decode to can then end the header
+    early on some Python releases. Text given this way shows as written,
+    with one space more, and can never be decoded into something else.
+    """
+    return text.replace("=?", "= ?")
+
+
 def header_text(text: str, limit: int = SUBJECT_LIMIT) -> str:
-    """``text`` made safe for a header: on one line, and cut to ``limit`` characters."""
-    line = one_line(text)
+    """``text`` made safe for a header: on one line, looking like no encoded word, and cut.
+
+    See ``one_line`` and ``no_encoded_words``; text longer than ``limit``
+    characters is cut and ends with an ellipsis.
+    """
+    line = no_encoded_words(one_line(text))
     if len(line) <= limit:
         return line
     return line[: limit - 1].rstrip() + "\N{HORIZONTAL ELLIPSIS}"
 
 
 def message_id(seed: str, domain: str) -> str:
-    """A Message-ID from ``seed`` (a reminder key, or a digest's hash) and ``domain``."""
+    """A Message-ID from ``seed`` (a reminder key, or a digest's hash) and ``domain``.
+
+    A seed that is not plain dot-atom text (letters, digits, ``-``, ``_``
+    and inner dots) is replaced by its hash, so that nothing odd reaches the
+    header; cadence's own keys and digest seeds are always used as they are.
+    """
+    if not _PLAIN_SEED.match(seed) or not seed.isascii():
+        seed = hashlib.sha256(seed.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f"<{seed}@{domain}>"
 
 
@@ -175,13 +214,54 @@ def _subject_counts(found: Sequence[Section]) -> str:
     return ", ".join(f"{len(s.reminders)} {words[s.heading]}" for s in found) or "nothing due"
 
 
-def calendar_attachment(reminders: Sequence[Reminder], now: datetime) -> bytes:
-    """The .ics of ``reminders`` with METHOD:PUBLISH, as attached to a message.
+def organizer_uri(address: Address) -> str:
+    """``address`` as a ``mailto:`` URI (RFC 6068): what the ORGANIZER property holds.
 
-    The calendar is cadence's own (``to_ical``); METHOD goes in as the first
-    calendar property, leaving the rest of the bytes as they are.
+    Characters a URI cannot carry as they are, non-ASCII ones included, are
+    percent-encoded as UTF-8.
     """
-    return _with_method(to_ical(reminders, name="cadence reminders", now=now), b"PUBLISH")
+    return "mailto:" + quote(address.addr_spec, safe="!$'()*+,:@-._~")
+
+
+def calendar_attachment(reminders: Sequence[Reminder], now: datetime, organizer: Address) -> bytes:
+    """The .ics of ``reminders`` as published by ``organizer``, as attached to a message.
+
+    The calendar is cadence's own (``to_ical``) made an iTIP PUBLISH (RFC
+    5546): METHOD:PUBLISH goes in as the first calendar property, and each
+    event gets the ORGANIZER that PUBLISH requires, the sender's ``mailto:``
+    address. The rest of the bytes stay as they are.
+    """
+    ics = to_ical(reminders, name="cadence reminders", now=now)
+    return _with_method(_with_organizer(ics, organizer_uri(organizer).encode("ascii")), b"PUBLISH")
+
+
+def _folded(line: bytes, eol: bytes) -> bytes:
+    """An ASCII content line folded at 75 octets, as RFC 5545 3.1 asks."""
+    pieces = [line[:75]]
+    pieces += [b" " + line[i : i + 74] for i in range(75, len(line), 74)]
+    return eol.join(pieces) + eol
+
+
+def _with_organizer(ics: bytes, uri: bytes) -> bytes:
+    eol = b"\r\n" if b"\r\n" in ics else b"\n"
+    organizer = _folded(b"ORGANIZER:" + uri, eol)
+    lines = ics.split(eol)
+    out = []
+    for index, line in enumerate(lines):
+        out.append(line)
+        if line.upper() == b"BEGIN:VEVENT" and not _has_organizer(lines, index + 1):
+            out.append(organizer.removesuffix(eol))
+    return eol.join(out)
+
+
+def _has_organizer(lines: list[bytes], start: int) -> bool:
+    for line in lines[start:]:
+        name = re.split(rb"[:;]", line, maxsplit=1)[0].upper()
+        if name == b"ORGANIZER":
+            return True
+        if name in (b"BEGIN", b"END"):
+            return False
+    return False
 
 
 def _with_method(ics: bytes, method: bytes) -> bytes:
@@ -194,12 +274,12 @@ def _with_method(ics: bytes, method: bytes) -> bytes:
     return first + newline + b"METHOD:" + method + eol + rest
 
 
-def _skeleton(subject: str, addressing: Addressing, now: datetime, seed: str) -> EmailMessage:
+def _skeleton(subject: str, addressing: Addressing, sent: datetime, seed: str) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
     message["From"] = addressing.sender
     message["To"] = addressing.to
     message["Subject"] = header_text(subject)
-    message["Date"] = now
+    message["Date"] = sent
     message["Message-ID"] = message_id(seed, addressing.domain)
     # Automatic mail: out-of-office replies should not answer it (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
@@ -209,12 +289,17 @@ def _skeleton(subject: str, addressing: Addressing, now: datetime, seed: str) ->
 
 
 def _fill(
-    message: EmailMessage, text: str, markup: str, reminders: Sequence[Reminder], now: datetime
+    message: EmailMessage,
+    text: str,
+    markup: str,
+    reminders: Sequence[Reminder],
+    now: datetime,
+    addressing: Addressing,
 ) -> EmailMessage:
     message.set_content(text)
     message.add_alternative(markup, subtype="html")
     message.add_attachment(
-        calendar_attachment(reminders, now),
+        calendar_attachment(reminders, now, addressing.sender),
         maintype="text",
         subtype="calendar",
         filename="cadence.ics",
@@ -238,8 +323,14 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def reminder_message(reminder: Reminder, addressing: Addressing, now: datetime) -> EmailMessage:
-    """The message for one reminder; its Message-ID comes from the reminder's key."""
+def reminder_message(
+    reminder: Reminder, addressing: Addressing, now: datetime, *, sent: datetime | None = None
+) -> EmailMessage:
+    """The message for one reminder; its Message-ID comes from the reminder's key.
+
+    When it is due is said as seen at ``now``, the moment of the run; the
+    Date header is ``sent`` (by default ``now``).
+    """
     title = one_line(reminder.title)
     rows = (
         ("Due", _when(reminder, now)),
@@ -253,8 +344,8 @@ def reminder_message(reminder: Reminder, addressing: Addressing, now: datetime) 
         for k, v in rows
     )
     markup = _page(title, f"<h1>{html.escape(title)}</h1>\n<table>\n{table}</table>\n")
-    message = _skeleton(reminder.title, addressing, now, reminder.key)
-    return _fill(message, text, markup, (reminder,), now)
+    message = _skeleton(reminder.title, addressing, sent or now, reminder.key)
+    return _fill(message, text, markup, (reminder,), now, addressing)
 
 
 def _item(reminder: Reminder, now: datetime) -> tuple[str, str]:
@@ -265,12 +356,18 @@ def _item(reminder: Reminder, now: datetime) -> tuple[str, str]:
 
 
 def digest_message(
-    reminders: Sequence[Reminder], addressing: Addressing, now: datetime
+    reminders: Sequence[Reminder],
+    addressing: Addressing,
+    now: datetime,
+    *,
+    sent: datetime | None = None,
 ) -> EmailMessage:
     """One message listing ``reminders``: overdue first, then today's, then what is coming up.
 
     Each line gives the reminder, the contact's preferred channel and when it
-    is due, with its reason beneath. The Message-ID comes from the sorted keys.
+    is due, with its reason beneath, as seen at ``now``, the moment of the
+    run; the Date header is ``sent`` (by default ``now``). The Message-ID
+    comes from the sorted keys.
     """
     found = sections(reminders, now)
     subject = f"Keep in touch: {_subject_counts(found)}"
@@ -291,5 +388,42 @@ def digest_message(
         markup.append("</ul>\n")
     text = "\n".join([*text_lines, "-- ", _FOOTER, ""])
     ordered = tuple(r for section in found for r in section.reminders)
-    message = _skeleton(subject, addressing, now, digest_seed(ordered))
-    return _fill(message, text, _page(subject, "".join(markup)), ordered, now)
+    message = _skeleton(subject, addressing, sent or now, digest_seed(ordered))
+    return _fill(message, text, _page(subject, "".join(markup)), ordered, now, addressing)
+
+
+class UnsafeHeaders(ValueError):
+    """A flattened message whose header block is not the headers that were set."""
+
+
+def flatten(message: EmailMessage, policy: Policy) -> bytes:
+    """``message`` as bytes to send, after checking that every header came out as one field.
+
+    Each header of the message, as written, must be one line, or one line
+    and its folded continuations (each starting with white space), and
+    nothing more; the message's bytes must start with exactly those headers
+    and the blank line that ends them. Anything else (a header or a blank
+    line that the email package let through from a header's value) raises
+    ``UnsafeHeaders``: such a message is never sent.
+    """
+    # Flattened first: writing a multipart message is what sets its boundary.
+    data = message.as_bytes(policy=policy)
+    linesep = policy.linesep.encode("ascii")
+    # Only the top holds text from outside; the parts' headers are cadence's own constants.
+    top = b"".join(_folded_field(policy, k, v, linesep) for k, v in message.raw_items())
+    if not data.startswith(top + linesep):
+        raise UnsafeHeaders("the message's header block is not its headers")
+    return data
+
+
+def _folded_field(policy: Policy, name: str, value: object, linesep: bytes) -> bytes:
+    folded = policy.fold_binary(name, value)  # type: ignore[arg-type]
+    lines = folded.removesuffix(linesep).split(linesep)
+    if not folded.endswith(linesep) or not lines[0].lower().startswith(
+        name.lower().encode() + b":"
+    ):
+        raise UnsafeHeaders(f"the {name} header is not written as one field")
+    for line in lines[1:]:
+        if line[:1] not in (b" ", b"\t") or not line.strip():
+            raise UnsafeHeaders(f"the {name} header would end early: {line[:60]!r}")
+    return folded
