@@ -10,8 +10,10 @@ jitter, on later runs, until it is delivered or given up as dead.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -157,20 +159,32 @@ class _Run:
     def deliver(
         self, route: Route, adapter: Any, batch: Sequence[Reminder], attempts: dict[str, int]
     ) -> bool:
-        """Deliver ``batch``, retrying within the run; False when the route's receiver is gone."""
+        """Deliver ``batch``, retrying within the run; False when the route's receiver is gone.
+
+        An adapter that takes a ``report`` callable tells each reminder's
+        outcome as soon as it knows it: a delivered reminder is recorded at
+        once, so a dispatcher killed mid-batch repeats only what was in flight.
+        Failures are settled when the call returns, as for any adapter.
+        """
         pending = {r.key: r for r in batch}
+        reports = _takes_report(adapter)
         for attempt in range(1, self.retry.attempts_per_run + 1):
-            failed = self._attempt(route, adapter, list(pending.values()))
+            reporter = _Reporter(self, route, pending, attempts)
+            failed = self._attempt(
+                route, adapter, list(pending.values()), reporter if reports else None
+            )
+            sent, noted = reporter.close()
+            rest = {k: r for k, r in pending.items() if k not in sent}
             if failed is None:
-                for key, reminder in pending.items():
+                for key, reminder in rest.items():
                     self.outcome(reminder, route, "gone", attempts[key], "the receiver is gone")
-                self.store.release([(key, route.name) for key in pending])
+                self.store.release([(key, route.name) for key in rest])
                 return False
             later: dict[str, Reminder] = {}
             wait = 0.0
-            for key, reminder in pending.items():
+            for key, reminder in rest.items():
                 attempts[key] += 1
-                failure = failed.get(key)
+                failure = failed.get(key) or noted.get(key)
                 if failure is None:
                     self.outcome(reminder, route, "sent", attempts[key])
                     continue
@@ -201,15 +215,22 @@ class _Run:
         return max((failure.retry_after - datetime.now(UTC)).total_seconds(), 0.0)
 
     def _attempt(
-        self, route: Route, adapter: Any, batch: list[Reminder]
+        self,
+        route: Route,
+        adapter: Any,
+        batch: list[Reminder],
+        report: Callable[..., None] | None,
     ) -> dict[str, Failure] | None:
         """One call of ``deliver``: the failures by key, or None when the receiver is gone."""
         try:
-            result = adapter.deliver(batch)
+            if report is None:
+                result = adapter.deliver(batch)
+            else:
+                result = adapter.deliver(batch, report=report)
             failures = list(result) if result is not None else []
         except EndpointGone as error:
+            # Reported through gone_routes (and the ledger), not as an error of the run.
             self.store.mark_gone(route.name, route.fingerprint, at=self.now, error=str(error))
-            self.errors.append(f"route {route.name!r}: the receiver is gone: {error}")
             return None
         except DeliveryError as error:
             return {
@@ -233,6 +254,60 @@ class _Run:
                 continue
             found[failure.key] = failure
         return found
+
+
+class _Reporter:
+    """The ``report`` callable handed to an adapter for one call of ``deliver``.
+
+    Adapters may call it from several threads; calls after ``deliver`` has
+    returned, twice for one reminder, or for a reminder not in the batch are
+    ignored.
+    """
+
+    def __init__(
+        self, run: _Run, route: Route, pending: dict[str, Reminder], attempts: dict[str, int]
+    ) -> None:
+        self._run = run
+        self._route = route
+        self._pending = pending
+        self._attempts = attempts
+        self._lock = threading.Lock()
+        self._open = True
+        self.sent: set[str] = set()
+        self.noted: dict[str, Failure] = {}
+
+    def __call__(self, key: str, failure: object = None) -> None:
+        with self._lock:
+            if not self._open or key not in self._pending:
+                return
+            if key in self.sent or key in self.noted:
+                return
+            if failure is None:
+                # Recorded now: a dispatcher killed later in the batch will not send it again.
+                self.sent.add(key)
+                self._attempts[key] += 1
+                self._run.outcome(self._pending[key], self._route, "sent", self._attempts[key])
+            elif isinstance(failure, Failure) and failure.key == key:
+                self.noted[key] = failure
+
+    def close(self) -> tuple[set[str], dict[str, Failure]]:
+        """Stop taking reports; the keys reported delivered and the failures reported."""
+        with self._lock:
+            self._open = False
+            return self.sent, self.noted
+
+
+def _takes_report(adapter: Any) -> bool:
+    """Whether ``adapter.deliver`` takes a ``report`` callable, to tell each outcome as known."""
+    try:
+        parameters = inspect.signature(adapter.deliver).parameters
+    except (TypeError, ValueError):
+        return False
+    found = parameters.get("report")
+    return found is not None and found.kind in (
+        inspect.Parameter.KEYWORD_ONLY,
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    )
 
 
 def dispatch(
