@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import base64
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from cadence import (
     Agenda,
@@ -328,3 +341,380 @@ def test_a_touch_logged_after_a_failure_cancels_the_retry(
         store, [Route("scripted")], now=NOW + timedelta(hours=1), plugins=plugins, retry=QUICK
     )
     assert sorted(d.reminder.contact.id for d in later.deliveries if d.reminder) == ["ben", "cy"]
+
+
+# -- what `cadence run` tells cron: its exit status, with real failing endpoints ------
+
+SECRET = "whsec_" + base64.b64encode(b"cadence-exit-status-test-key").decode()
+
+
+class Answering:
+    """An HTTP server on 127.0.0.1 that answers every POST with ``code``; counts the requests.
+
+    With ``hold`` set to n, the n-th request is counted and left unanswered
+    until ``release`` is set.
+    """
+
+    def __init__(self, code: int = 204, hold: int | None = None) -> None:
+        self.code = code
+        self.hold = hold
+        self.keys: list[str] = []
+        self.held: str | None = None
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        answering = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with answering._lock:
+                    answering.keys.append(self.headers["webhook-id"])
+                    hold = answering.hold == len(answering.keys)
+                    if hold:
+                        answering.held = self.headers["webhook-id"]
+                if hold:
+                    answering.holding.set()
+                    answering.release.wait(60)
+                    return
+                self.send_response(answering.code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/hook"
+
+    def __enter__(self) -> Answering:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class RefusingSmtp:
+    """An aiosmtpd handler that answers every RCPT with ``reply`` (a 4xx or 5xx line)."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        return self.reply
+
+
+@contextmanager
+def refusing_smtp(reply: str) -> Iterator[int]:
+    """An SMTP server on 127.0.0.1 refusing every recipient with ``reply``; yields its port."""
+    with closed_port() as port:
+        pass  # a port free a moment ago
+    controller = Controller(RefusingSmtp(reply), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 bound but not listening: connecting to it is refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
+def _webhook(url: str, **extra: Any) -> str:
+    lines = [
+        "[[routes]]",
+        'name = "hook"',
+        'adapter = "webhook"',
+        f'url = "{url}"',
+        f'secret = "{SECRET}"',
+        "allow_private = true",
+        *(f"{k} = {v!r}" for k, v in extra.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _smtp(port: int) -> str:
+    return (
+        '[[routes]]\nname = "mail"\nadapter = "smtp"\nhost = "127.0.0.1"\n'
+        f'port = {port}\nsecurity = "none"\ntimeout = 10\n'
+        'from = "cadence@example.org"\nto = ["me@example.org"]\n'
+    )
+
+
+def _cadence(store: Any, config: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``cadence run`` (or ``args``) as a process, on ``store``'s file with ``config``."""
+    path = Path(store.url.removeprefix("sqlite:///"))
+    toml = path.parent / "cadence.toml"
+    toml.write_text(config, encoding="utf-8")
+    command = [sys.executable, "-m", "cadence", "--db", store.url, "--config", str(toml)]
+    return subprocess.run(
+        [*command, "--now", NOW.isoformat(), *(args or ("run",))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_run_exits_0_when_everything_due_is_delivered_or_nothing_is_due(store: Any) -> None:
+    """All delivered: 0; a second run, with nothing left to deliver: 0 again."""
+    with Answering(204) as receiver:
+        first = _cadence(store, _webhook(receiver.url))
+        assert first.returncode == 0, first.stderr
+        assert len(receiver.keys) == 3
+        again = _cadence(store, _webhook(receiver.url))
+    assert again.returncode == 0, again.stderr
+    assert "0 sent" in again.stderr
+    assert len(receiver.keys) == 3
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["webhook refused", "webhook 500", "webhook 429", "smtp refused", "smtp 451"]
+)
+def test_run_exits_3_when_deliveries_failed_and_will_be_retried(store: Any, endpoint: str) -> None:
+    """Every delivery failing for now, through a real endpoint, is exit status 3, not 0."""
+    with ExitStack() as stack:
+        if endpoint == "webhook refused":
+            config = _webhook(f"http://127.0.0.1:{stack.enter_context(closed_port())}/hook")
+        elif endpoint.startswith("webhook"):
+            config = _webhook(stack.enter_context(Answering(int(endpoint.split()[1]))).url)
+        elif endpoint == "smtp refused":
+            config = _smtp(stack.enter_context(closed_port()))
+        else:
+            config = _smtp(stack.enter_context(refusing_smtp("451 4.3.0 try later")))
+        done = _cadence(store, config)
+    assert done.returncode == 3, done.stderr
+    assert "0 sent; 3 failed" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert store.ledger_counts() == {next(iter(store.ledger_counts())): {"failed": 3}}
+
+
+def test_run_exits_3_when_both_smtp_and_webhook_are_refused(store: Any) -> None:
+    """The audit's case: both routes refused; cron must notice."""
+    with closed_port() as smtp_port, closed_port() as hook_port:
+        config = _smtp(smtp_port) + _webhook(f"http://127.0.0.1:{hook_port}/hook")
+        done = _cadence(store, config)
+    assert done.returncode == 3, done.stderr
+    assert store.ledger_counts() == {"mail": {"failed": 3}, "hook": {"failed": 3}}
+
+
+@pytest.mark.parametrize("endpoint", ["webhook 400", "smtp 550", "webhook 410"])
+def test_run_exits_4_when_deliveries_are_dead_or_a_route_is_parked(
+    store: Any, endpoint: str
+) -> None:
+    """Given up (a permanent refusal) or a receiver gone: 4, until a person acts."""
+    with ExitStack() as stack:
+        if endpoint.startswith("webhook"):
+            config = _webhook(stack.enter_context(Answering(int(endpoint.split()[1]))).url)
+        else:
+            config = _smtp(stack.enter_context(refusing_smtp("550 5.1.1 no such user")))
+        done = _cadence(store, config)
+        assert done.returncode == 4, done.stderr
+        again = _cadence(store, config)
+    # Nothing is left to deliver, but a parked route still needs a person.
+    assert again.returncode == (4 if endpoint == "webhook 410" else 0), again.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_mix_of_outcomes_exits_with_what_most_needs_a_person(store: Any) -> None:
+    """Dead through one route and failed through another: 4, not 3."""
+    with Answering(400) as dead, Answering(500) as failing:
+        config = _webhook(dead.url) + _webhook(failing.url).replace('"hook"', '"other"')
+        done = _cadence(store, config)
+    assert done.returncode == 4, done.stderr
+    assert store.ledger_counts() == {"hook": {"dead": 3}, "other": {"failed": 3}}
+
+
+def test_run_exits_1_for_bad_configuration_and_2_for_bad_usage(store: Any) -> None:
+    """A route that cannot be built stops the run with 1; an unknown option is 2."""
+    bad = _cadence(store, '[[routes]]\nadapter = "carrier-pigeon"\n')
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("error: ")
+    assert "carrier-pigeon" in bad.stderr
+    usage = _cadence(store, "", "run", "--no-such-option")
+    assert usage.returncode == 2
+    assert store.ledger_counts() == {}
+
+
+def test_run_exits_75_when_the_store_stays_locked(store: Any) -> None:
+    """Another process holding the store's lock past the timeout: one line, 75, nothing changed."""
+    path = store.url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        toml = Path(path).parent / "cadence.toml"
+        toml.write_text('[[routes]]\nadapter = "console"\n', encoding="utf-8")
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "cadence", "--db", f"{store.url}?timeout=0.2"),
+                *("--config", str(toml), "--now", NOW.isoformat(), "run"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert done.returncode == 75
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("error: ")
+    assert "busy" in lines[0]
+    assert store.ledger_counts() == {}
+
+
+def test_run_help_lists_the_exit_statuses() -> None:
+    """`cadence run --help` carries the table cron users need."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cadence", "run", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    table = re.findall(r"^\s+(\d+)\s+\S", done.stdout, flags=re.MULTILINE)
+    assert table == ["0", "1", "2", "3", "4", "75"], done.stdout
+
+
+# -- the duplicate window: what a dispatcher killed mid-batch sends again ------------
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_dispatcher_killed_mid_batch_repeats_only_what_it_had_in_flight(
+    tmp_path: Path, plugins: Plugins, concurrency: int
+) -> None:
+    """SIGKILL while the 20th POST of a 40-reminder batch waits for its answer.
+
+    Every reminder answered before is recorded as sent as soon as its answer
+    came, so the run that takes over sends again at most the POSTs in flight:
+    the held one, and with concurrency n at most n.
+    """
+    url = f"sqlite:///{tmp_path / 'cadence.db'}"
+    with open_store(url, plugins=plugins) as seeded:
+        seeded.put_contacts(Contact(f"c{i:03}", f"Contact {i}") for i in range(40))
+        seeded.set_rule(Rule(Every(weeks=1)))
+        seeded.refresh(now=NOW)
+    with Answering(204, hold=20) as receiver:
+        toml = tmp_path / "cadence.toml"
+        toml.write_text(_webhook(receiver.url, concurrency=concurrency), encoding="utf-8")
+        victim = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "cadence", "--db", url, "--config", str(toml)),
+                *("--now", NOW.isoformat(), "run"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        assert receiver.holding.wait(120), "the dispatcher never sent its 20th POST"
+        victim.send_signal(signal.SIGKILL)
+        assert victim.wait(timeout=60) == -signal.SIGKILL
+        receiver.release.set()
+        with open_store(url, plugins=plugins) as store:
+            # As if the claim timeout had passed: no waiting for the wall clock.
+            store.claim_clock = lambda: time.time() + 3600
+            route = Route(
+                "webhook",
+                name="hook",
+                settings={"url": receiver.url, "secret": SECRET, "allow_private": True},
+            )
+            report = dispatch(store, [route], now=NOW, plugins=plugins, retry=QUICK)
+            counts = store.ledger_counts()
+        received = Counter(receiver.keys)
+        held = receiver.held
+    assert len(received) == 40
+    assert counts == {"hook": {"sent": 40}}
+    twice = {key for key, n in received.items() if n > 1}
+    assert held in twice
+    assert len(twice) <= concurrency
+    assert report.count("sent") >= len(twice)
+
+
+class ReportingAdapter:
+    """Tells the first two reminders delivered through ``report``, then fails the whole batch."""
+
+    def __init__(self, **settings: Any) -> None:
+        pass
+
+    def deliver(self, reminders: Sequence[Reminder], *, report: Any) -> None:
+        first, second, *_ = reminders
+        report(first.key)
+        report(second.key, None)
+        report(second.key, Failure(second.key, "too late: told already"))
+        report("not-in-the-batch")
+        raise DeliveryError("the connection dropped")
+
+
+def test_outcomes_reported_during_a_call_stand_when_the_call_then_fails(
+    store: Any, plugins: Plugins
+) -> None:
+    """Reminders reported delivered are recorded sent; the rest take the batch's failure."""
+
+    class Plugin:
+        @hookimpl
+        def cadence_register_adapters(self, register: Any) -> None:
+            register("reporting", ReportingAdapter)
+
+    plugins.register(Plugin(), "reporting-plugin")
+    retry = RetryPolicy(pause=0.0, attempts_per_run=1)
+    report = dispatch(store, [Route("reporting")], now=NOW, plugins=plugins, retry=retry)
+    assert report.count("sent") == 2
+    assert report.count("failed") == 1
+    assert store.ledger_counts() == {"reporting": {"sent": 2, "failed": 1}}
+    assert report.errors == ()
+
+
+def test_smtp_reports_each_message_as_the_server_takes_it(store: Any) -> None:
+    """One message each: report is told each reminder as its message is accepted."""
+    from cadence.adapters.smtp import SmtpAdapter, parse_settings
+
+    class Taking:
+        def __init__(self) -> None:
+            self.count = 0
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.count += 1
+            return "250 OK"
+
+    handler = Taking()
+    with closed_port() as port:
+        pass
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        adapter = SmtpAdapter(
+            parse_settings(
+                {
+                    "host": "127.0.0.1",
+                    "port": port,
+                    "security": "none",
+                    "from": "cadence@example.org",
+                    "to": ["me@example.org"],
+                    "digest": False,
+                }
+            )
+        )
+        due = list(store.agenda(now=NOW).due)
+        told: list[tuple[str, object, int]] = []
+        result = adapter.deliver(
+            due, report=lambda key, failure=None: told.append((key, failure, handler.count))
+        )
+    finally:
+        controller.stop()
+    assert result is None
+    assert [key for key, _, _ in told] == [r.key for r in due]
+    assert all(failure is None for _, failure, _ in told)
+    # Each was told once its own message was in, before the next one was.
+    assert [n for _, _, n in told] == [1, 2, 3]

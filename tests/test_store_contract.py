@@ -1373,3 +1373,123 @@ def test_planning_many_contacts_refreshes_the_planners_statistics(
         )
     assert vacuumed["next_due"]
     assert not vacuumed["contacts"]
+
+
+# -- several processes on one store ------------------------------------------------
+
+# A process that refreshes the store at NOW and prints how many contacts it
+# planned. It touches a flag file when it starts its first chunk, so the test
+# knows it has read what is stale and is about to wait for the write lock.
+REFRESHER = """
+import sys
+from datetime import datetime
+from pathlib import Path
+from cadence import _plugins
+from cadence._config import open_store
+from cadence.stores import _sql, postgresql
+plugins = _plugins.get_plugins()
+if "postgresql" not in plugins.registered("store"):
+    plugins.register(postgresql, "postgresql", builtin=True)
+url, flag, now = sys.argv[1:]
+replan = _sql.SqlStore._replan
+def reached(self, *args, **kwargs):
+    Path(flag).touch()
+    return replan(self, *args, **kwargs)
+_sql.SqlStore._replan = reached
+with open_store(url, plugins=plugins) as store:
+    print(store.refresh(now=datetime.fromisoformat(now)))
+"""
+
+
+@contextmanager
+def _writers_held(store: Any, kind: str) -> Iterator[None]:
+    """Hold the lock that planning needs, as another writer busy with a long transaction."""
+    with store._tx() as cur:
+        if kind == "postgresql":
+            # Reads go on; locking plans (FOR UPDATE) and writing wait.
+            cur.execute("LOCK TABLE plan_state, next_due IN EXCLUSIVE MODE")
+        yield
+
+
+def test_processes_refreshing_at_once_plan_each_stale_contact_once(
+    stores: Stores, tmp_path: Path
+) -> None:
+    """Four processes that found the same contacts stale plan them once between them.
+
+    Each waits for the lock another holds; the one that gets it first plans a
+    chunk, and the others, checking again inside their own transaction, skip
+    what it planned.
+    """
+    import subprocess
+    import sys
+
+    url = stores.url()
+    store = stores.open(url)
+    count = 300
+    store.put_contacts(Contact(f"c{i:04}", f"Contact {i}") for i in range(count))
+    store.set_rule(Rule(Every(weeks=2)))
+    flags = [tmp_path / f"reached-{i}" for i in range(4)]
+    with _writers_held(store, stores.kind):
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", REFRESHER, url, str(flag), NOW.isoformat()],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for flag in flags
+        ]
+        # Not a timing assertion: wait until each has read what is stale.
+        deadline = datetime.now(UTC) + timedelta(seconds=120)
+        while not all(flag.exists() for flag in flags):
+            assert all(p.poll() is None for p in procs), [p.communicate() for p in procs]
+            assert datetime.now(UTC) < deadline, "the refreshers never started planning"
+            threading.Event().wait(0.05)
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outputs
+    planned = [int(out.strip()) for out, _ in outputs]
+    assert sum(planned) == count
+    assert store.refresh(now=NOW) == 0
+    assert len(store.agenda(now=NOW).due) == count
+
+
+def _busy_url(stores: Stores, url: str) -> str:
+    """``url`` with a short wait for locks: ?timeout= for SQLite, lock_timeout for PostgreSQL."""
+    if stores.kind == "sqlite":
+        return f"{url}?timeout=0.2"
+    return f"{url}&options=-c%20lock_timeout%3D200"
+
+
+def test_a_lock_held_too_long_is_a_clear_retryable_error(stores: Stores) -> None:
+    """A write that cannot get the lock in time raises StoreBusy, one line, and changes nothing."""
+    from cadence import StoreBusy
+
+    url = stores.url()
+    holder = stores.open(url)
+    holder.put_contact(Contact("ana", "Ana"))
+    waiter = stores.open(_busy_url(stores, url))
+    with holder._tx() as cur:
+        if stores.kind == "postgresql":
+            cur.execute("LOCK TABLE contacts, plan_state IN EXCLUSIVE MODE")
+        with pytest.raises(StoreBusy) as caught:
+            waiter.put_contact(Contact("bo", "Bo"))
+        with pytest.raises(StoreBusy):
+            waiter.set_rule(Rule(Every(weeks=1)))
+    message = str(caught.value)
+    assert "busy" in message
+    assert "try again" in message
+    assert "\n" not in message
+    assert isinstance(caught.value, CadenceError)
+    # Nothing was changed, and the store works once the lock is released.
+    assert [c.id for c in waiter.list_contacts()] == ["ana"]
+    assert waiter.list_rules() == []
+    waiter.put_contact(Contact("bo", "Bo"))
+    assert [c.id for c in holder.list_contacts()] == ["ana", "bo"]
+
+
+def test_a_bad_lock_timeout_in_a_sqlite_url_is_refused(tmp_path: Path, plugins: Plugins) -> None:
+    """?timeout= takes a number of seconds; anything else is a ConfigError naming it."""
+    for bad in ("soon", "-1", "nan", "inf", "1e9"):
+        with pytest.raises(ConfigError, match="timeout"):
+            open_store(f"sqlite:///{tmp_path / 'x.db'}?timeout={bad}", plugins=plugins)
+    assert not (tmp_path / "x.db").exists()

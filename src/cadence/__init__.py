@@ -23,6 +23,7 @@ from cadence.core.errors import (
     EndpointGone,
     ImportFailed,
     PluginError,
+    StoreBusy,
 )
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, LeapDay, Occasion, OccasionKind
@@ -94,6 +95,7 @@ __all__ = [
     "Snooze",
     "SourceConfig",
     "SourceSync",
+    "StoreBusy",
     "SyncReport",
     "Touchpoint",
     "__version__",

@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import os
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -92,19 +93,26 @@ class DispatchReport:
         return sum(1 for d in self.deliveries if d.status == status)
 
 
-def _takes_now(deliver: Callable[..., object]) -> bool:
-    """Whether ``deliver`` names a ``now`` parameter; adapters written before it do not.
+#: Keywords that ``deliver`` may name to be given more than the reminders.
+#: Adapters written before one of them existed do not name it and are called as before.
+OPTIONAL_KEYWORDS = frozenset({"now", "report"})
+
+
+def _keywords(adapter: Any) -> frozenset[str]:
+    """The optional keywords that ``adapter.deliver`` names (``now``, ``report``).
 
     Only a parameter of that name counts, not ``**kwargs``: a wrapper that
     passes its keywords on to an older adapter would break.
     """
     try:
-        parameter = inspect.signature(deliver).parameters.get("now")
+        parameters = inspect.signature(adapter.deliver).parameters
     except (TypeError, ValueError):
-        return False
-    return parameter is not None and parameter.kind in (
-        parameter.KEYWORD_ONLY,
-        parameter.POSITIONAL_OR_KEYWORD,
+        return frozenset()
+    return frozenset(
+        name
+        for name in OPTIONAL_KEYWORDS
+        if (found := parameters.get(name)) is not None
+        and found.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     )
 
 
@@ -174,20 +182,33 @@ class _Run:
     def deliver(
         self, route: Route, adapter: Any, batch: Sequence[Reminder], attempts: dict[str, int]
     ) -> bool:
-        """Deliver ``batch``, retrying within the run; False when the route's receiver is gone."""
+        """Deliver ``batch``, retrying within the run; False when the route's receiver is gone.
+
+        An adapter that takes a ``report`` callable tells each reminder's
+        outcome as soon as it knows it: a delivered reminder is recorded at
+        once, so a dispatcher killed mid-batch repeats only what was in flight.
+        Failures are settled when the call returns, as for any adapter.
+        """
         pending = {r.key: r for r in batch}
+        keywords = _keywords(adapter)
         for attempt in range(1, self.retry.attempts_per_run + 1):
-            failed = self._attempt(route, adapter, list(pending.values()))
+            reporter = _Reporter(self, route, pending, attempts)
+            given: dict[str, Any] = {"now": self.now, "report": reporter}
+            failed = self._attempt(
+                route, adapter, list(pending.values()), {k: given[k] for k in keywords}
+            )
+            sent, noted = reporter.close()
+            rest = {k: r for k, r in pending.items() if k not in sent}
             if failed is None:
-                for key, reminder in pending.items():
+                for key, reminder in rest.items():
                     self.outcome(reminder, route, "gone", attempts[key], "the receiver is gone")
-                self.store.release([(key, route.name) for key in pending])
+                self.store.release([(key, route.name) for key in rest])
                 return False
             later: dict[str, Reminder] = {}
             wait = 0.0
-            for key, reminder in pending.items():
+            for key, reminder in rest.items():
                 attempts[key] += 1
-                failure = failed.get(key)
+                failure = failed.get(key) or noted.get(key)
                 if failure is None:
                     self.outcome(reminder, route, "sent", attempts[key])
                     continue
@@ -218,17 +239,21 @@ class _Run:
         return max((failure.retry_after - datetime.now(UTC)).total_seconds(), 0.0)
 
     def _attempt(
-        self, route: Route, adapter: Any, batch: list[Reminder]
+        self,
+        route: Route,
+        adapter: Any,
+        batch: list[Reminder],
+        keywords: dict[str, Any],
     ) -> dict[str, Failure] | None:
         """One call of ``deliver``: the failures by key, or None when the receiver is gone."""
         try:
-            # The run's moment goes to adapters that ask for it, so --now governs their wording.
-            moment = {"now": self.now} if _takes_now(adapter.deliver) else {}
-            result = adapter.deliver(batch, **moment)
+            # The run's moment goes to adapters that ask for it, so --now governs their
+            # wording; a report callable lets them record each outcome as it is known.
+            result = adapter.deliver(batch, **keywords)
             failures = list(result) if result is not None else []
         except EndpointGone as error:
+            # Reported through gone_routes (and the ledger), not as an error of the run.
             self.store.mark_gone(route.name, route.fingerprint, at=self.now, error=str(error))
-            self.errors.append(f"route {route.name!r}: the receiver is gone: {error}")
             return None
         except DeliveryError as error:
             return {
@@ -252,6 +277,47 @@ class _Run:
                 continue
             found[failure.key] = failure
         return found
+
+
+class _Reporter:
+    """The ``report`` callable handed to an adapter for one call of ``deliver``.
+
+    Adapters may call it from several threads; calls after ``deliver`` has
+    returned, twice for one reminder, or for a reminder not in the batch are
+    ignored.
+    """
+
+    def __init__(
+        self, run: _Run, route: Route, pending: dict[str, Reminder], attempts: dict[str, int]
+    ) -> None:
+        self._run = run
+        self._route = route
+        self._pending = pending
+        self._attempts = attempts
+        self._lock = threading.Lock()
+        self._open = True
+        self.sent: set[str] = set()
+        self.noted: dict[str, Failure] = {}
+
+    def __call__(self, key: str, failure: object = None) -> None:
+        with self._lock:
+            if not self._open or key not in self._pending:
+                return
+            if key in self.sent or key in self.noted:
+                return
+            if failure is None:
+                # Recorded now: a dispatcher killed later in the batch will not send it again.
+                self.sent.add(key)
+                self._attempts[key] += 1
+                self._run.outcome(self._pending[key], self._route, "sent", self._attempts[key])
+            elif isinstance(failure, Failure) and failure.key == key:
+                self.noted[key] = failure
+
+    def close(self) -> tuple[set[str], dict[str, Failure]]:
+        """Stop taking reports; the keys reported delivered and the failures reported."""
+        with self._lock:
+            self._open = False
+            return self.sent, self.noted
 
 
 def dispatch(

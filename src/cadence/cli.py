@@ -27,7 +27,7 @@ from cadence._dispatch import DispatchReport, dispatch
 from cadence._plugins import get_plugins
 from cadence.core.cadences import parse_cadence
 from cadence.core.durations import month_day, parse_date, parse_duration, parse_moment
-from cadence.core.errors import CadenceError
+from cadence.core.errors import CadenceError, StoreBusy
 from cadence.core.model import Contact, Rule, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import health as contact_health
@@ -641,6 +641,17 @@ def run(state: State, dry_run: bool, claim_timeout: str | None) -> None:
 
     Without routes in cadence.toml, reminders go to the console. A dry run
     syncs nothing.
+
+    \b
+    Exit status (when several apply, the first of 1, 4, 3):
+      0   every due reminder was delivered, or nothing was due
+      1   error: the run was refused (configuration, option, store), or a
+          source, a feed or an adapter failed; see the error: lines
+      2   usage error: an unknown option or command
+      3   some deliveries failed and will be retried by a later run
+      4   some deliveries are dead (cadence gave up on them), or a route's
+          receiver is gone and the route is parked until its settings change
+      75  the store was busy (locked by another process): run again later
     """
     config = state.config
     routes = _routes(state)
@@ -659,9 +670,25 @@ def run(state: State, dry_run: bool, claim_timeout: str | None) -> None:
         report = dispatch(
             store, routes, now=state.now, dry_run=dry_run, progress=advance, **options
         )
-    _summarise(report, dry_run)
-    if report.errors or (synced is not None and synced.errors):
-        sys.exit(1)
+    _summarise(report, dry_run, gone=store.gone_routes() if report.gone_routes else None)
+    status = run_status(report, synced_errors=synced is not None and bool(synced.errors))
+    if status:
+        sys.exit(status)
+
+
+#: The exit status of ``cadence run``: see its help and docs/operating.md.
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_RETRY, EXIT_DEAD, EXIT_BUSY = 0, 1, 2, 3, 4, 75
+
+
+def run_status(report: DispatchReport, *, synced_errors: bool = False) -> int:
+    """The exit status of a run that ``report`` describes: what most needs a person wins."""
+    if report.errors or synced_errors:
+        return EXIT_ERROR
+    if report.count("dead") or report.gone_routes:
+        return EXIT_DEAD
+    if report.count("failed"):
+        return EXIT_RETRY
+    return EXIT_OK
 
 
 def _sync(state: State, *, quiet: bool, to: Console = out) -> SyncReport:
@@ -711,7 +738,9 @@ def sync(state: State, forget: tuple[str, ...]) -> None:
         sys.exit(1)
 
 
-def _summarise(report: DispatchReport, dry_run: bool) -> None:
+def _summarise(
+    report: DispatchReport, dry_run: bool, gone: dict[str, tuple[str, str, str]] | None = None
+) -> None:
     if dry_run:
         for route, reminder in report.planned:
             err.print(f"would deliver via {route}: {reminder.title} ({reminder.key})")
@@ -727,7 +756,8 @@ def _summarise(report: DispatchReport, dry_run: bool) -> None:
         parts.append(f"published {', '.join(report.published)}")
     err.print("; ".join(parts))
     for name in report.gone_routes:
-        err.print(f"route {name!r} is gone; change its settings to use it again")
+        why = f" ({gone[name][2]})" if gone and name in gone else ""
+        err.print(f"route {name!r} is gone{why}; change its settings to use it again")
     for problem in report.errors:
         err.print(f"error: {problem}")
 
@@ -850,9 +880,12 @@ def main(argv: Sequence[str] | None = None) -> None:
             prog_name="cadence",
             standalone_mode=False,
         )
+    except StoreBusy as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_BUSY)
     except CadenceError as error:
         click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as stop:
         sys.exit(stop.exit_code)
     except click.Abort:

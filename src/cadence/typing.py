@@ -35,7 +35,11 @@ class Adapter(Protocol):
     ``deliver`` returns None when every reminder was delivered, or the
     ``Failure`` of each one that was not (the rest count as delivered).
     Raising says the whole batch failed: ``cadence.DeliveryError`` with
-    ``permanent=True`` is not retried, any other exception is.
+    ``permanent=True`` is not retried, any other exception is. A ``deliver``
+    that also takes a keyword ``report`` is given a callable to tell each
+    outcome as soon as it is known (``report(key)`` when delivered,
+    ``report(key, failure)`` when not), so that a delivered reminder is
+    recorded at once.
 
     An adapter that words or plans anything by the moment (``today``, ``in
     3 days``, a calendar) should be a ``TimedAdapter`` instead, and never

@@ -59,3 +59,11 @@ class EndpointGone(DeliveryError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, permanent=True)
+
+
+class StoreBusy(CadenceError):
+    """The store stayed locked by another process for longer than cadence waits.
+
+    Nothing was changed; the same command run again a little later succeeds.
+    The CLI exits with status 75 (``EX_TEMPFAIL``) for it.
+    """

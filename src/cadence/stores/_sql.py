@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -107,6 +107,11 @@ class SqlStore:
     """
 
     url: str
+    #: How many contacts this store object has planned again, over its life.
+    replanned: int = 0
+    #: The clock claims expire by, in seconds since the epoch; a database
+    #: with a clock of its own (PostgreSQL) uses that one instead.
+    claim_clock: Callable[[], float] = staticmethod(time.time)
 
     # -- supplied by each dialect -------------------------------------------
 
@@ -616,8 +621,12 @@ class SqlStore:
     def refresh(self, *, now: datetime, within: timedelta = timedelta(0)) -> int:
         """Plan again every contact whose plan is stale at ``now`` for a look ``within`` ahead.
 
-        Returns how many contacts were planned. ``agenda`` calls it; call it
-        yourself to roll plans forward ahead of a busy moment.
+        Returns how many contacts this call planned. ``agenda`` calls it; call
+        it yourself to roll plans forward ahead of a busy moment. Several
+        processes may refresh at once: each checks again, inside the write
+        transaction of each chunk, which contacts are still stale, so a
+        contact is planned once however many processes asked, and other
+        writers get the database between chunks.
         """
         now = require_aware(now, "now")
         horizon = max(PLAN_AHEAD, within * 2)
@@ -628,13 +637,19 @@ class SqlStore:
                 (_ts(now), _ts(now + within)),
             )
             stale = sorted(row[0] for row in cur.fetchall())
+        planned = 0
         for chunk in _chunks(stale, REPLAN_BATCH):
-            self._replan(list(chunk), now, horizon)
-        return len(stale)
+            planned += self._replan(list(chunk), now, horizon, within)
+        self.replanned += planned
+        return planned
 
-    def _replan(self, ids: list[str], now: datetime, horizon: timedelta) -> None:
+    def _replan(self, ids: list[str], now: datetime, horizon: timedelta, within: timedelta) -> int:
+        """Plan those of ``ids`` still stale once their plans are held; returns how many."""
         with self._tx() as cur:
             self._lock_plans(cur, ids)
+            ids = self._still_stale(cur, ids, now, within)
+            if not ids:
+                return 0
             marks = _marks(len(ids))
             cur.execute(
                 "SELECT id, name, email, timezone, channel, tags, since FROM contacts "
@@ -684,6 +699,19 @@ class SqlStore:
                 "WHERE contact_id = ?",
                 states,
             )
+        return len(ids)
+
+    def _still_stale(
+        self, cur: Cursor, ids: list[str], now: datetime, within: timedelta
+    ) -> list[str]:
+        """Those of ``ids`` whose plan is still stale: another process may have planned the rest
+        while this one waited for the lock."""
+        cur.execute(
+            f"SELECT contact_id FROM plan_state WHERE contact_id IN ({_marks(len(ids))}) "
+            "AND (stable_until <= ? OR covers_until < ?) ORDER BY contact_id",  # placeholders only
+            [*ids, _ts(now), _ts(now + within)],
+        )
+        return [row[0] for row in cur.fetchall()]
 
     def _edge_touches(self, cur: Cursor, ids: list[str], now: datetime) -> list[Touchpoint]:
         """The last personal touch at or before ``now`` and the first after it, per contact."""
@@ -740,7 +768,7 @@ class SqlStore:
         dispatcher is claiming instead of waiting for them.
         """
         stamp = _ts(now)
-        wall = time.time()
+        wall = self.claim_clock()
         claimed = []
         for key, route in wanted:
             contact, title = titles.get(key, (None, None))

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
-from cadence.core.errors import CadenceError, ConfigError
+from cadence.core.errors import CadenceError, ConfigError, StoreBusy
 from cadence.sources.batch import ImportBatch
 from cadence.stores._sql import Claim, Cursor, SqlStore
 
@@ -212,7 +212,8 @@ def split_url(url: str) -> tuple[str, str | None]:
             f"the schema must be a plain lower-case name (letters, digits, _), not {schema!r}"
         )
     rest = [(name, value) for name, value in query if name != SCHEMA_PARAMETER]
-    libpq = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(rest)))
+    # libpq decodes %20, not "+", as a space (in options=-c name=value).
+    libpq = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(rest, quote_via=quote)))
     return libpq, schema
 
 
@@ -363,9 +364,17 @@ class PostgresStore(SqlStore):
     def _errors(self) -> Iterator[None]:
         """Turn the database errors a user can meet into one-line CadenceErrors."""
         import psycopg
+        from psycopg import errors
+        from psycopg_pool import PoolTimeout
 
         try:
             yield
+        except (errors.LockNotAvailable, errors.TransactionRollback, PoolTimeout) as error:
+            # A lock or serialization timeout, a deadlock, or no free connection:
+            # the transaction was rolled back whole, so running it again is safe.
+            raise StoreBusy(
+                f"the store {self.url} is busy: {_message(error)}; nothing was changed, try again"
+            ) from None
         except psycopg.OperationalError as error:
             raise CadenceError(f"the store {self.url}: {_message(error)}") from None
         except psycopg.DataError as error:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
-from cadence.core.errors import CadenceError, ConfigError
+from cadence.core.errors import CadenceError, ConfigError, StoreBusy
 from cadence.stores._sql import Cursor, SqlStore
 
 __all__ = ["SqliteStore", "path_from_url"]
@@ -117,6 +118,51 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def _is_busy(error: sqlite3.Error) -> bool:
+    """Whether ``error`` says another connection held a lock for longer than the timeout."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return True
+    text = str(error)
+    return "database is locked" in text or "database table is locked" in text
+
+
+@contextmanager
+def _busy(url: str) -> Iterator[None]:
+    """Turn a lock held too long by another process into a StoreBusy that says to try again."""
+    try:
+        yield
+    except sqlite3.OperationalError as error:
+        if not _is_busy(error):
+            raise
+        raise StoreBusy(
+            f"the store {url} is busy: another cadence process held it locked for too long; "
+            "nothing was changed, try again"
+        ) from None
+
+
+#: Seconds a write waits for another process's lock before giving up (StoreBusy).
+LOCK_TIMEOUT = 30.0
+
+
+def lock_timeout(url: str) -> float:
+    """The seconds a URL's ``?timeout=`` asks writers to wait for a lock; 30 by default."""
+    values = [
+        v for n, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if n == "timeout"
+    ]
+    if not values:
+        return LOCK_TIMEOUT
+    try:
+        seconds = float(values[-1])
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds) or not 0 <= seconds <= 86400:
+        raise ConfigError(
+            f"timeout in a SQLite URL is a number of seconds from 0 to 86400, not {values[-1]!r}"
+        )
+    return seconds
+
+
 def path_from_url(url: str) -> Path | None:
     """The file a SQLite URL names, or None for an in-memory database.
 
@@ -141,12 +187,13 @@ class SqliteStore(SqlStore):
 
     Several processes may share the file: writers take the database's lock
     with ``BEGIN IMMEDIATE`` and wait for each other, up to ``timeout``
-    seconds.
+    seconds (the URL's ``?timeout=``, else 30), then raise StoreBusy.
     """
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, timeout: float | None = None) -> None:
         self.url = url
         path = path_from_url(url)
+        timeout = lock_timeout(url) if timeout is None else timeout
         if path is not None:
             if path.exists() and path.is_dir():
                 raise CadenceError(f"{path} is a directory, not a database file")
@@ -173,9 +220,14 @@ class SqliteStore(SqlStore):
             self._migrate()
         except sqlite3.DatabaseError as error:
             self._conn.close()
+            if _is_busy(error):
+                with _busy(url):
+                    raise
             raise CadenceError(f"{url} is not a cadence database: {error}") from None
 
     def _migrate(self) -> None:
+        if self.schema_version == len(MIGRATIONS):
+            return  # up to date: no need to wait for the write lock another process holds
         with self._tx() as cur:
             cur.execute("PRAGMA user_version")
             version = int(cur.fetchone()[0])
@@ -196,22 +248,23 @@ class SqliteStore(SqlStore):
 
     @contextmanager
     def _tx(self) -> Iterator[Cursor]:
-        with self._lock:
+        with self._lock, _busy(self.url):
             cur = self._conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
                 yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
                 cur.execute("COMMIT")
+            except BaseException:
+                # COMMIT itself may fail (busy), leaving the transaction open.
+                if self._conn.in_transaction:
+                    cur.execute("ROLLBACK")
+                raise
             finally:
                 cur.close()
 
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
-        with self._lock:
+        with self._lock, _busy(self.url):
             cur = self._conn.cursor()
             try:
                 yield cur

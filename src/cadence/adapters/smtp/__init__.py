@@ -404,6 +404,7 @@ class SmtpAdapter:
         # Recipients that already took a message which then failed for others:
         # a retry by the same adapter goes only to the rest.
         self._accepted: dict[str, set[str]] = {}
+        self._report: Callable[[str, Failure | None], None] | None = None
 
     def __repr__(self) -> str:
         s = self.settings
@@ -459,14 +460,20 @@ class SmtpAdapter:
     # -- delivery -------------------------------------------------------------
 
     def deliver(
-        self, reminders: Sequence[Reminder], *, now: datetime | None = None
+        self,
+        reminders: Sequence[Reminder],
+        *,
+        now: datetime | None = None,
+        report: Callable[[str, Failure | None], None] | None = None,
     ) -> list[Failure] | None:
         """Send ``reminders``; return a Failure for each one whose message was refused.
 
         ``now`` is the moment of the run, which dispatch gives (``--now``
         sets it): what the messages say ("today", "in 3 days") and their
         calendar follow it. Without it, the adapter's clock stands in. The
-        Date header is always the clock's time of sending. Raises
+        Date header is always the clock's time of sending. ``report(key,
+        failure)`` is told the outcome of each message's reminders as soon as
+        the server answers for it (``failure`` None when delivered). Raises
         ``DeliveryError`` (transient) when no session can be opened.
         """
         if not reminders:
@@ -474,7 +481,11 @@ class SmtpAdapter:
         sent = self._clock()
         moment = sent if now is None else require_aware(now, "now")
         built, failures = self._build(reminders, moment, sent)
-        return [*failures, *self.send(built)] or None
+        self._report = report
+        try:
+            return [*failures, *self.send(built)] or None
+        finally:
+            self._report = None
 
     def send(self, outgoing: Sequence[Outgoing]) -> list[Failure]:
         """Send built messages in one session; return the Failures of those refused.
@@ -574,7 +585,12 @@ class SmtpAdapter:
             end = replies[0] if data[0] == 354 else _refusal(data)
             if end[0] == _CLOSING:
                 raise _SessionLost(index, _reply(end[1]))
-            failures += self._outcome(current, mail, rcpts, end)
+            told = self._outcome(current, mail, rcpts, end)
+            failures += told
+            if self._report is not None:
+                refused = {failure.key: failure for failure in told}
+                for key in current.item.keys:
+                    self._report(key, refused.get(key))
             if lost is not None:
                 raise _SessionLost(index + 1, lost)
             if following is not None:

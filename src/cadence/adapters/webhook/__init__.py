@@ -359,11 +359,18 @@ class WebhookAdapter:
     def __repr__(self) -> str:
         return f"WebhookAdapter(origin={self.settings.origin!r}, format={self.settings.format!r})"
 
-    def deliver(self, reminders: Sequence[Reminder]) -> list[Failure] | None:
+    def deliver(
+        self,
+        reminders: Sequence[Reminder],
+        *,
+        report: Callable[[str, Failure | None], None] | None = None,
+    ) -> list[Failure] | None:
         """POST each reminder; return the Failure of each one that was not delivered.
 
-        Raises EndpointGone when the receiver answers 410 Gone; the POSTs not
-        yet started are then not sent.
+        ``report(key, failure)`` is told each outcome as soon as its answer
+        arrives (``failure`` None when delivered). Raises EndpointGone when
+        the receiver answers 410 Gone; the POSTs not yet started are then
+        not sent.
         """
         batch = list(reminders)
         if not batch:
@@ -373,7 +380,10 @@ class WebhookAdapter:
         def attempt(reminder: Reminder) -> Failure | None:
             if gone.is_set():
                 return Failure(reminder.key, f"not sent: {self.settings.origin} is gone")
-            return self._post(reminder, gone)
+            outcome = self._post(reminder, gone)
+            if report is not None:
+                report(reminder.key, outcome)
+            return outcome
 
         workers = min(self.settings.concurrency, len(batch))
         if workers == 1:
