@@ -757,3 +757,41 @@ def test_a_tag_s_feed_is_the_same_calendar_from_the_cli_and_the_server(
     assert str(served["UID"]) == str(tagged["UID"])
     assert str(whole["UID"]) != str(tagged["UID"])
     assert [str(e["SUMMARY"]) for e in tagged.events] == ["Check in with Ada"]
+
+
+def test_requests_arriving_during_a_rendering_share_it(now: datetime) -> None:
+    """A burst of requests for one feed reads the agenda and renders once, not once each."""
+    agenda = _agenda(now)
+    calls: list[int] = []
+    release = threading.Event()
+
+    def slow() -> Agenda:
+        calls.append(1)
+        release.wait(30)
+        return agenda
+
+    app = FeedApp(slow, token=TOKEN)
+    log = io.StringIO()
+    with _run(app, token=TOKEN, log=log) as (host, port):
+        client = Served(host, port, log, agenda)
+        answers: list[tuple[int, dict[str, str], bytes]] = []
+        threads = [
+            threading.Thread(target=lambda: answers.append(client.get(f"/feed.ics?token={TOKEN}")))
+            for _ in range(20)
+        ]
+        for thread in threads:
+            thread.start()
+        # Wait (without a clock) until all 20 are in: one rendering, 19 waiting for it.
+        for _ in range(3000):
+            if app._flights and next(iter(app._flights.values())).followers == 19:
+                break
+            threading.Event().wait(0.01)
+        else:
+            release.set()
+            pytest.fail("the requests did not share one rendering")
+        release.set()
+        for thread in threads:
+            thread.join()
+    assert len(calls) == 1
+    assert [a[0] for a in answers] == [200] * 20
+    assert {a[2] for a in answers} == {to_ical(agenda)}

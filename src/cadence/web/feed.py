@@ -150,6 +150,18 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class _Flight:
+    """One rendering of a feed variant, and the requests waiting for it."""
+
+    __slots__ = ("body", "done", "error", "followers")
+
+    def __init__(self) -> None:
+        self.body: bytes | None = None
+        self.error: Exception | None = None
+        self.done = threading.Event()
+        self.followers = 0
+
+
 class FeedApp:
     """A WSGI application serving the agenda as an iCalendar feed at ``/feed.ics``.
 
@@ -158,7 +170,9 @@ class FeedApp:
     wrong one gets 403 and nothing else. ``?tag=NAME`` (repeatable) keeps the
     reminders of contacts with any of those tags. Responses carry a strong
     ETag (a hash of the bytes) and a Last-Modified (when this process first
-    served those bytes), and conditional requests get 304.
+    served those bytes), and conditional requests get 304. Requests for
+    the same feed that arrive while it is being rendered share that
+    rendering, so a burst of subscribers costs one.
     """
 
     def __init__(
@@ -181,6 +195,9 @@ class FeedApp:
         self._forgotten: datetime | None = None
         # Threaded WSGI servers may answer several requests at once.
         self._lock = threading.Lock()
+        # Per feed variant: the rendering under way, which requests arriving
+        # meanwhile share instead of rendering the same feed again.
+        self._flights: dict[tuple[str, ...], _Flight] = {}
         try:
             to_ical((), name=name)  # refuse a bad name now, not on the first request
         except CadenceError as error:
@@ -238,6 +255,33 @@ class FeedApp:
         return hmac.compare_digest(given[0].encode("utf-8"), self._token.encode("utf-8"))
 
     def _render(self, tags: tuple[str, ...]) -> bytes:
+        # A burst of subscribers (a calendar service polling, clients waking
+        # together) costs one rendering, not one each: rendering is CPU
+        # work that threads would only share out.
+        with self._lock:
+            flight = self._flights.get(tags)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[tags] = _Flight()
+            else:
+                flight.followers += 1
+        if leader:
+            try:
+                flight.body = self._render_now(tags)
+            except Exception as error:
+                flight.error = error
+            finally:
+                with self._lock:
+                    del self._flights[tags]
+                flight.done.set()
+        else:
+            flight.done.wait()
+        if flight.error is not None:
+            raise flight.error
+        assert flight.body is not None
+        return flight.body
+
+    def _render_now(self, tags: tuple[str, ...]) -> bytes:
         agenda = self._agenda()
         if not isinstance(agenda, Agenda):
             raise CadenceError(f"the feed's agenda callable returned {type(agenda).__name__}")
