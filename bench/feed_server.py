@@ -52,6 +52,28 @@ def _fetch(port: int, target: str) -> tuple[float, int, bytes]:
         connection.close()
 
 
+def _burst(port: int, target: str, clients: int) -> tuple[list[object], float]:
+    """``clients`` requests sent at the same moment; their results and the time for all."""
+    results: list[object] = [None] * clients
+    start = threading.Barrier(clients + 1)
+
+    def one(i: int) -> None:
+        start.wait()
+        try:
+            results[i] = _fetch(port, target)
+        except OSError as error:
+            results[i] = error
+
+    workers = [threading.Thread(target=one, args=(i,)) for i in range(clients)]
+    for worker in workers:
+        worker.start()
+    start.wait()
+    began = time.perf_counter()
+    for worker in workers:
+        worker.join()
+    return results, time.perf_counter() - began
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
@@ -93,24 +115,7 @@ def main() -> int:
         )
         try:
             for round_number in range(1, args.rounds + 1):
-                results: list[tuple[float, int, bytes] | BaseException] = [None] * args.clients  # type: ignore[list-item]
-                start = threading.Barrier(args.clients + 1)
-
-                def one(i: int) -> None:
-                    start.wait()
-                    try:
-                        results[i] = _fetch(port, target)
-                    except OSError as error:
-                        results[i] = error
-
-                workers = [threading.Thread(target=one, args=(i,)) for i in range(args.clients)]
-                for worker in workers:
-                    worker.start()
-                start.wait()
-                began = time.perf_counter()
-                for worker in workers:
-                    worker.join()
-                burst = time.perf_counter() - began
+                results, burst = _burst(port, target, args.clients)
                 total += burst
                 good = [r for r in results if isinstance(r, tuple) and r[1] == 200 and r[2] == want]
                 failures += args.clients - len(good)

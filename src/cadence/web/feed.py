@@ -504,6 +504,9 @@ class _FeedRequestHandler(WSGIRequestHandler):
     def setup(self) -> None:
         super().setup()
         self._deadline = _Deadline(self.connection, self.header_timeout)
+        # The reader made by setup() holds a reference that would keep the
+        # socket open after the server closes it: replace it, closed.
+        self.rfile.close()
         self.rfile = io.BufferedReader(self._deadline)
 
     def handle(self) -> None:
