@@ -749,3 +749,38 @@ def test_reminders_are_frozen_values() -> None:
     copies = [attrs.evolve(r) for r in agenda]
     to_ical(agenda)
     assert list(agenda) == copies
+
+
+def test_what_the_text_section_says_of_each_reader_holds() -> None:
+    """docs/calendar.md, Text: icalendar and vobject read every text back; ics misreads two cases.
+
+    If a new ics reads these back as written, the page must say so.
+    """
+    cases = {
+        # name -> what ics 0.7 reads back, where it differs
+        "C:\\New": "C:\\\new",
+        "line\\nfeed": "line\\\nfeed",
+        "a" + " " * 200 + "b": None,
+        "C:\\Temp\\x, y; z": "C:\\Temp\\x, y; z",
+    }
+    for name, ics_reads in cases.items():
+        contact = Contact("c", name, timezone="UTC")
+        reminder = Reminder(
+            key=reminder_key("c", "cadence", "2026-06-01"),
+            contact=contact,
+            kind="cadence",
+            title=name,
+            date=date(2026, 6, 1),
+            due=datetime(2026, 6, 1, 9, 0, tzinfo=UTC),
+            purpose="cadence",
+        )
+        data = to_ical([reminder])
+        for reader_name in ("icalendar", "vobject"):
+            [(_, seen)] = READERS[reader_name](data)
+            assert seen.summary == name, reader_name
+        [(_, seen)] = read_ics(data)
+        if ics_reads is None:
+            assert seen.summary != name
+            assert seen.summary.replace(" ", "") == name.replace(" ", "")
+        else:
+            assert seen.summary == ics_reads
