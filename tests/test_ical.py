@@ -784,3 +784,9 @@ def test_what_the_text_section_says_of_each_reader_holds() -> None:
             assert seen.summary.replace(" ", "") == name.replace(" ", "")
         else:
             assert seen.summary == ics_reads
+    page = (Path(__file__).parent.parent / "docs" / "calendar.md").read_text(encoding="utf-8")
+    text = " ".join(page.split("## Text", 1)[1].split("\n## ", 1)[0].split())
+    assert "icalendar (7.3) and vobject (0.9) read all of it back as written" in text
+    assert f"ics (ics-py {ics.__version__}) does not, in two cases" in text
+    assert "a backslash followed by `n` or `N`" in text
+    assert "a folded line whose continuation is only whitespace is dropped" in text
