@@ -495,10 +495,12 @@ def test_connections_past_the_bound_wait_their_turn(now: datetime) -> None:
         ("header_timeout", float("nan")),
         ("timeout", -1),
         ("timeout", float("inf")),
+        ("timeout", 1e300),
+        ("header_timeout", "10"),
     ],
 )
 def test_bad_server_settings_are_refused(setting: str, value: object, now: datetime) -> None:
-    """The bound and the timeouts must be positive (and finite) numbers."""
+    """The bound must be a whole number from 1; the timeouts, seconds above 0 up to a day."""
     app = make_feed_app(lambda: _agenda(now), token=TOKEN)
     with pytest.raises(ConfigError, match=setting):
         make_feed_server(app, "127.0.0.1", 0, token=TOKEN, **{setting: value})  # type: ignore[arg-type]

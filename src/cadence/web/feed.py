@@ -605,14 +605,21 @@ class _FeedServer6(FeedServer):
     address_family = socket.AF_INET6
 
 
+# The longest timeout accepted: a socket cannot wait for ever, and a day is
+# already far past any client worth waiting for.
+_LONGEST = 86_400.0
+
+
 def _positive(value: object, what: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float))
         or not math.isfinite(value)
-        or value <= 0
+        or not 0 < value <= _LONGEST
     ):
-        raise ConfigError(f"{what} must be a positive number, not {value!r}")
+        raise ConfigError(
+            f"{what} must be a number of seconds above 0 and up to {_LONGEST:.0f}, not {value!r}"
+        )
     return float(value)
 
 
