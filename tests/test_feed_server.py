@@ -319,7 +319,7 @@ def test_new_tokens_are_accepted_and_never_shown(now: datetime) -> None:
 def test_the_wsgi_app_runs_without_a_server(now: datetime) -> None:
     """Called as a plain WSGI callable, the app answers 200 and 304 as over HTTP."""
     agenda = _agenda(now)
-    app = make_feed_app(lambda: agenda, token=TOKEN)
+    app = FeedApp(lambda: agenda, token=TOKEN, clock=lambda: now + timedelta(seconds=7.9))
     answers: list[tuple[str, list[tuple[str, str]]]] = []
 
     def start_response(
@@ -340,7 +340,8 @@ def test_the_wsgi_app_runs_without_a_server(now: datetime) -> None:
     again = b"".join(app({**environ, "HTTP_IF_NONE_MATCH": etag}, start_response))  # type: ignore[arg-type]
     assert answers[-1][0] == "304 Not Modified"
     assert again == b""
-    assert dict(answers[-1][1])["Last-Modified"] == dict(answers[0][1])["Last-Modified"]
+    assert dict(answers[0][1])["Last-Modified"] == "Mon, 23 Nov 2026 12:00:07 GMT"
+    assert dict(answers[-1][1])["Last-Modified"] == "Mon, 23 Nov 2026 12:00:07 GMT"
 
 
 # -- many subscribers, slow clients ----------------------------------------------
