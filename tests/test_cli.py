@@ -336,7 +336,7 @@ def test_serve_answers_with_the_token_only(cli: Cli) -> None:
     import requests
 
     cli("contact", "add", "ana", "--name", "Ana", "--every", "weekly")
-    token = "s3cret-token-0123456789"
+    token = "s3cret-Wq81xZ-v0pLm3Kd7Tr5"
     env = {**cli.env, "CADENCE_FEED_TOKEN": token}
     server = subprocess.Popen(
         cli.command("serve", "--port", "0"), env=env, stderr=subprocess.PIPE, text=True

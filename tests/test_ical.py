@@ -49,6 +49,7 @@ from cadence.adapters.ical.render import CHECK_IN_LENGTH, clean_text, to_ical
 _ICS_GRAMMAR = ics.grammar.parse.GRAMMAR
 _ICS_GRAMMAR.config = _ICS_GRAMMAR.config.replace(colorize=False)
 
+_DAY = timedelta(days=1)
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
 TOKYO = "Asia/Tokyo"
@@ -190,7 +191,9 @@ def expected_start(reminder: Reminder, now: datetime | None) -> date | datetime:
         today = now.astimezone(reminder.contact.zone).date()
         if reminder.due <= now and reminder.date < today:
             return today
-    if reminder.kind == "occasion":
+    if reminder.kind == "occasion" or reminder.key == reminder_key(
+        reminder.contact.id, "cadence", "never"
+    ):
         return reminder.date
     return reminder.due
 
@@ -253,6 +256,108 @@ def test_an_ambiguous_check_in_takes_the_first_hour() -> None:
         [seen] = [s for uid, s in read(to_ical(agenda)) if uid == fold.key]
         assert isinstance(seen.start, datetime)
         assert seen.start.astimezone(UTC) == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+
+
+def _second_of_a_repeated_hour(zone: str, utc: datetime, wall: time) -> Reminder:
+    """A check-in at ``utc``, the second time the wall clock in ``zone`` shows ``wall``."""
+    contact = Contact("fold", "Fold", timezone=zone)
+    local = utc.astimezone(contact.zone)
+    assert (local.time(), local.fold) == (wall, 1)
+    assert local.replace(fold=0).astimezone(UTC) != utc
+    return Reminder(
+        key=reminder_key("fold", "cadence", local.date().isoformat()),
+        contact=contact,
+        kind="cadence",
+        title="Check in with Fold",
+        date=local.date(),
+        due=local,
+        purpose="cadence",
+    )
+
+
+_REPEATED = {
+    # 01:30 EST, after 01:30 EDT: New York goes back an hour.
+    "new-york": (NEW_YORK, datetime(2026, 11, 1, 6, 30, tzinfo=UTC), time(1, 30)),
+    # 01:45 +10:30, after 01:45 +11:00: Lord Howe goes back half an hour.
+    "lord-howe": ("Australia/Lord_Howe", datetime(2026, 4, 4, 15, 15, tzinfo=UTC), time(1, 45)),
+    # 02:15 CET, after 02:15 CEST.
+    "berlin": (BERLIN, datetime(2026, 10, 25, 1, 15, tzinfo=UTC), time(2, 15)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_REPEATED))
+def test_the_second_of_a_repeated_hour_is_read_back_as_that_instant(case: str) -> None:
+    """A check-in in the second run of a repeated hour is written in UTC, read back exactly.
+
+    A TZID would be read as the first run (RFC 5545 3.3.5): an hour early in
+    New York, half an hour on Lord Howe.
+    """
+    zone, utc, wall = _REPEATED[case]
+    reminder = _second_of_a_repeated_hour(zone, utc, wall)
+    data = to_ical([reminder])
+    assert f"DTSTART:{utc:%Y%m%dT%H%M%S}Z".encode() in data
+    for reader_name, read in READERS.items():
+        [(uid, seen)] = read(data)
+        assert uid == reminder.key
+        assert isinstance(seen.start, datetime), reader_name
+        assert seen.start.astimezone(UTC) == utc, reader_name
+    calendar = icalendar.Calendar.from_ical(data)
+    [found] = recurring_ical_events.of(calendar).between(utc - timedelta(days=1), utc + _DAY)
+    assert found.start.astimezone(UTC) == utc
+
+
+def test_a_snooze_into_a_repeated_hour_is_read_back_as_that_instant() -> None:
+    """Planning's own moments in the second run of an hour (a snooze) keep their instant."""
+    contact = Contact("bob", "Bob", timezone=NEW_YORK)
+    now = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
+    second = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:30 EST
+    rules = [Rule(Recurring("FREQ=DAILY", at=time(9, 0)))]
+    touches = [Touchpoint("bob", now - timedelta(hours=1))]
+    horizon = timedelta(days=3)
+    planned = plan(Roster([contact], rules, touchpoints=touches), now=now, horizon=horizon)
+    [key] = [r.key for r in planned if r.date == date(2026, 10, 31)]
+    roster = Roster([contact], rules, touchpoints=touches, snoozes=[Snooze(key, second)])
+    agenda = plan(roster, now=now, horizon=horizon)
+    [snoozed] = [r for r in agenda if r.key == key]
+    assert snoozed.due.astimezone(UTC) == second
+    assert snoozed.due.fold == 1
+    data = to_ical(agenda)
+    for reader_name, read in READERS.items():
+        [seen] = [s for uid, s in read(data) if uid == key]
+        assert isinstance(seen.start, datetime), reader_name
+        assert seen.start.astimezone(UTC) == second, reader_name
+    # Every other check-in keeps its zone.
+    assert data.count(b"DTSTART;TZID=America/New_York:") == len(agenda) - 1
+
+
+def test_a_never_touched_check_in_is_all_day_on_its_date() -> None:
+    """A contact never touched, without a start date, is a to-do on the day, not a timed slot.
+
+    Planning makes it due the moment it was first planned (14:45:56 here);
+    the feed shows it all day on that date in the contact's zone, with the
+    same bytes whatever the moment within the day, and on a later day on
+    today, overdue, like every other check-in.
+    """
+    ana = Contact("ana", "Ana", timezone=BERLIN)
+    roster = Roster([ana, *_contacts()[1:2]], rules=[Rule(Every(weeks=2))])
+    first = datetime(2026, 11, 23, 13, 45, 56, 120_000, tzinfo=UTC)
+    agenda = plan(roster, now=first)
+    never = reminder_key("ana", "cadence", "never")
+    [reminder] = [r for r in agenda if r.contact.id == "ana"]
+    assert reminder.key == never
+    data = to_ical(agenda)
+    assert b"T144556" not in data
+    for reader_name, read in READERS.items():
+        [seen] = [s for uid, s in read(data) if uid == never]
+        assert _plain_date(seen.start) == date(2026, 11, 23), reader_name
+        assert seen.length == _DAY, reader_name
+    assert to_ical(plan(roster, now=first + timedelta(hours=8))) == data
+    # The store keeps the first moment; a day later it is overdue, shown on today.
+    later = first + timedelta(days=1)
+    kept = attrs.evolve(reminder, overdue=later - reminder.due)
+    [(uid, seen)] = read_vobject(to_ical([kept], now=later))
+    assert (uid, seen.start) == (never, date(2026, 11, 24))
+    assert "Overdue since: 2026-11-23" in seen.description
 
 
 def test_29_february_is_kept_in_leap_years_and_moved_in_common_ones() -> None:
@@ -644,3 +749,44 @@ def test_reminders_are_frozen_values() -> None:
     copies = [attrs.evolve(r) for r in agenda]
     to_ical(agenda)
     assert list(agenda) == copies
+
+
+def test_what_the_text_section_says_of_each_reader_holds() -> None:
+    """docs/calendar.md, Text: icalendar and vobject read every text back; ics misreads two cases.
+
+    If a new ics reads these back as written, the page must say so.
+    """
+    cases = {
+        # name -> what ics 0.7 reads back, where it differs
+        "C:\\New": "C:\\\new",
+        "line\\nfeed": "line\\\nfeed",
+        "a" + " " * 200 + "b": None,
+        "C:\\Temp\\x, y; z": "C:\\Temp\\x, y; z",
+    }
+    for name, ics_reads in cases.items():
+        contact = Contact("c", name, timezone="UTC")
+        reminder = Reminder(
+            key=reminder_key("c", "cadence", "2026-06-01"),
+            contact=contact,
+            kind="cadence",
+            title=name,
+            date=date(2026, 6, 1),
+            due=datetime(2026, 6, 1, 9, 0, tzinfo=UTC),
+            purpose="cadence",
+        )
+        data = to_ical([reminder])
+        for reader_name in ("icalendar", "vobject"):
+            [(_, seen)] = READERS[reader_name](data)
+            assert seen.summary == name, reader_name
+        [(_, seen)] = read_ics(data)
+        if ics_reads is None:
+            assert seen.summary != name
+            assert seen.summary.replace(" ", "") == name.replace(" ", "")
+        else:
+            assert seen.summary == ics_reads
+    page = (Path(__file__).parent.parent / "docs" / "calendar.md").read_text(encoding="utf-8")
+    text = " ".join(page.split("## Text", 1)[1].split("\n## ", 1)[0].split())
+    assert "icalendar (7.3) and vobject (0.9) read all of it back as written" in text
+    assert f"ics (ics-py {ics.__version__}) does not, in two cases" in text
+    assert "a backslash followed by `n` or `N`" in text
+    assert "a folded line whose continuation is only whitespace is dropped" in text

@@ -522,10 +522,11 @@ def due(state: State, within: str, as_json: bool) -> None:
 def feed(state: State, output: str | None, within: str, tag: str | None, name: str) -> None:
     """Write the agenda as an iCalendar (.ics) feed."""
     from cadence.adapters.ical import write_atomically
-    from cadence.adapters.ical.render import to_ical
+    from cadence.adapters.ical.render import tagged_feed
 
     agenda = state.store.agenda(now=state.now, within=parse_duration(within), tag=tag)
-    body = to_ical(agenda, name=name)
+    # Titled and identified as the server's ?tag= feed is, by the same function.
+    body = tagged_feed(agenda, [tag] if tag else [], name=name)
     if output is None or output == "-":
         sys.stdout.buffer.write(body)
         sys.stdout.buffer.flush()

@@ -11,26 +11,43 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import ipaddress
+import itertools
+import math
 import re
 import secrets
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import TextIO
-from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from socketserver import ThreadingMixIn
+from typing import Any, TextIO
+from urllib.parse import parse_qs, unquote_plus
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from cadence.adapters.ical.render import to_ical
+from cadence.adapters.ical.render import tagged_feed, to_ical
 from cadence.core.errors import CadenceError, ConfigError
-from cadence.core.reminders import Agenda, Reminder
+from cadence.core.reminders import Agenda
 
-__all__ = ["FEED_PATH", "FeedApp", "make_feed_app", "make_feed_server", "new_token", "serve"]
+__all__ = [
+    "FEED_PATH",
+    "MIN_TOKEN_BITS",
+    "FeedApp",
+    "FeedServer",
+    "make_feed_app",
+    "make_feed_server",
+    "new_token",
+    "printable",
+    "redact",
+    "serve",
+    "token_bits",
+]
 
 #: The one path the application serves.
 FEED_PATH = "/feed.ics"
@@ -38,19 +55,74 @@ FEED_PATH = "/feed.ics"
 #: The shortest token accepted: shorter ones can be guessed.
 MIN_TOKEN_LENGTH = 16
 
+#: The least estimated strength, in bits, of a token accepted (see ``token_bits``).
+MIN_TOKEN_BITS = 96
+
 # Characters that need no escaping in a query string, so a subscription URL
 # can be copied as it is.
 _TOKEN_CHARS = re.compile(r"^[A-Za-z0-9._~-]+$")
-_TOKEN_IN_TEXT = re.compile(r"(token=)[^&\s\"']*", re.IGNORECASE)
+# The kinds of character a token may hold, and how many of each there are.
+_CLASSES = (
+    (frozenset("abcdefghijklmnopqrstuvwxyz"), 26),
+    (frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 26),
+    (frozenset("0123456789"), 10),
+    (frozenset("._~-"), 4),
+)
 # How many feed variants (tag filters) remember when their bytes last changed.
 _REMEMBERED = 64
+
+_SECOND = timedelta(seconds=1)
 
 _Headers = list[tuple[str, str]]
 
 
+def token_bits(token: str) -> float:
+    """An estimate of how many bits of guessing ``token`` takes; at least 96 are required.
+
+    Every character counts log2 of the size of the alphabet the token draws
+    from (the kinds of character it uses: 26 lowercase letters, 26 capitals,
+    10 digits, 4 of ``. _ ~ -``), except a predictable one, which counts
+    nothing: one whose step from the character before (its code point
+    minus that one's) is -1, 0 or +1 and the same as one of the two steps
+    before it (``aaa``, ``abc``, ``987``, ``aabbcc``), or the last of three
+    characters that already appeared together earlier in the token
+    (``passwordpassword``). So ``aaaa...`` or
+    ``abcd...`` of any length falls short, while the 43 random characters
+    of ``new_token()`` are worth about 240. It knows no dictionary: a
+    phrase of words scores far above what it is worth, so use random
+    characters.
+    """
+    pool = sum(size for members, size in _CLASSES if not members.isdisjoint(token))
+    if pool == 0:
+        return 0.0
+    full = math.log2(pool)
+    bits = 0.0
+    steps = [0, *(ord(b) - ord(a) for a, b in itertools.pairwise(token))]
+    for i in range(len(token)):
+        step = steps[i]
+        predictable = (
+            i >= 2
+            and (
+                # a step of -1, 0 or +1 repeating the one before or the one before
+                # that: aaa, abc, 987, aabbcc
+                (step in (-1, 0, 1) and step in (steps[i - 1], steps[i - 2] if i >= 3 else None))
+                # three characters that already appeared together: passwordpassword
+                or token[i - 2 : i + 1] in token[:i]
+            )
+        )
+        if not predictable:
+            bits += full
+    return bits
+
+
 def new_token() -> str:
     """A fresh secret token for the feed's URL: 43 URL-safe characters (256 bits)."""
-    return secrets.token_urlsafe(32)
+    while True:
+        token = secrets.token_urlsafe(32)
+        # A random draw that looks patterned is astronomically rare; skip it
+        # so that every token made here is one the feed accepts.
+        if token_bits(token) >= MIN_TOKEN_BITS:
+            return token
 
 
 def _check_token(token: object) -> str | None:
@@ -61,15 +133,33 @@ def _check_token(token: object) -> str | None:
     if len(token) < MIN_TOKEN_LENGTH:
         raise ConfigError(
             f"the feed token must be at least {MIN_TOKEN_LENGTH} characters; "
-            "cadence can make one for you"
+            "cadence.new_token() makes a good one"
         )
     if not _TOKEN_CHARS.match(token):
         raise ConfigError("the feed token may hold only letters, digits and . _ ~ -")
+    bits = token_bits(token)
+    if bits < MIN_TOKEN_BITS:
+        raise ConfigError(
+            f"the feed token is too easy to guess (about {int(bits)} bits; "
+            f"{MIN_TOKEN_BITS} needed): use random characters, as cadence.new_token() makes"
+        )
     return token
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class _Flight:
+    """One rendering of a feed variant, and the requests waiting for it."""
+
+    __slots__ = ("body", "done", "error", "followers")
+
+    def __init__(self) -> None:
+        self.body: bytes | None = None
+        self.error: Exception | None = None
+        self.done = threading.Event()
+        self.followers = 0
 
 
 class FeedApp:
@@ -80,7 +170,9 @@ class FeedApp:
     wrong one gets 403 and nothing else. ``?tag=NAME`` (repeatable) keeps the
     reminders of contacts with any of those tags. Responses carry a strong
     ETag (a hash of the bytes) and a Last-Modified (when this process first
-    served those bytes), and conditional requests get 304.
+    served those bytes), and conditional requests get 304. Requests for
+    the same feed that arrive while it is being rendered share that
+    rendering, so a burst of subscribers costs one.
     """
 
     def __init__(
@@ -99,8 +191,13 @@ class FeedApp:
         self._clock = clock
         # Per feed variant: the ETag last served and when it was first served.
         self._seen: dict[tuple[str, ...], tuple[str, datetime]] = {}
+        # The latest Last-Modified of the variants no longer remembered.
+        self._forgotten: datetime | None = None
         # Threaded WSGI servers may answer several requests at once.
         self._lock = threading.Lock()
+        # Per feed variant: the rendering under way, which requests arriving
+        # meanwhile share instead of rendering the same feed again.
+        self._flights: dict[tuple[str, ...], _Flight] = {}
         try:
             to_ical((), name=name)  # refuse a bad name now, not on the first request
         except CadenceError as error:
@@ -158,26 +255,58 @@ class FeedApp:
         return hmac.compare_digest(given[0].encode("utf-8"), self._token.encode("utf-8"))
 
     def _render(self, tags: tuple[str, ...]) -> bytes:
+        # A burst of subscribers (a calendar service polling, clients waking
+        # together) costs one rendering, not one each: rendering is CPU
+        # work that threads would only share out.
+        with self._lock:
+            flight = self._flights.get(tags)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[tags] = _Flight()
+            else:
+                flight.followers += 1
+        if leader:
+            try:
+                flight.body = self._render_now(tags)
+            except Exception as error:
+                flight.error = error
+            finally:
+                with self._lock:
+                    del self._flights[tags]
+                flight.done.set()
+        else:
+            flight.done.wait()
+        if flight.error is not None:
+            raise flight.error
+        assert flight.body is not None
+        return flight.body
+
+    def _render_now(self, tags: tuple[str, ...]) -> bytes:
         agenda = self._agenda()
         if not isinstance(agenda, Agenda):
             raise CadenceError(f"the feed's agenda callable returned {type(agenda).__name__}")
-        reminders: Iterable[Reminder] = agenda
-        name = self._name
-        if tags:
-            wanted = frozenset(tags)
-            reminders = [r for r in agenda if not wanted.isdisjoint(r.contact.tags)]
-            name = f"{name} ({', '.join(tags)})"
-        return to_ical(reminders, name=name, now=agenda.now)
+        return tagged_feed(agenda, tags, name=self._name)
 
     def _modified(self, tags: tuple[str, ...], etag: str) -> datetime:
+        # Last-Modified has whole seconds: bytes that change twice within a
+        # second must still get a later date, or a client that sends the old
+        # one back (If-Modified-Since) is told nothing changed.
         with self._lock:
             seen = self._seen.get(tags)
             if seen is not None and seen[0] == etag:
                 return seen[1]
             when = self._clock().astimezone(UTC).replace(microsecond=0)
+            floor = seen[1] if seen is not None else self._forgotten
+            if floor is not None and when <= floor:
+                when = floor + _SECOND
             self._seen.pop(tags, None)
             if len(self._seen) >= _REMEMBERED:
-                del self._seen[next(iter(self._seen))]
+                oldest = next(iter(self._seen))
+                gone = self._seen.pop(oldest)[1]
+                # A variant forgotten and asked for again must not get a date
+                # it was already given for other bytes.
+                if self._forgotten is None or gone > self._forgotten:
+                    self._forgotten = gone
             self._seen[tags] = (etag, when)
             return when
 
@@ -239,18 +368,176 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Logs each request as wsgiref does, with any token in it blanked out."""
+# -- what the server logs ----------------------------------------------------------
+
+# The pieces of a logged line that may be query parameters: runs between the
+# separators of a URL and of the log line itself.
+_PIECE = re.compile(r"[^\s\"'?&;/#]+")
+_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _decoded(piece: str) -> str:
+    # Undo percent-encoding and '+' as many times as a proxy or a client might
+    # have applied it, so that no spelling of a name hides it.
+    for _ in range(4):
+        plain = unquote_plus(piece, errors="replace")
+        if plain == piece:
+            break
+        piece = plain
+    return piece
+
+
+def redact(text: str, secret: str | None = None) -> str:
+    """``text`` with every token blanked out, however it was spelled.
+
+    Each query parameter (each run of ``text`` between ``? & ; / #``, spaces
+    and quotes) is read as a server would, after undoing percent-encoding
+    and ``+`` (repeatedly); one whose name, in any case and with everything
+    but letters and digits left out, contains ``token`` becomes
+    ``token=[redacted]``, and any run that holds ``secret`` becomes
+    ``[redacted]``.
+    """
+
+    def blank(match: re.Match[str]) -> str:
+        piece = match.group(0)
+        plain = _decoded(piece)
+        name, equals, _ = plain.partition("=")
+        if equals and "token" in _NOT_ALNUM.sub("", name.casefold()):
+            return "token=[redacted]"
+        if secret and secret in plain:
+            return "[redacted]"
+        return piece
+
+    return _PIECE.sub(blank, text)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to write to a terminal or a log: every control character escaped.
+
+    Control and format characters (Unicode's C categories: C0, DEL, C1,
+    bidirectional and other invisible controls, surrogates, unassigned) and
+    line and paragraph separators become ``\\xNN``, ``\\uNNNN`` or
+    ``\\UNNNNNNNN``; a backslash becomes ``\\\\``, so an escape in the output
+    always means one was made.
+    """
+    if text.isascii() and text.isprintable() and "\\" not in text:
+        return text
+    out = []
+    for char in text:
+        if char == "\\":
+            out.append("\\\\")
+        elif char.isprintable() or char == " ":
+            out.append(char)
+        else:
+            code = ord(char)
+            if code < 0x100:
+                out.append(f"\\x{code:02x}")
+            elif code < 0x10000:
+                out.append(f"\\u{code:04x}")
+            else:
+                out.append(f"\\U{code:08x}")
+    return "".join(out)
+
+
+# -- the server --------------------------------------------------------------------
+
+#: How long a client may take to send its request line and headers, in all.
+HEADER_TIMEOUT = 10.0
+#: How long the server waits on a silent client once the request is in (or for
+#: it to take the answer).
+IDLE_TIMEOUT = 30.0
+#: How many connections are served at once; more wait in the listen queue.
+MAX_CONNECTIONS = 64
+# How many connections the kernel may hold waiting to be accepted: enough for
+# a burst of subscribers, so that none is reset.
+_LISTEN_BACKLOG = 1024
+# Statuses that carry no body and so no Content-Length (RFC 9110 8.6, 15.3.5, 15.4.5).
+_BODILESS = ("1", "204", "304")
+
+
+class _Deadline(io.RawIOBase):
+    """A socket's input that gives up when a deadline passes, however slowly bytes come.
+
+    A per-read timeout alone lets a client trickle a byte at a time for ever;
+    this bounds the whole request head.
+    """
+
+    def __init__(self, sock: socket.socket, seconds: float) -> None:
+        self._sock = sock
+        self._until = time.monotonic() + seconds
+
+    def extend(self, seconds: float) -> None:
+        self._until = time.monotonic() + seconds
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self._until - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the client took too long to send its request")
+        self._sock.settimeout(left)
+        return self._sock.recv_into(buffer)
+
+
+class _ServerHandler(ServerHandler):
+    def finish_content(self) -> None:
+        # wsgiref adds "Content-Length: 0" to any answer without a body; a
+        # 304, a 204 and a 1xx must carry none.
+        # typeshed leaves these attributes of wsgiref's BaseHandler undeclared.
+        sent: bool = getattr(self, "headers_sent", False)
+        status: str = getattr(self, "status", None) or ""
+        if not sent and status.startswith(_BODILESS):
+            self.send_headers()
+            return
+        super().finish_content()
+
+
+class _FeedRequestHandler(WSGIRequestHandler):
+    """One request per connection, with a deadline for its head; logs with tokens blanked."""
 
     secret: str | None = None
     stream: TextIO | None = None
-    # A client that stalls must not hold the single-threaded server for long.
-    timeout = 30
+    header_timeout: float = HEADER_TIMEOUT
+    timeout = IDLE_TIMEOUT
+
+    def setup(self) -> None:
+        super().setup()
+        self._deadline = _Deadline(self.connection, self.header_timeout)
+        # The reader made by setup() holds a reference that would keep the
+        # socket open after the server closes it: replace it, closed.
+        self.rfile.close()
+        self.rfile = io.BufferedReader(self._deadline)
+
+    def handle(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if len(self.raw_requestline) > 65536:
+                self.requestline = self.request_version = self.command = ""
+                self.send_error(414)
+                return
+            if not self.raw_requestline or not self.parse_request():
+                return
+        except (TimeoutError, ConnectionError) as error:
+            self.log_error("request not received: %s", error)
+            return
+        self._deadline.extend(self.timeout)
+        self.connection.settimeout(self.timeout)
+        handler = _ServerHandler(
+            self.rfile,
+            self.wfile,  # type: ignore[arg-type]  # a socket writer, as wsgiref itself passes
+            self.get_stderr(),
+            self.get_environ(),
+            multithread=True,
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]  # wsgiref logs through it
+        try:
+            handler.run(self.server.get_app())  # type: ignore[attr-defined]
+        except (TimeoutError, ConnectionError) as error:
+            self.log_error("answer not delivered: %s", error)
 
     def log_message(self, format: str, *args: object) -> None:
-        message = _TOKEN_IN_TEXT.sub(r"\1[redacted]", format % args)
-        if self.secret:
-            message = message.replace(self.secret, "[redacted]")
+        message = printable(redact(format % args, self.secret))
         out = self.stream or sys.stderr
         out.write(f"{self.address_string()} - [{self.log_date_time_string()}] {message}\n")
 
@@ -258,8 +545,82 @@ class _QuietHandler(WSGIRequestHandler):
         return self.stream or sys.stderr
 
 
-class _Server6(WSGIServer):
+class FeedServer(ThreadingMixIn, WSGIServer):
+    """A threaded WSGI server with a bound on connections and deadlines for slow clients.
+
+    Each connection gets its own thread, up to ``max_connections`` at once;
+    the ones past that wait, accepted by the kernel, until a thread is free.
+    A client must send its request line and headers within the header
+    timeout, so one that stalls or trickles holds only its own thread, and
+    only for that long.
+    """
+
+    daemon_threads = True
+    request_queue_size = _LISTEN_BACKLOG
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler: type[WSGIRequestHandler],
+        *,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._stopping = threading.Event()
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        while not self._slots.acquire(timeout=0.25):
+            if self._stopping.is_set():
+                self.shutdown_request(request)
+                return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that vanished is no news; anything else is written to the
+        # log as one escaped line, not a traceback on the terminal.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        handler = self.RequestHandlerClass
+        stream = getattr(handler, "stream", None) or sys.stderr
+        stream.write(printable(f"{client_address[0]} - error: {error!r}") + "\n")
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        super().shutdown()
+
+
+class _FeedServer6(FeedServer):
     address_family = socket.AF_INET6
+
+
+# The longest timeout accepted: a socket cannot wait for ever, and a day is
+# already far past any client worth waiting for.
+_LONGEST = 86_400.0
+
+
+def _positive(value: object, what: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 < value <= _LONGEST
+    ):
+        raise ConfigError(
+            f"{what} must be a number of seconds above 0 and up to {_LONGEST:.0f}, not {value!r}"
+        )
+    return float(value)
 
 
 def make_feed_server(
@@ -269,22 +630,43 @@ def make_feed_server(
     *,
     token: str | None,
     log: TextIO | None = None,
-) -> WSGIServer:
-    """A wsgiref server for ``app`` bound to ``host``:``port``, not yet serving.
+    max_connections: int = MAX_CONNECTIONS,
+    header_timeout: float = HEADER_TIMEOUT,
+    timeout: float = IDLE_TIMEOUT,
+) -> FeedServer:
+    """A threaded server for ``app`` bound to ``host``:``port``, not yet serving.
 
     Without a ``token`` it refuses (CadenceError) any address but loopback:
     an open feed must not be reachable from the network. Request lines are
-    logged to ``log`` (standard error by default) with the token blanked out.
-    Port 0 picks a free port; the server's ``server_port`` says which.
+    logged to ``log`` (standard error by default) with every token blanked
+    out and control characters escaped. Port 0 picks a free port; the
+    server's ``server_port`` says which.
+
+    Up to ``max_connections`` requests are served at once, each in its own
+    thread; a client has ``header_timeout`` seconds to send its request
+    line and headers, and ``timeout`` seconds of silence after that.
     """
     if token is None and not _is_loopback(host):
         raise CadenceError(
             f"refusing to serve the feed on {host!r} without a token; "
             "set a token or serve on 127.0.0.1"
         )
-    handler = type("FeedRequestHandler", (_QuietHandler,), {"secret": token or None, "stream": log})
-    server_class = _Server6 if ":" in host else WSGIServer
-    server = server_class((host.strip("[]"), port), handler)
+    if isinstance(max_connections, bool) or not isinstance(max_connections, int):
+        raise ConfigError(f"max_connections must be a whole number, not {max_connections!r}")
+    if max_connections < 1:
+        raise ConfigError(f"max_connections must be 1 or more, not {max_connections}")
+    handler = type(
+        "FeedRequestHandler",
+        (_FeedRequestHandler,),
+        {
+            "secret": token or None,
+            "stream": log,
+            "header_timeout": _positive(header_timeout, "header_timeout"),
+            "timeout": _positive(timeout, "timeout"),
+        },
+    )
+    server_class = _FeedServer6 if ":" in host else FeedServer
+    server = server_class((host.strip("[]"), port), handler, max_connections=max_connections)
     server.set_app(app)
     return server
 
@@ -297,10 +679,7 @@ def serve(
     token: str | None,
     log: TextIO | None = None,
 ) -> None:
-    """Serve ``app`` on ``host``:``port`` until interrupted; see ``make_feed_server``.
-
-    One request at a time, which suits a feed that a few calendar apps poll.
-    """
+    """Serve ``app`` on ``host``:``port`` until interrupted; see ``make_feed_server``."""
     server = make_feed_server(app, host, port, token=token, log=log)
     with server, contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

@@ -18,10 +18,10 @@ from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vText
 from icalendar.enums import TRANSP
 
 from cadence.core.errors import CadenceError
-from cadence.core.reminders import Agenda, Reminder
+from cadence.core.reminders import Agenda, Reminder, reminder_key
 from cadence.core.time import local_moment, require_aware
 
-__all__ = ["CHECK_IN_LENGTH", "PRODID", "clean_text", "to_ical"]
+__all__ = ["CHECK_IN_LENGTH", "PRODID", "clean_text", "feed_title", "tagged_feed", "to_ical"]
 
 #: How long a timed check-in event lasts in a calendar.
 CHECK_IN_LENGTH = timedelta(minutes=15)
@@ -122,6 +122,27 @@ class _Zones:
         return [_vtimezone(tzid, self.used[tzid], first, last) for tzid in sorted(self.used)]
 
 
+def _start(due: datetime, tz: ZoneInfo) -> datetime:
+    """The start of a timed event: in the contact's zone when its TZID reads back as ``due``.
+
+    RFC 5545 reads a local time that happens twice (the hour repeated when
+    clocks go back) as its first occurrence, so the second one, and any
+    other local time that would read back as another instant, is written in
+    UTC instead.
+    """
+    local = due.astimezone(tz)
+    if local.replace(fold=0).astimezone(UTC) != due.astimezone(UTC):
+        return due.astimezone(UTC)
+    return local
+
+
+def _never_touched(reminder: Reminder) -> bool:
+    # The check-in of a contact never touched is due from the moment it was
+    # first planned, which says nothing about the hour to act: it is a to-do
+    # for its day, like an overdue one.
+    return reminder.key == reminder_key(reminder.contact.id, "cadence", "never")
+
+
 def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
     tz = reminder.contact.zone
     due = reminder.due
@@ -132,8 +153,12 @@ def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
         if reminder.date < today:
             # Overdue from an earlier day: a to-do for today, shown all day.
             day, revised, moved = today, local_moment(today, time(0, 0), tz), True
-    stamp = revised.astimezone(UTC).replace(microsecond=0)
     all_day = moved or reminder.kind == "occasion"
+    if not all_day and _never_touched(reminder):
+        # Shown all day on its date; its stamps derive from that day, so the
+        # feed stays the same whatever moment planning gave it within the day.
+        all_day, revised = True, local_moment(day, time(0, 0), tz)
+    stamp = revised.astimezone(UTC).replace(microsecond=0)
     event = Event.new(
         uid=_text(reminder.key),
         stamp=stamp,
@@ -141,7 +166,7 @@ def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
         sequence=_sequence(revised),
         summary=_text(reminder.title),
         description=_description(reminder, moved),
-        start=day if all_day else due.astimezone(tz),
+        start=day if all_day else _start(due, tz),
         end=day + _DAY if all_day else None,
         # Reminders are not appointments: they never make you look busy.
         transparency=TRANSP.TRANSPARENT,
@@ -183,6 +208,39 @@ def _feed_name(name: object) -> _Text:
     if not isinstance(name, str) or not clean_text(name).strip():
         raise CadenceError(f"a feed's name must be non-empty text, not {name!r}")
     return _text(name)
+
+
+def feed_title(name: str, tags: Iterable[str] = ()) -> str:
+    """The title of the feed of the contacts with any of ``tags``, named ``name``.
+
+    Without tags it is ``name``; with them, ``name`` followed by the tags,
+    sorted, in brackets: ``cadence (card-list, retainer)``. The calendar's
+    UID derives from the title, so each tag's feed is a calendar of its own.
+    ``cadence feed --tag`` and the feed server's ``?tag=`` both title their
+    calendars with it.
+    """
+    wanted = sorted(set(tags))
+    return f"{name} ({', '.join(wanted)})" if wanted else name
+
+
+def tagged_feed(
+    reminders: Iterable[Reminder],
+    tags: Iterable[str],
+    *,
+    name: str = "cadence",
+    now: datetime | None = None,
+) -> bytes:
+    """The feed of the ``reminders`` of contacts with any of ``tags``, titled by ``feed_title``.
+
+    Without tags it is the whole feed, ``to_ical(reminders, name=name)``.
+    ``now`` defaults to the Agenda's, as for ``to_ical``.
+    """
+    wanted = frozenset(tags)
+    if now is None and isinstance(reminders, Agenda):
+        now = reminders.now
+    if wanted:
+        reminders = [r for r in reminders if not wanted.isdisjoint(r.contact.tags)]
+    return to_ical(reminders, name=feed_title(name, wanted), now=now)
 
 
 def to_ical(
