@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import ssl
 import threading
@@ -25,6 +26,8 @@ from urllib.parse import urlsplit
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the test extra
 import pytest
 import trustme
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from requests.adapters import HTTPAdapter
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
@@ -33,6 +36,7 @@ from urllib3.poolmanager import PoolManager
 import cadence.adapters.webhook as webhook_module
 from cadence import (
     Birthday,
+    CadenceError,
     ConfigError,
     Contact,
     EndpointGone,
@@ -60,7 +64,15 @@ from cadence.adapters.webhook.network import (
     parse_retry_after,
     pin_address,
 )
-from cadence.adapters.webhook.payloads import EVENT_TYPE, payload_schema, standard_payload
+from cadence.adapters.webhook.payloads import (
+    EVENT_TYPE,
+    discord_payload,
+    encode,
+    payload_schema,
+    slack_payload,
+    standard_payload,
+    teams_payload,
+)
 from cadence.adapters.webhook.signing import parse_secret, sign
 
 # Made-up secrets of 32 bytes each.
@@ -1087,6 +1099,120 @@ def test_https_keeps_sni_and_certificate_check_for_the_name(
     finally:
         right.stop()
         wrong.stop()
+
+
+# -- the chat services' limits ---------------------------------------------------------------
+
+# Long texts of any Unicode: a short piece (astral characters, combining marks,
+# Slack's &, < and > among them) repeated up to thousands of times.
+_PIECES = st.text(
+    st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("&<>\U0001f600e\u0301 "),
+    min_size=1,
+    max_size=6,
+)
+_LONG = st.builds(lambda piece, times: piece * times, _PIECES, st.integers(1, 6_000))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@st.composite
+def _long_reminders(draw: st.DrawFn) -> Reminder:
+    """A reminder whose contact name, email, reason and channel may each be very long."""
+    name = draw(_LONG)
+    try:
+        contact = Contact("c", name, email=draw(st.none() | st.just("x" * 300 + "@example.com")))
+    except CadenceError:  # a name the model refuses (blank, control characters)
+        assume(False)
+    moment = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    return Reminder(
+        key="0" * 32,
+        contact=contact,
+        kind=draw(st.sampled_from(["cadence", "occasion"])),
+        title=f"Check in with {name}",
+        date=moment.date(),
+        due=moment,
+        overdue=timedelta(days=draw(st.integers(0, 400))),
+        channel=draw(st.none() | _LONG),
+        occasion_date=draw(st.none() | st.just(date(2026, 11, 25))),
+        reason=draw(st.just("") | _LONG),
+    )
+
+
+def _unescaped_slack_markup(text: str) -> str:
+    return re.sub(r"&(amp|lt|gt);", "", text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_long_reminders())
+def test_chat_messages_keep_within_each_services_limits(reminder: Reminder) -> None:
+    """Slack, Discord and Teams messages stay within every documented limit, as each counts.
+
+    Slack and Discord count characters (here in UTF-16 code units, never fewer
+    than code points); Teams counts the bytes of the message.
+    """
+    slack = slack_payload(reminder)
+    assert _utf16(slack["text"]) <= 40_000
+    texts = [slack["blocks"][0]["text"]["text"], slack["blocks"][1]["elements"][0]["text"]]
+    for text in [slack["text"], *texts]:
+        # Clipping never cuts an escape in two, so no raw &, < or > reaches Slack.
+        assert not set(_unescaped_slack_markup(text)) & set("&<>")
+    assert all(_utf16(text) <= 3_000 for text in texts)
+
+    (embed,) = discord_payload(reminder)["embeds"]
+    assert _utf16(embed["title"]) <= 256
+    assert _utf16(embed.get("description", "")) <= 4_096
+    assert len(embed["fields"]) <= 25
+    for fact in embed["fields"]:
+        assert 0 < _utf16(fact["name"]) <= 256
+        assert fact["value"].strip()
+        assert _utf16(fact["value"]) <= 1_024
+    total = sum(
+        _utf16(text)
+        for text in [
+            embed["title"],
+            embed.get("description", ""),
+            *(part for fact in embed["fields"] for part in (fact["name"], fact["value"])),
+        ]
+    )
+    assert total <= 6_000
+
+    teams = teams_payload(reminder)
+    assert len(encode(teams)) <= 28_000
+    assert len(json.dumps(teams, separators=(",", ":")).encode("ascii")) <= 28_000
+
+
+@pytest.mark.parametrize("render", [discord_payload, teams_payload])
+def test_a_clipped_text_keeps_its_start_and_ends_in_an_ellipsis(
+    render: Callable[[Reminder], dict[str, Any]], now: datetime
+) -> None:
+    """A reason too long for the message keeps as much of its start as fits, then '\u2026'."""
+    reason = "Met at the conference \U0001f600 " * 2_000
+    reminder = Reminder(
+        key="0" * 32,
+        contact=Contact("c", "Zo\u00eb"),
+        kind="cadence",
+        title="Check in with Zo\u00eb",
+        date=now.date(),
+        due=now,
+        reason=reason,
+    )
+    body = render(reminder)
+    text = (
+        body["embeds"][0]["description"]
+        if "embeds" in body
+        else body["attachments"][0]["content"]["body"][1]["text"]
+    )
+    assert text.endswith("\u2026")
+    assert reason.startswith(text[:-1])
+    assert len(text) > 1_000
+    title = (
+        body["embeds"][0]["title"]
+        if "embeds" in body
+        else body["attachments"][0]["content"]["body"][0]["text"]
+    )
+    assert title == reminder.title
 
 
 # -- the documentation ----------------------------------------------------------------------
