@@ -136,25 +136,24 @@ _ELLIPSIS = "\u2026"
 
 def utf16_units(text: str) -> int:
     """The length of ``text`` in UTF-16 code units: what JavaScript's ``length`` says."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-16-le")) // 2
 
 
-def _clip(text: str, limit: int, cost: Callable[[str], int] = utf16_units) -> str:
-    """``text`` cut to at most ``limit`` by ``cost``, ending in an ellipsis when cut.
+def _prefix(text: str, units: int) -> str:
+    """The longest start of ``text`` within ``units`` UTF-16 code units, whole code points only."""
+    cut = text[:units].encode("utf-16-le")[: 2 * units]
+    return cut.decode("utf-16-le", "ignore")  # drops half a surrogate pair at the end
 
-    Cuts fall between code points (a surrogate pair is never split), and
-    ``cost`` may count a character as several (Slack's escapes).
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` UTF-16 code units, ending in an ellipsis when cut.
+
+    Only the first ``limit`` characters are ever looked at, so a huge text
+    costs no more than a short one.
     """
-    if cost(text) <= limit:
+    if len(text) <= limit and utf16_units(text) <= limit:
         return text
-    kept: list[str] = []
-    used = cost(_ELLIPSIS)
-    for char in text[:limit]:  # every character costs at least one
-        used += cost(char)
-        if used > limit:
-            break
-        kept.append(char)
-    return "".join(kept).rstrip() + _ELLIPSIS
+    return _prefix(text, limit - 1).rstrip() + _ELLIPSIS
 
 
 def _fit(
@@ -169,8 +168,9 @@ def _fit(
     never touched, and only the long ones share what room there is.
     """
     low, high = 1, most
-    if size(build(high)) <= limit:
-        return build(high)
+    whole = build(high)
+    if size(whole) <= limit:
+        return whole
     while low < high:
         middle = (low + high + 1) // 2
         if size(build(middle)) <= limit:
@@ -185,13 +185,16 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _slack_cost(text: str) -> int:
-    return utf16_units(_slack_escape(text))
-
-
 def _slack_clip(text: str, limit: int) -> str:
     """``text`` escaped for Slack and clipped to ``limit`` as escaped, never inside an escape."""
-    return _slack_escape(_clip(text, limit, _slack_cost))
+    escaped = _slack_escape(text[: limit + 1])  # escaping only lengthens
+    if len(text) <= limit and utf16_units(escaped) <= limit:
+        return escaped
+    cut = _prefix(escaped, limit - 1)
+    start = cut.rfind("&")  # every & here begins an escape: drop one cut short
+    if start != -1 and ";" not in cut[start:]:
+        cut = cut[:start]
+    return cut.rstrip() + _ELLIPSIS
 
 
 def slack_payload(reminder: Reminder) -> dict[str, Any]:
@@ -199,10 +202,10 @@ def slack_payload(reminder: Reminder) -> dict[str, Any]:
     facts = "  \u00b7  ".join(f"{name}: {value}" for name, value in _facts(reminder))
     # Bold markers and the line break cost 3 of the section's characters.
     room = SLACK_BLOCK_TEXT_LIMIT - 3
-    title = _clip(reminder.title, room if not reminder.reason else room // 2, _slack_cost)
-    lines = [f"*{_slack_escape(title)}*"]
+    title = _slack_clip(reminder.title, room // 2 if reminder.reason else room)
+    lines = [f"*{title}*"]
     if reminder.reason:
-        lines.append(_slack_clip(reminder.reason, room - _slack_cost(title)))
+        lines.append(_slack_clip(reminder.reason, room - utf16_units(title)))
     return {
         "text": _slack_clip(
             f"{reminder.title} (due {reminder.date.isoformat()})", SLACK_TEXT_LIMIT
