@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import ssl
 import threading
@@ -20,15 +21,22 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema  # type: ignore[import-untyped]  # no stubs in the test extra
 import pytest
 import trustme
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from requests.adapters import HTTPAdapter
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
+from urllib3.poolmanager import PoolManager
 
+import cadence.adapters.webhook as webhook_module
 from cadence import (
     Birthday,
+    CadenceError,
     ConfigError,
     Contact,
     EndpointGone,
@@ -41,15 +49,30 @@ from cadence import (
     plan,
 )
 from cadence._plugins import Plugins
-from cadence.adapters.webhook import SETTINGS, WebhookAdapter, parse_settings, webhook_adapter
+from cadence.adapters.webhook import (
+    SETTINGS,
+    WebhookAdapter,
+    WebhookSettings,
+    parse_settings,
+    webhook_adapter,
+)
 from cadence.adapters.webhook.network import (
     AddressError,
+    PinningAdapter,
     address_refusal,
     literal_address,
     parse_retry_after,
     pin_address,
 )
-from cadence.adapters.webhook.payloads import EVENT_TYPE, payload_schema, standard_payload
+from cadence.adapters.webhook.payloads import (
+    EVENT_TYPE,
+    discord_payload,
+    encode,
+    payload_schema,
+    slack_payload,
+    standard_payload,
+    teams_payload,
+)
 from cadence.adapters.webhook.signing import parse_secret, sign
 
 # Made-up secrets of 32 bytes each.
@@ -574,6 +597,160 @@ def test_rebinding_to_a_private_address_is_caught_at_delivery(
     assert receiver.received == []
 
 
+# -- pinning fails closed ---------------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "host",
+    ["localhost", "LocalHost", "2130706433", "0x7f000001", "127.1", "0177.0.0.1", "<hostname>"],
+)
+def test_names_and_numbers_that_mean_this_machine_are_refused_at_delivery(
+    receiver: Receiver, reminders: tuple[Reminder, ...], host: str
+) -> None:
+    """Hosts the system resolver turns into a local address are refused, whatever requests does.
+
+    Each is left to the real resolver: a name in any case, and the numeric
+    shorthands (one 32-bit number in decimal or hex, two parts, octal) that inet_aton
+    reads as 127.0.0.1. The receiver on 127.0.0.1 gets nothing.
+    """
+    if host == "<hostname>":
+        host = socket.gethostname()
+        try:
+            socket.getaddrinfo(host, receiver.port)
+        except OSError:
+            pytest.skip("this machine's own name does not resolve")
+    adapter = webhook_adapter(url=receiver.url(host=host), secret=SECRET)
+    try:
+        failure = only(adapter.deliver(reminders[:1]))
+    finally:
+        adapter.close()
+    assert failure.permanent
+    assert "refused to connect" in failure.error
+    assert receiver.received == []
+
+
+class _Requests231Hook(PinningAdapter):
+    """A transport whose pool comes the way requests 2.31 got it: never through the 2.32 hook.
+
+    requests 2.31 calls ``get_connection(url)``, which asks the pool manager
+    for ``connection_from_url(url)`` (and then sets certificate checks, which
+    plain http has none of); ``get_connection_with_tls_context`` does not
+    exist there.
+    """
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        return self.poolmanager.connection_from_url(request.url)
+
+
+class _UnpinnedPool(PinningAdapter):
+    """A transport that reaches a pool past the pinning, as a future urllib3 path might.
+
+    Both hooks are replaced: ``get_connection`` is the one requests 2.31 calls.
+    """
+
+    def get_connection_with_tls_context(
+        self, request: Any, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> Any:
+        return self.get_connection(request.url)
+
+    def get_connection(self, url: Any, proxies: Any = None) -> Any:
+        parts = urlsplit(url)
+        return PoolManager.connection_from_host(
+            self.poolmanager, parts.hostname, parts.port, parts.scheme
+        )
+
+
+def _with_transport(
+    monkeypatch: pytest.MonkeyPatch, transport: type[PinningAdapter], **settings: Any
+) -> WebhookAdapter:
+    monkeypatch.setattr(webhook_module, "PinningAdapter", transport)
+    return webhook_adapter(secret=SECRET, **settings)
+
+
+@pytest.mark.integration
+def test_pinning_holds_when_requests_never_calls_the_tls_context_hook(
+    receiver: Receiver, reminders: tuple[Reminder, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pools asked for the way requests 2.31 asks still go to checked addresses only."""
+    adapter = _with_transport(monkeypatch, _Requests231Hook, url=receiver.url(host="localhost"))
+    try:
+        failure = only(adapter.deliver(reminders[:1]))
+    finally:
+        adapter.close()
+    assert failure.permanent
+    assert "127.0.0.1 is a loopback address" in failure.error
+    assert receiver.received == []
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("host", "allow_private"), [("localhost", True), ("127.0.0.1", False)])
+def test_a_connection_whose_address_was_not_checked_does_not_open(
+    receiver: Receiver,
+    reminders: tuple[Reminder, ...],
+    monkeypatch: pytest.MonkeyPatch,
+    host: str,
+    allow_private: bool,
+) -> None:
+    """A pool reached past the pinning opens no connection to a name, nor to a refused address."""
+    monkeypatch.setattr(webhook_module, "PinningAdapter", _UnpinnedPool)
+    settings = WebhookSettings(
+        url=receiver.url(host=host), keys=(parse_secret(SECRET),), allow_private=allow_private
+    )
+    adapter = WebhookAdapter(settings, resolver=lambda host, port: ["127.0.0.1"])
+    try:
+        failure = only(adapter.deliver(reminders[:1]))
+    finally:
+        adapter.close()
+    assert failure.permanent
+    assert "refused to connect" in failure.error
+    assert receiver.received == []
+
+
+class _PlainPoolManager(PinningAdapter):
+    """A transport whose requests would not take the pinning pool manager."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        HTTPAdapter.init_poolmanager(self, *args, **kwargs)
+
+
+def test_a_transport_that_cannot_pin_refuses_to_be_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When requests does not take the pinning pool manager, building the adapter fails."""
+    with pytest.raises(AddressError, match="cannot check the addresses"):
+        _with_transport(monkeypatch, _PlainPoolManager, url="https://example.com/hook")
+
+
+@pytest.mark.integration
+def test_a_pool_manager_swapped_after_building_refuses_to_send(
+    receiver: Receiver, make: Callable[..., WebhookAdapter], reminders: tuple[Reminder, ...]
+) -> None:
+    """A transport whose pool manager was replaced sends nothing, even to an allowed address."""
+    adapter = make(url=receiver.url())
+    transport = adapter._session.get_adapter(receiver.url())
+    transport.poolmanager.clear()  # type: ignore[attr-defined]  # a requests HTTPAdapter
+    transport.poolmanager = PoolManager()  # type: ignore[attr-defined]
+    failure = only(adapter.deliver(reminders[:1]))
+    assert "cannot check the addresses" in failure.error
+    assert receiver.received == []
+
+
+@pytest.mark.integration
+def test_proxies_are_refused(
+    receiver: Receiver, make: Callable[..., WebhookAdapter], reminders: tuple[Reminder, ...]
+) -> None:
+    """A proxy given to the session is refused rather than used, and the proxy gets nothing."""
+    adapter = make(url="http://receiver.test/hook", resolver=lambda host, port: ["127.0.0.1"])
+    adapter._session.proxies = {"http": receiver.url(path="")}
+    failure = only(adapter.deliver(reminders[:1]))
+    assert failure.permanent
+    assert "proxy" in failure.error
+    assert receiver.received == []
+
+
 # -- real deliveries -----------------------------------------------------------------------
 
 
@@ -922,6 +1099,120 @@ def test_https_keeps_sni_and_certificate_check_for_the_name(
     finally:
         right.stop()
         wrong.stop()
+
+
+# -- the chat services' limits ---------------------------------------------------------------
+
+# Long texts of any Unicode: a short piece (astral characters, combining marks,
+# Slack's &, < and > among them) repeated up to thousands of times.
+_PIECES = st.text(
+    st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("&<>\U0001f600e\u0301 "),
+    min_size=1,
+    max_size=6,
+)
+_LONG = st.builds(lambda piece, times: piece * times, _PIECES, st.integers(1, 6_000))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@st.composite
+def _long_reminders(draw: st.DrawFn) -> Reminder:
+    """A reminder whose contact name, email, reason and channel may each be very long."""
+    name = draw(_LONG)
+    try:
+        contact = Contact("c", name, email=draw(st.none() | st.just("x" * 300 + "@example.com")))
+    except CadenceError:  # a name the model refuses (blank, control characters)
+        assume(False)
+    moment = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    return Reminder(
+        key="0" * 32,
+        contact=contact,
+        kind=draw(st.sampled_from(["cadence", "occasion"])),
+        title=f"Check in with {name}",
+        date=moment.date(),
+        due=moment,
+        overdue=timedelta(days=draw(st.integers(0, 400))),
+        channel=draw(st.none() | _LONG),
+        occasion_date=draw(st.none() | st.just(date(2026, 11, 25))),
+        reason=draw(st.just("") | _LONG),
+    )
+
+
+def _unescaped_slack_markup(text: str) -> str:
+    return re.sub(r"&(amp|lt|gt);", "", text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_long_reminders())
+def test_chat_messages_keep_within_each_services_limits(reminder: Reminder) -> None:
+    """Slack, Discord and Teams messages stay within every documented limit, as each counts.
+
+    Slack and Discord count characters (here in UTF-16 code units, never fewer
+    than code points); Teams counts the bytes of the message.
+    """
+    slack = slack_payload(reminder)
+    assert _utf16(slack["text"]) <= 40_000
+    texts = [slack["blocks"][0]["text"]["text"], slack["blocks"][1]["elements"][0]["text"]]
+    for text in [slack["text"], *texts]:
+        # Clipping never cuts an escape in two, so no raw &, < or > reaches Slack.
+        assert not set(_unescaped_slack_markup(text)) & set("&<>")
+    assert all(_utf16(text) <= 3_000 for text in texts)
+
+    (embed,) = discord_payload(reminder)["embeds"]
+    assert _utf16(embed["title"]) <= 256
+    assert _utf16(embed.get("description", "")) <= 4_096
+    assert len(embed["fields"]) <= 25
+    for fact in embed["fields"]:
+        assert 0 < _utf16(fact["name"]) <= 256
+        assert fact["value"].strip()
+        assert _utf16(fact["value"]) <= 1_024
+    total = sum(
+        _utf16(text)
+        for text in [
+            embed["title"],
+            embed.get("description", ""),
+            *(part for fact in embed["fields"] for part in (fact["name"], fact["value"])),
+        ]
+    )
+    assert total <= 6_000
+
+    teams = teams_payload(reminder)
+    assert len(encode(teams)) <= 28_000
+    assert len(json.dumps(teams, separators=(",", ":")).encode("ascii")) <= 28_000
+
+
+@pytest.mark.parametrize("render", [discord_payload, teams_payload])
+def test_a_clipped_text_keeps_its_start_and_ends_in_an_ellipsis(
+    render: Callable[[Reminder], dict[str, Any]], now: datetime
+) -> None:
+    """A reason too long for the message keeps as much of its start as fits, then '\u2026'."""
+    reason = "Met at the conference \U0001f600 " * 2_000
+    reminder = Reminder(
+        key="0" * 32,
+        contact=Contact("c", "Zo\u00eb"),
+        kind="cadence",
+        title="Check in with Zo\u00eb",
+        date=now.date(),
+        due=now,
+        reason=reason,
+    )
+    body = render(reminder)
+    text = (
+        body["embeds"][0]["description"]
+        if "embeds" in body
+        else body["attachments"][0]["content"]["body"][1]["text"]
+    )
+    assert text.endswith("\u2026")
+    assert reason.startswith(text[:-1])
+    assert len(text) > 1_000
+    title = (
+        body["embeds"][0]["title"]
+        if "embeds" in body
+        else body["attachments"][0]["content"]["body"][0]["text"]
+    )
+    assert title == reminder.title
 
 
 # -- the documentation ----------------------------------------------------------------------

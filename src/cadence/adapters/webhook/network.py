@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeAlias
+from functools import cache
+from typing import Any, ClassVar, TypeAlias
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool, port_by_scheme
+from urllib3.exceptions import LocationValueError
+from urllib3.poolmanager import PoolManager
 from urllib3.util.connection import allowed_gai_family
 
 from cadence.core.errors import CadenceError
@@ -200,6 +204,108 @@ def host_header(url: str) -> str:
     return host
 
 
+class _CheckedConnection(HTTPConnection):
+    """A connection that opens only to an address the pinning checked.
+
+    The last gate: whatever path requests and urllib3 took to build it, a
+    connection whose host is a name (nobody pinned it) or a refused address
+    does not open, so a change in either library fails closed.
+    """
+
+    allow_private: ClassVar[bool] = False
+
+    def connect(self) -> None:
+        """Check the address, then connect."""
+        _check_connection(self.host, allow_private=self.allow_private)
+        super().connect()
+
+
+class _CheckedHTTPSConnection(HTTPSConnection):
+    """The TLS twin of ``_CheckedConnection``."""
+
+    allow_private: ClassVar[bool] = False
+
+    def connect(self) -> None:
+        """Check the address, then connect."""
+        _check_connection(self.host, allow_private=self.allow_private)
+        super().connect()
+
+
+def _check_connection(host: str, *, allow_private: bool) -> None:
+    address = literal_address(host)
+    if address is None:
+        raise AddressError(
+            f"refused to connect to {host}: its address was not checked "
+            "(the installed requests or urllib3 bypassed the address pinning)",
+            permanent=True,
+        )
+    refusal = None if allow_private else address_refusal(address)
+    if refusal is not None:
+        raise AddressError(f"refused to connect to {host}: {refusal}", permanent=True)
+
+
+@cache
+def _pool_classes(allow_private: bool) -> dict[str, type[HTTPConnectionPool]]:
+    """Connection pools whose connections pass ``_check_connection`` before they open."""
+
+    class Connection(_CheckedConnection):
+        pass
+
+    class TLSConnection(_CheckedHTTPSConnection):
+        pass
+
+    Connection.allow_private = TLSConnection.allow_private = allow_private
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Connection
+
+    class TLSPool(HTTPSConnectionPool):
+        ConnectionCls = TLSConnection
+
+    return {"http": Pool, "https": TLSPool}
+
+
+class _PinningPoolManager(PoolManager):
+    """A urllib3 pool manager that hands out pools for checked addresses only.
+
+    ``connection_from_host`` is where requests asks for a pool, whether
+    through ``get_connection`` (2.31) or ``get_connection_with_tls_context``
+    (2.32 on); pinning here rather than in either of those covers both. Its
+    pools' connections check the address again before they open, so a pool
+    reached some other way opens nothing.
+    """
+
+    def __init__(self, *args: Any, allow_private: bool, resolver: Resolver, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.allow_private = allow_private
+        self.resolver = resolver
+        self.pool_classes_by_scheme = _pool_classes(allow_private)
+
+    def connection_from_host(
+        self,
+        host: str | None,
+        port: int | None = None,
+        scheme: str | None = "http",
+        pool_kwargs: dict[str, Any] | None = None,
+    ) -> HTTPConnectionPool:
+        """The pool for the checked address of ``host``, with TLS checks kept on the name."""
+        scheme = (scheme or "http").lower()
+        name = (host or "").strip("[]")
+        if not name:
+            raise LocationValueError("No host specified.")
+        if port is None:
+            port = port_by_scheme.get(scheme, 80)
+        address = pin_address(name, port, allow_private=self.allow_private, resolver=self.resolver)
+        kwargs: dict[str, Any] = dict(pool_kwargs or {})
+        if scheme == "https":
+            # Check the certificate against the name, and send the name as SNI, not the address.
+            kwargs["server_hostname"] = name
+            kwargs["assert_hostname"] = name
+        return super().connection_from_host(
+            f"[{address}]" if ":" in address else address, port, scheme, pool_kwargs=kwargs
+        )
+
+
 class PinningAdapter(HTTPAdapter):
     """A requests transport that connects to a checked address of the URL's host.
 
@@ -208,7 +314,12 @@ class PinningAdapter(HTTPAdapter):
     and opens the connection to that very address, so a name that resolves
     differently a moment later (DNS rebinding) cannot slip past the check.
     The Host header, TLS SNI and the certificate check keep the host name.
-    Connections are pooled per address and host name.
+    Connections are pooled per address and host name. Proxies are refused:
+    a proxy would resolve the host itself, past the check.
+
+    It fails closed: building it raises ``AddressError`` when the installed
+    requests does not take its pool manager, and a connection whose address
+    was not checked does not open.
     """
 
     def __init__(
@@ -221,40 +332,46 @@ class PinningAdapter(HTTPAdapter):
         self.allow_private = allow_private
         self.resolver = resolver
         super().__init__(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+        self._check_pinning()
 
-    def get_connection_with_tls_context(
-        self,
-        request: requests.PreparedRequest,
-        verify: bool | str | None,
-        proxies: Mapping[str, str] | None = None,
-        cert: tuple[str, str] | str | None = None,
-    ) -> HTTPConnectionPool:
-        """The pooled connection for ``request``: to the checked address of its host.
-
-        ``proxies`` are ignored: a proxy would resolve the host itself, past the check.
-        """
-        try:
-            host_params, tls = self.build_connection_pool_key_attributes(
-                request, True if verify is None else verify, cert
+    def _check_pinning(self) -> None:
+        manager = getattr(self, "poolmanager", None)
+        if not isinstance(manager, _PinningPoolManager) or (
+            manager.allow_private != self.allow_private
+        ):
+            raise AddressError(
+                "cannot check the addresses webhooks go to with the installed requests "
+                f"{requests.__version__}: refusing to send",
+                permanent=False,
             )
-        except ValueError as error:
-            raise requests.exceptions.InvalidURL(error, request=request) from None
-        scheme = str(host_params["scheme"])
-        host = str(host_params["host"] or "")
-        port = int(host_params["port"] or _DEFAULT_PORTS.get(scheme, 443))
-        address = pin_address(host, port, allow_private=self.allow_private, resolver=self.resolver)
-        pool_kwargs: dict[str, Any] = dict(tls)
-        if scheme == "https":
-            # Check the certificate against the name, and send the name as SNI, not the address.
-            pool_kwargs["server_hostname"] = host
-            pool_kwargs["assert_hostname"] = host
-        pool: HTTPConnectionPool = self.poolmanager.connection_from_host(
-            host=f"[{address}]" if ":" in address else address,
-            port=port,
-            scheme=scheme,
-            pool_kwargs=pool_kwargs,
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        """Make the pool manager that pins every pool to a checked address."""
+        self._pool_connections = connections
+        self._pool_maxsize = maxsize
+        self._pool_block = block
+        self.poolmanager = _PinningPoolManager(
+            num_pools=connections,
+            maxsize=maxsize,
+            block=block,
+            allow_private=self.allow_private,
+            resolver=self.resolver,
+            **pool_kwargs,
         )
-        return pool
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """Refuse every proxy: it would resolve the host itself, past the check."""
+        raise AddressError(
+            "refused to send through a proxy: it would reach addresses cadence cannot check",
+            permanent=True,
+        )
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        """Send ``request`` once more sure that its connection will be pinned."""
+        self._check_pinning()
+        return super().send(request, *args, **kwargs)
 
     def add_headers(self, request: requests.PreparedRequest, **kwargs: Any) -> None:
         """Name the host in the Host header, since the connection only knows the address."""

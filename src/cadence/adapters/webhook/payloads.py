@@ -100,8 +100,84 @@ def _facts(reminder: Reminder) -> list[tuple[str, str]]:
     return facts
 
 
+# -- the chat services' limits ----------------------------------------------------
+#
+# Each service refuses (or cuts) a message past its documented limits, so every
+# text a contact's data can make long is clipped to fit, with an ellipsis.
+# Services count "characters" in their own way; cadence counts UTF-16 code units,
+# which are never fewer than code points, so a limit holds however it is counted.
+
+# Slack: "text" is truncated past 40,000 characters (chat.postMessage, "Truncating
+# content"); a section block's text and a context element's text object take at
+# most 3,000 characters (Block Kit reference: section block, text object).
+SLACK_TEXT_LIMIT = 40_000
+SLACK_BLOCK_TEXT_LIMIT = 3_000
+
+# Discord, "Embed Limits" of the message resource: title 256, description 4,096,
+# 25 fields, field name 256, field value 1,024, footer text 2,048, author name
+# 256, and 6,000 characters in all of these together across a message's embeds.
+DISCORD_TITLE_LIMIT = 256
+DISCORD_DESCRIPTION_LIMIT = 4_096
+DISCORD_FIELDS_LIMIT = 25
+DISCORD_FIELD_NAME_LIMIT = 256
+DISCORD_FIELD_VALUE_LIMIT = 1_024
+DISCORD_FOOTER_LIMIT = 2_048
+DISCORD_AUTHOR_LIMIT = 256
+DISCORD_TOTAL_LIMIT = 6_000
+
+# Microsoft Teams: "The message size limit is 28 KB" for incoming webhooks and the
+# Workflows "post a card" actions (Teams platform docs, "Create an Incoming
+# Webhook"; Teams connector, known issues). Counted here as bytes of the JSON with
+# every non-ASCII character escaped (the longest way to write it), against 28,000.
+TEAMS_BYTES_LIMIT = 28_000
+
+_ELLIPSIS = "\u2026"
+
+
+def utf16_units(text: str) -> int:
+    """The length of ``text`` in UTF-16 code units: what JavaScript's ``length`` says."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _prefix(text: str, units: int) -> str:
+    """The longest start of ``text`` within ``units`` UTF-16 code units, whole code points only."""
+    cut = text[:units].encode("utf-16-le")[: 2 * units]
+    return cut.decode("utf-16-le", "ignore")  # drops half a surrogate pair at the end
+
+
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    """``text`` cut to at most ``limit`` UTF-16 code units, ending in an ellipsis when cut.
+
+    Only the first ``limit`` characters are ever looked at, so a huge text
+    costs no more than a short one.
+    """
+    if len(text) <= limit and utf16_units(text) <= limit:
+        return text
+    return _prefix(text, limit - 1).rstrip() + _ELLIPSIS
+
+
+def _fit(
+    build: Callable[[int], dict[str, Any]],
+    size: Callable[[dict[str, Any]], int],
+    limit: int,
+    most: int,
+) -> dict[str, Any]:
+    """``build(cap)`` for the largest cap on each text's length whose result is within ``limit``.
+
+    Size grows with the cap, so a binary search finds it; short texts are
+    never touched, and only the long ones share what room there is.
+    """
+    low, high = 1, most
+    whole = build(high)
+    if size(whole) <= limit:
+        return whole
+    while low < high:
+        middle = (low + high + 1) // 2
+        if size(build(middle)) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return build(low)
 
 
 def _slack_escape(text: str) -> str:
@@ -109,74 +185,131 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _slack_clip(text: str, limit: int) -> str:
+    """``text`` escaped for Slack and clipped to ``limit`` as escaped, never inside an escape."""
+    escaped = _slack_escape(text[: limit + 1])  # escaping only lengthens
+    if len(text) <= limit and utf16_units(escaped) <= limit:
+        return escaped
+    cut = _prefix(escaped, limit - 1)
+    start = cut.rfind("&")  # every & here begins an escape: drop one cut short
+    if start != -1 and ";" not in cut[start:]:
+        cut = cut[:start]
+    return cut.rstrip() + _ELLIPSIS
+
+
 def slack_payload(reminder: Reminder) -> dict[str, Any]:
     """A Slack incoming-webhook message: a plain fallback ``text`` and Block Kit blocks."""
     facts = "  \u00b7  ".join(f"{name}: {value}" for name, value in _facts(reminder))
-    lines = [f"*{_slack_escape(reminder.title)}*"]
+    # Bold markers and the line break cost 3 of the section's characters.
+    room = SLACK_BLOCK_TEXT_LIMIT - 3
+    title = _slack_clip(reminder.title, room // 2 if reminder.reason else room)
+    lines = [f"*{title}*"]
     if reminder.reason:
-        lines.append(_slack_escape(reminder.reason))
+        lines.append(_slack_clip(reminder.reason, room - utf16_units(title)))
     return {
-        "text": _clip(_slack_escape(f"{reminder.title} (due {reminder.date.isoformat()})"), 3000),
+        "text": _slack_clip(
+            f"{reminder.title} (due {reminder.date.isoformat()})", SLACK_TEXT_LIMIT
+        ),
         "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": _clip("\n".join(lines), 3000)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": _clip(_slack_escape(facts), 3000)}],
+                "elements": [
+                    {"type": "mrkdwn", "text": _slack_clip(facts, SLACK_BLOCK_TEXT_LIMIT)}
+                ],
             },
         ],
     }
 
 
+def discord_embed_characters(embed: Mapping[str, Any]) -> int:
+    """The characters of ``embed`` that count toward Discord's 6,000, in UTF-16 code units."""
+    texts = [embed.get("title", ""), embed.get("description", "")]
+    texts += [embed.get("footer", {}).get("text", ""), embed.get("author", {}).get("name", "")]
+    for field in embed.get("fields", []):
+        texts += [field["name"], field["value"]]
+    return sum(utf16_units(text) for text in texts)
+
+
 def discord_payload(reminder: Reminder) -> dict[str, Any]:
     """A Discord webhook message: one embed, and no mentions, whatever the text holds."""
-    embed: dict[str, Any] = {
-        "title": _clip(reminder.title, 256),
-        "timestamp": _utc_text(reminder.due),
-        "fields": [
-            {"name": name, "value": _clip(value, 1024), "inline": True}
-            for name, value in _facts(reminder)
-        ],
-    }
-    if reminder.reason:
-        embed["description"] = _clip(reminder.reason, 4096)
+    facts = _facts(reminder)[:DISCORD_FIELDS_LIMIT]
+
+    def build(cap: int) -> dict[str, Any]:
+        embed: dict[str, Any] = {
+            "title": _clip(reminder.title, min(cap, DISCORD_TITLE_LIMIT)),
+            "timestamp": _utc_text(reminder.due),
+            "fields": [
+                {
+                    "name": _clip(name, DISCORD_FIELD_NAME_LIMIT),
+                    # Discord refuses an empty value, and strips spaces to see.
+                    "value": _clip(value, min(cap, DISCORD_FIELD_VALUE_LIMIT)).strip() or "-",
+                    "inline": True,
+                }
+                for name, value in facts
+            ],
+        }
+        if reminder.reason:
+            embed["description"] = _clip(reminder.reason, min(cap, DISCORD_DESCRIPTION_LIMIT))
+        return embed
+
+    embed = _fit(build, discord_embed_characters, DISCORD_TOTAL_LIMIT, DISCORD_DESCRIPTION_LIMIT)
     # A contact called "@everyone" must not ping a whole server.
     return {"embeds": [embed], "allowed_mentions": {"parse": []}}
 
 
+def teams_bytes(payload: Mapping[str, Any]) -> int:
+    """The size of ``payload`` as JSON with every non-ASCII character escaped: its longest form."""
+    return len(json.dumps(payload, ensure_ascii=True, separators=(",", ":")))
+
+
 def teams_payload(reminder: Reminder) -> dict[str, Any]:
     """A Microsoft Teams Workflows message: an Adaptive Card in a message attachment."""
-    body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": reminder.title,
-            "weight": "Bolder",
-            "size": "Medium",
-            "wrap": True,
-        }
-    ]
-    if reminder.reason:
-        body.append({"type": "TextBlock", "text": reminder.reason, "isSubtle": True, "wrap": True})
-    body.append(
-        {
-            "type": "FactSet",
-            "facts": [{"title": name, "value": value} for name, value in _facts(reminder)],
-        }
-    )
-    return {
-        "type": "message",
-        "attachments": [
+    facts = _facts(reminder)
+
+    def build(cap: int) -> dict[str, Any]:
+        body: list[dict[str, Any]] = [
             {
-                "contentType": "application/vnd.microsoft.card.adaptive",
-                "contentUrl": None,
-                "content": {
-                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                    "type": "AdaptiveCard",
-                    "version": "1.4",
-                    "body": body,
-                },
+                "type": "TextBlock",
+                "text": _clip(reminder.title, cap),
+                "weight": "Bolder",
+                "size": "Medium",
+                "wrap": True,
             }
-        ],
-    }
+        ]
+        if reminder.reason:
+            body.append(
+                {
+                    "type": "TextBlock",
+                    "text": _clip(reminder.reason, cap),
+                    "isSubtle": True,
+                    "wrap": True,
+                }
+            )
+        body.append(
+            {
+                "type": "FactSet",
+                "facts": [{"title": name, "value": _clip(value, cap)} for name, value in facts],
+            }
+        )
+        return {
+            "type": "message",
+            "attachments": [
+                {
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "contentUrl": None,
+                    "content": {
+                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                        "type": "AdaptiveCard",
+                        "version": "1.4",
+                        "body": body,
+                    },
+                }
+            ],
+        }
+
+    # No text in a card needs more than this many characters to be read.
+    return _fit(build, teams_bytes, TEAMS_BYTES_LIMIT, most=4_096)
 
 
 #: The body builder of each format.
