@@ -71,13 +71,17 @@ def test_the_demo_seeds_a_roster_shows_what_is_due_and_delivers_it_once(tmp_path
     assert "cadence due --within 14d" in listing
     for title in (*DUE_NOW, *COMING):
         assert title in listing, title
-    assert "307d overdue  Check in with Emma Schultz" in listing
+    (emma,) = [line for line in listing.splitlines() if "Check in with Emma Schultz" in line]
+    assert "307d overdue" in emma
 
     delivered, _, closing = rest.partition("running again")
     lines = [line for line in delivered.splitlines() if line.strip()]
     assert len(lines) == 4
     assert sorted(title for line in lines for title in DUE_NOW if title in line) == sorted(DUE_NOW)
-    assert "2026-01-19  Check in with Emma Schultz  via email  overdue 307 days" in lines
+    (emma,) = [line for line in lines if "Emma Schultz" in line]
+    assert "2026-01-19" in emma
+    assert "via email" in emma
+    assert "307 days" in emma
     # The second dispatch inside the demo finds everything already delivered.
     assert closing.startswith(" delivers 0: each reminder goes out once.")
     assert re.search(r"^4 sent$", done.stderr, re.MULTILINE), done.stderr
