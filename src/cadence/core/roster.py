@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -220,7 +220,3 @@ class Roster:
     def dismissed(self) -> frozenset[str]:
         """The keys of dismissed reminders."""
         return self._dismissed
-
-    def snooze_map(self) -> Mapping[str, datetime]:
-        """Each snoozed key with the end of its snooze."""
-        return dict(self._snoozes)

@@ -8,7 +8,7 @@ from typing import Any
 
 from cadence.core.cadences import Every, Recurring
 from cadence.core.errors import CadenceError
-from cadence.core.model import Contact, Touchpoint
+from cadence.core.model import Contact
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.reminders import Reminder
 
@@ -147,18 +147,6 @@ def contact_from_row(row: tuple[Any, ...] | list[Any]) -> Contact:
         tags=json.loads(tags) if tags else (),
         since=date.fromisoformat(since) if since else None,
     )
-
-
-def touchpoint_to_data(touch: Touchpoint) -> dict[str, Any]:
-    """A touchpoint as plain data."""
-    return {
-        "contact": touch.contact,
-        "at": touch.at.isoformat(),
-        "channel": touch.channel,
-        "personal": touch.personal,
-        "direction": touch.direction,
-        "note": touch.note,
-    }
 
 
 def reminder_to_json(reminder: Reminder) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cadence.core.errors import CadenceError
 
-__all__ = ["end_of_day", "local_moment", "long_date", "require_aware", "utc", "zone"]
+__all__ = ["end_of_day", "local_moment", "long_date", "require_aware", "zone"]
 
 # Written out, not taken from the locale: what cadence writes reads the same everywhere.
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -40,16 +40,6 @@ def require_aware(value: object, what: str) -> datetime:
         except OverflowError:
             raise CadenceError(f"{what} is out of range: {value.isoformat()}") from None
     return value
-
-
-def utc(value: datetime) -> datetime:
-    """``value`` in UTC.
-
-    Aware datetimes that share a tzinfo compare and subtract as wall times,
-    ignoring the offset, which is wrong across a DST change; in UTC they never
-    share a fold or a gap.
-    """
-    return value.astimezone(UTC)
 
 
 @lru_cache(maxsize=1024)
