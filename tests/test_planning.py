@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -455,3 +461,66 @@ def test_planning_reads_nothing_but_its_arguments() -> None:
         _fixed(datetime(2026, 11, 10, 9, tzinfo=UTC)), now=WEDNESDAY
     )
     assert (roster.contacts, roster.rules, roster.touchpoints) == before
+
+
+# One contact that cannot be planned never stops the others
+
+
+def test_a_contact_that_cannot_be_planned_is_named_and_the_others_are_planned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """plan() leaves out the contact whose planning fails, names it in problems, plans the rest."""
+    broken = Recurring("FREQ=WEEKLY;BYDAY=FR")
+    real = Recurring.moments
+
+    def failing(self: Recurring, wall: datetime, until: datetime) -> object:
+        if self == broken:
+            raise IndexError("list assignment index out of range")
+        return real(self, wall, until)
+
+    monkeypatch.setattr(Recurring, "moments", failing)
+    bo = Contact("bo", "Bo")
+    roster = Roster([ANA, bo], [Rule(broken, contact="ana"), Rule(Every(days=1))])
+    agenda = plan(roster, now=NOW)
+    assert {r.contact.id for r in agenda} == {"bo"}
+    [problem] = agenda.problems
+    assert problem.contact == "ana"
+    assert "IndexError" in problem.reason
+    assert "'ana' could not be planned" in str(problem)
+
+
+def test_a_store_rule_that_cannot_be_used_leaves_everyone_else_delivered(
+    tmp_path: Path,
+) -> None:
+    """A rule stored before such rules were refused: `due` shows the rest and names who is missing.
+
+    BYEASTER=300 used to make planning raise for every contact; now the contacts
+    it reaches are named on standard error and everyone else is shown.
+    """
+    env = {**os.environ, "CADENCE_DB": f"sqlite:///{tmp_path / 'c.db'}", "CADENCE_CONFIG": ""}
+
+    def cadence(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "cadence", "--now", "2026-11-23T12:00Z", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    assert cadence("contact", "add", "ana", "--name", "Ana", "--tag", "easter").returncode == 0
+    assert cadence("contact", "add", "bo", "--name", "Bo").returncode == 0
+    assert cadence("rule", "set", "weekly").returncode == 0
+    refused = cadence("rule", "set", "RRULE:FREQ=DAILY;BYEASTER=300", "--tag", "easter")
+    assert refused.returncode != 0
+    assert refused.stderr.startswith("error: BYEASTER=300 is out of range")
+    with sqlite3.connect(tmp_path / "c.db") as conn:
+        conn.execute(
+            "INSERT INTO rules (kind, target, cadence) VALUES ('tag', 'easter', ?)",
+            (json.dumps({"rrule": "FREQ=DAILY;BYEASTER=300", "at": "09:00"}),),
+        )
+        conn.execute("UPDATE plan_state SET stable_until = 0")
+    for _ in range(2):  # still named the second time: its plan stays stale
+        done = cadence("due")
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "Check in with Bo" in done.stdout
+        assert "Ana" not in done.stdout
+        [warning] = done.stderr.strip().splitlines()
+        assert warning.startswith("warning: contact 'ana' could not be planned: the rule for tag")
+        assert "BYEASTER=300 is out of range" in warning

@@ -27,7 +27,7 @@ from cadence.core.errors import (
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, LeapDay, Occasion, OccasionKind
 from cadence.core.planning import ContactPlan, health, plan, plan_contact
-from cadence.core.reminders import Agenda, Reminder, ReminderKind, reminder_key
+from cadence.core.reminders import Agenda, PlanningProblem, Reminder, ReminderKind, reminder_key
 from cadence.core.roster import Roster
 from cadence.hookspecs import hookimpl, hookspec
 from cadence.sources.batch import ImportBatch
@@ -83,6 +83,7 @@ __all__ = [
     "LeapDay",
     "Occasion",
     "OccasionKind",
+    "PlanningProblem",
     "PluginError",
     "Recurring",
     "Reminder",

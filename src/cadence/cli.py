@@ -31,6 +31,7 @@ from cadence.core.errors import CadenceError
 from cadence.core.model import Contact, Rule, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import health as contact_health
+from cadence.core.reminders import Agenda
 from cadence.core.serial import reminder_to_json
 from cadence.core.time import local_moment, zone
 from cadence.sources.sync import SyncReport, sync_sources
@@ -477,6 +478,12 @@ def log_touch(
 # -- due, snooze, done ----------------------------------------------------------
 
 
+def warn_problems(agenda: Agenda) -> None:
+    """One warning line on standard error per contact that could not be planned."""
+    for problem in agenda.problems:
+        err.print(f"warning: {problem}", markup=False)
+
+
 @cli.command("due")
 @click.option(
     "--within", default="7d", show_default=True, help="Also show what falls due this far ahead."
@@ -486,6 +493,7 @@ def log_touch(
 def due(state: State, within: str, as_json: bool) -> None:
     """Show what is due, overdue first, and what is coming up."""
     agenda = state.store.agenda(now=state.now, within=parse_duration(within))
+    warn_problems(agenda)
     if as_json:
         click.echo(json.dumps([reminder_to_json(r) for r in agenda], ensure_ascii=False, indent=2))
         return

@@ -13,7 +13,7 @@ import attrs
 from cadence.core.model import Contact
 from cadence.core.time import require_aware
 
-__all__ = ["Agenda", "Reminder", "ReminderKind", "reminder_key"]
+__all__ = ["Agenda", "PlanningProblem", "Reminder", "ReminderKind", "reminder_key"]
 
 ReminderKind: TypeAlias = Literal["cadence", "occasion"]
 
@@ -63,6 +63,21 @@ class Reminder:
         return attrs.evolve(self, overdue=overdue)
 
 
+@attrs.frozen
+class PlanningProblem:
+    """A contact that could not be planned, and why; its reminders are missing from the agenda.
+
+    Planning goes on for every other contact, so one bad rule or record never
+    keeps the rest of a roster from being reminded. Show these to the user.
+    """
+
+    contact: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"contact {self.contact!r} could not be planned: {self.reason}"
+
+
 def _order(reminder: Reminder) -> tuple[datetime, str, str]:
     # In UTC: two moments in one zone compare as wall times, wrongly in a fold.
     return (reminder.due.astimezone(UTC), reminder.contact.id, reminder.key)
@@ -80,18 +95,25 @@ def _sorted(reminders: Iterable[Reminder]) -> tuple[Reminder, ...]:
     return tuple(sorted(reminders, key=_order))
 
 
+def _problems(problems: Iterable[PlanningProblem]) -> tuple[PlanningProblem, ...]:
+    return tuple(problems)
+
+
 @attrs.frozen
 class Agenda(Sequence[Reminder]):
     """The reminders planned at ``now``, ordered by due moment, then contact id, then key.
 
     It is a sequence: iterate it, index it, take its length. ``due`` holds
     what is due at or before ``now`` (overdue included), ``upcoming`` what
-    falls after ``now`` within the horizon.
+    falls after ``now`` within the horizon. ``problems`` names the contacts
+    that could not be planned, and why: their reminders are missing, the
+    rest are all there.
     """
 
     reminders: tuple[Reminder, ...] = attrs.field(converter=_sorted)
     now: datetime
     horizon: timedelta
+    problems: tuple[PlanningProblem, ...] = attrs.field(default=(), converter=_problems)
 
     @property
     def due(self) -> tuple[Reminder, ...]:
