@@ -18,6 +18,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cadence import __version__
@@ -31,7 +32,7 @@ from cadence.core.errors import CadenceError
 from cadence.core.model import Contact, Rule, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import health as contact_health
-from cadence.core.reminders import Agenda
+from cadence.core.reminders import Agenda, occasion_words
 from cadence.core.serial import reminder_to_json
 from cadence.core.time import local_moment, zone
 from cadence.sources.sync import SyncReport, sync_sources
@@ -503,7 +504,11 @@ def due(state: State, within: str, as_json: bool) -> None:
     table = Table("when", "", "contact", "channel", "key", box=None)
     table.columns[4].no_wrap = True
     for reminder in agenda:
-        if reminder.overdue:
+        occasion = occasion_words(reminder, agenda.now)
+        if reminder.overdue and occasion is not None:
+            # A lead reminder is late, but what matters is how far the day itself is.
+            when = f"[yellow]{escape(occasion)}[/yellow]"
+        elif reminder.overdue:
             when = (
                 f"[red]{reminder.overdue.days}d overdue[/red]"
                 if reminder.overdue.days
