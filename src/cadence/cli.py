@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -434,6 +434,10 @@ def import_file(state: State, path: Path, format_name: str | None) -> None:
     )
 
 
+#: How far ahead of now ``log --at`` may be: two clocks a few minutes apart.
+LOG_AHEAD = timedelta(minutes=5)
+
+
 @cli.command("log")
 @click.argument("contact_id", metavar="CONTACT")
 @click.option(
@@ -443,7 +447,7 @@ def import_file(state: State, path: Path, format_name: str | None) -> None:
     "--at",
     "at_text",
     metavar="ISO-8601",
-    help="When (default: now); without an offset, in the contact's zone.",
+    help="When (default: now); without an offset, in the contact's zone; not in the future.",
 )
 @click.option("--note", default="", help="A note.")
 @click.option(
@@ -464,6 +468,13 @@ def log_touch(
     store = state.store
     person = store.get_contact(contact_id)
     at = parse_moment(at_text, default_zone=person.timezone) if at_text else state.now
+    if at - state.now > LOG_AHEAD:
+        shown = state.now.astimezone(person.zone)
+        raise CadenceError(
+            f"--at {at_text} is in the future (it is now {shown:%Y-%m-%d %H:%M %Z} for "
+            f"{person.name}); log a touchpoint once it happened, at most "
+            f"{LOG_AHEAD.seconds // 60} minutes ahead to allow for clock skew"
+        )
     touch = Touchpoint(
         contact_id,
         at,
@@ -473,7 +484,8 @@ def log_touch(
         note=note,
     )
     store.log(touch)
-    out.print(f"logged {touch.channel} with {person.name} at {at:%Y-%m-%d %H:%M %Z}")
+    local = at.astimezone(person.zone)
+    out.print(f"logged {touch.channel} with {person.name} at {local:%Y-%m-%d %H:%M %Z}")
 
 
 # -- due, snooze, done ----------------------------------------------------------
