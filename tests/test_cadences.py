@@ -397,3 +397,112 @@ def test_recurring_never_fails_otherwise(rule: str) -> None:
         return
     cadence.moments(datetime(2026, 11, 23, 12), datetime(2027, 1, 1))
     assert cadence.approx_days > 0
+
+
+# Exact edges: the values at each limit are accepted, the next ones refused
+
+
+def test_every_month_of_the_year_has_its_own_length_in_month_arithmetic() -> None:
+    """31 January plus n months is the last day of each month: May and August have 31."""
+    assert add_months(date(2026, 7, 31), 1) == date(2026, 8, 31)
+    assert add_months(date(2026, 4, 30), 1) == date(2026, 5, 30)
+    assert add_months(date(2026, 3, 31), 2) == date(2026, 5, 31)
+    for months, last in enumerate((31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)):
+        assert add_months(date(2026, 1, 31), months) == date(2026, months + 1, last)
+        assert add_months(date(2026, 1, 29), months).day == min(29, last)
+
+
+def test_a_sliding_cadence_of_exactly_a_hundred_years_is_the_longest_allowed() -> None:
+    """36525 days (as days, or weeks and days) and 1200 months pass; one more does not."""
+    assert Every(days=36525).days == 36525
+    assert Every(weeks=5217, days=6).days == 36525
+    assert Every(months=1200).months == 1200
+    with pytest.raises(CadenceError, match="a hundred years"):
+        Every(days=36526)
+    with pytest.raises(CadenceError, match="a hundred years"):
+        Every(weeks=5217, days=7)
+    with pytest.raises(CadenceError, match="a hundred years"):
+        Every(months=1201)
+    assert parse_cadence("every 36525 days") == Every(days=36525)
+    with pytest.raises(CadenceError, match="a hundred years"):
+        parse_cadence("every 36526 days")
+    assert parse_cadence("every 100 years") == Every(months=1200)
+    with pytest.raises(CadenceError, match="a hundred years"):
+        parse_cadence("every 101 years")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=YEARLY;BYMONTH=1",
+        "FREQ=YEARLY;BYMONTH=12",
+        "FREQ=YEARLY;BYYEARDAY=1",
+        "FREQ=YEARLY;BYYEARDAY=366",
+        "FREQ=YEARLY;BYYEARDAY=-366",
+        "FREQ=MONTHLY;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYMONTHDAY=-31",
+        "FREQ=MONTHLY;BYMONTHDAY=1",
+        "FREQ=YEARLY;BYWEEKNO=53",
+        "FREQ=YEARLY;BYWEEKNO=-53",
+        "FREQ=YEARLY;BYWEEKNO=1",
+        "FREQ=DAILY;INTERVAL=10000",
+        "FREQ=WEEKLY;INTERVAL=1",
+        "FREQ=WEEKLY;COUNT=1",
+        "FREQ=DAILY;COUNT=1000",
+        "FREQ=YEARLY;BYEASTER=-80",
+        "FREQ=YEARLY;BYEASTER=250",
+        "FREQ=YEARLY;BYEASTER=0",
+        "FREQ=MONTHLY;BYDAY=5MO",
+        "FREQ=MONTHLY;BYDAY=-5FR",
+        "FREQ=YEARLY;BYDAY=53MO",
+        "FREQ=YEARLY;BYDAY=-53SU",
+        "FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYSETPOS=366",
+        "FREQ=YEARLY;BYMONTH=12;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYSETPOS=7",
+        "FREQ=DAILY;BYMONTH=2;BYSETPOS=1",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=WEEKLY;UNTIL=20000102",
+        "FREQ=WEEKLY;WKST=SU;BYDAY=SU",
+    ],
+)
+def test_rules_at_the_edges_of_their_ranges_are_accepted_and_fall_due(rule: str) -> None:
+    """Each part's first and last allowed value is accepted, and the rule has a moment."""
+    cadence = Recurring(rule)
+    assert cadence.rrule == rule
+    past, future = cadence.moments(datetime(9000, 1, 1), datetime(9001, 1, 1))
+    assert past or future
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("every monday at 23:30", time(23, 30)),
+        ("every monday at 23:59", time(23, 59)),
+        ("every monday at 0:00", time(0, 0)),
+        ("every weekday at 23:59", time(23, 59)),
+        ("every weekday at 00:00", time(0, 0)),
+    ],
+)
+def test_the_last_and_first_minutes_of_the_day_are_times_of_day(text: str, at: time) -> None:
+    """The clock's edges are accepted; 24:00 and minute 60 are not."""
+    cadence = parse_cadence(text)
+    assert isinstance(cadence, Recurring)
+    assert cadence.at == at
+    for bad in ("every monday at 24:00", "every monday at 23:60"):
+        with pytest.raises(CadenceError, match="not a time of day"):
+            parse_cadence(bad)
+
+
+def test_planning_far_ahead_costs_what_planning_today_does() -> None:
+    """Moments are worked out around the moment asked for, not counted up from the start."""
+    from cadence.core.cadences import _shared_moments
+
+    cadence = Recurring("FREQ=DAILY", start=date(1990, 1, 1))
+    moments = _shared_moments(cadence.rrule, cadence.at, cadence.start)
+    for year in (2026, 8999):
+        before = moments.worked
+        past, future = cadence.moments(datetime(year, 6, 1, 12), datetime(year, 7, 1))
+        assert moments.worked - before < 40
+        assert past == [datetime(year, 5, 31, 9), datetime(year, 6, 1, 9)]
+        assert future[0] == datetime(year, 6, 2, 9)
+        assert future[-1] == datetime(year, 7, 1, 9)

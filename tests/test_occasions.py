@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -313,3 +314,30 @@ def test_every_edge_words_a_late_lead_reminder_by_the_occasion(tmp_path: Path) -
     shown = cadence("due").stdout
     assert "birthday in 2 days" in shown
     assert "overdue" not in shown
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Occasion("Launch", on=date(2027, 1, 5), contact=""), "an occasion's contact"),
+        (lambda: Occasion("Launch", on=date(2027, 1, 5), tag=""), "an occasion's tag"),
+        (lambda: Occasion("Launch", on=date(2027, 1, 5), month=1), "not both"),
+        (lambda: Occasion("Launch", on=date(2027, 1, 5), day=5), "not both"),
+        (lambda: Occasion("Launch", month=1), "needs a date"),
+        (lambda: Occasion("Launch", day=5), "needs a date"),
+        (lambda: Occasion("", month=1, day=5), "an occasion's title"),
+    ],
+)
+def test_an_occasion_with_an_empty_target_or_two_kinds_of_date_is_refused(
+    make: Callable[[], Occasion], message: str
+) -> None:
+    """An empty contact or tag is not "everyone"; a date and a month are not both a date."""
+    with pytest.raises(CadenceError, match=message):
+        make()
+
+
+def test_an_occasion_for_everyone_or_on_a_yearly_date_is_accepted() -> None:
+    """Neither contact nor tag is everyone's; month and day alone make a yearly date."""
+    assert Occasion("Launch", on=date(2027, 1, 5)).contact is None
+    assert Occasion("New Year", month=1, day=1).on is None
+    assert Occasion("Year end", month=12, day=31, tag="client").tag == "client"
