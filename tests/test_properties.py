@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import strategies as cst
@@ -232,6 +232,7 @@ def test_snoozes_and_dismissals_touch_only_their_reminders(
             assert key not in after
 
 
+@settings(max_examples=300)
 @given(
     cst.rrule_parts,
     st.none() | st.dates(date(1990, 1, 1), date(2100, 12, 31)),
@@ -262,3 +263,7 @@ def test_every_rule_is_refused_or_plans_within_bounded_work(
     assert past == sorted(past)
     assert future == sorted(future)
     assert len(moments._answers) <= cadences_module._REMEMBERED
+    roster = Roster([Contact("ana", "Ana")], [Rule(cadence)])
+    agenda = plan(roster, now=wall.replace(tzinfo=UTC), horizon=timedelta(days=30))
+    assert agenda.problems == ()
+    assert all(r.kind == "cadence" for r in agenda)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from calendar import isleap
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, TypeAlias
@@ -266,8 +267,9 @@ def _rrule_text(text: str) -> str:
 # many periods never has one, and two moments of a rule are never further
 # apart than that many periods.
 _CYCLE = {YEARLY: 400, MONTHLY: 4800, WEEKLY: 20871, DAILY: 146097}
-# The most periods worked through to find where a COUNT ends.
-_COUNT_BUDGET = 300_000
+# How many cycles of periods may be worked through to find where a COUNT ends:
+# eight hundred years of days, whatever the frequency.
+_COUNT_CYCLES = 2
 # Queries remembered per rule: planning asks the same few for every contact.
 _REMEMBERED = 8
 
@@ -334,28 +336,17 @@ class _Moments:
     def _count_end(self, count: int, text: str) -> datetime | None:
         """The moment the COUNT runs out on, or None if the rule ends first at the year 9999."""
         seen = 0
-        last = None
-        period = 0
-        while period < _COUNT_BUDGET:
-            chunk = min(4096, _COUNT_BUDGET - period)
-            found = self._scan(period, period + chunk)
-            if found is None:
-                return None
-            for moment in found:
+        for index, moments in self._walk(0):
+            if index >= _COUNT_CYCLES * self.cycle:
+                raise CadenceError(
+                    f"the RRULE {text!r} reaches too far to work out where its COUNT ends; "
+                    "give UNTIL instead"
+                )
+            for moment in moments:
                 seen += 1
                 if seen == count:
                     return moment
-                last = moment
-            period += chunk
-            if last is not None and self._beyond_end(period):
-                return None
-        raise CadenceError(
-            f"the RRULE {text!r} reaches too far to work out where its COUNT ends; "
-            "give UNTIL instead"
-        )
-
-    def _beyond_end(self, period: int) -> bool:
-        return self._period_start(period) is None
+        return None
 
     def _period_start(self, index: int) -> date | None:
         """The first day of the ``index``-th period from the start; None past the year 9999."""
@@ -387,19 +378,56 @@ class _Moments:
             steps = (day - origin).days
         return max(0, steps // self.interval)
 
-    def _period(self, index: int) -> list[datetime] | None:
-        """The moments of one period, as dateutil reckons them; None past the year 9999."""
-        self.worked += 1
-        day = self._period_start(index)
-        if day is None:
-            return None
-        rule = self.rule
+    def _walk(self, begin: int) -> Iterator[tuple[int, list[datetime]]]:
+        """Each period from ``begin`` on, with its moments, until the rule ends.
+
+        Daily and weekly periods are taken a year at a time: dateutil's masks
+        are per year, and building them per day would cost far more than the
+        periods themselves.
+        """
+        index = begin
         ii: Any = self._info
-        ii.rebuild(day.year, day.month)
-        getdayset = {YEARLY: ii.ydayset, MONTHLY: ii.mdayset, WEEKLY: ii.wdayset}.get(
-            self.freq, ii.ddayset
-        )
-        dayset, first, end = getdayset(day.year, day.month, day.day)
+        last = self.last
+        while True:
+            day = self._period_start(index)
+            if day is None or (last is not None and datetime.combine(day, time(0)) > last):
+                return
+            ii.rebuild(day.year, day.month)
+            if self.freq == YEARLY:
+                groups: list[range | list[int]] = [range(ii.yearlen)]
+            elif self.freq == MONTHLY:
+                groups = [range(ii.mrange[day.month - 1], ii.mrange[day.month])]
+            else:
+                groups = self._groups(day, index)
+            for group in groups:
+                self.worked += 1
+                moments = self._moments(ii, group)
+                yield index, moments
+                if moments and last is not None and moments[-1] >= last:
+                    return
+                index += 1
+
+    def _groups(self, day: date, index: int) -> list[range | list[int]]:
+        """The day numbers of each daily or weekly period from ``day`` to the end of its year."""
+        ii: Any = self._info
+        first = day.toordinal() - ii.yearordinal
+        if self.freq == DAILY:
+            return [[i] for i in range(first, ii.yearlen, self.interval)]
+        wkst = self.rule._wkst
+        groups: list[range | list[int]] = []
+        while first < ii.yearlen:
+            end = first + 1
+            while end - first < 7 and ii.wdaymask[end] != wkst:
+                end += 1
+            groups.append(range(first, end))
+            if index == 0:  # the first week starts on the start day, the others on WKST
+                break
+            first += 7 * self.interval
+        return groups
+
+    def _moments(self, ii: Any, candidates: range | list[int]) -> list[datetime]:
+        """The moments among one period's days, as dateutil reckons them."""
+        rule = self.rule
         bymonth = rule._bymonth
         byweekno = rule._byweekno
         byweekday = rule._byweekday
@@ -407,12 +435,15 @@ class _Moments:
         bymonthday = rule._bymonthday
         bynmonthday = rule._bynmonthday
         byyearday = rule._byyearday
-        for i in dayset[first:end]:
-            if (
+        nwdaymask = ii.nwdaymask
+        yearlen = ii.yearlen
+        days = []
+        for i in candidates:
+            if not (
                 (bymonth and ii.mmask[i] not in bymonth)
                 or (byweekno and not ii.wnomask[i])
                 or (byweekday and ii.wdaymask[i] not in byweekday)
-                or (ii.nwdaymask and not ii.nwdaymask[i])
+                or (nwdaymask and not nwdaymask[i])
                 or (byeaster and not ii.eastermask[i])
                 or (
                     (bymonthday or bynmonthday)
@@ -422,22 +453,17 @@ class _Moments:
                 or (
                     byyearday
                     and (
-                        (
-                            i < ii.yearlen
-                            and i + 1 not in byyearday
-                            and -ii.yearlen + i not in byyearday
-                        )
+                        (i < yearlen and i + 1 not in byyearday and -yearlen + i not in byyearday)
                         or (
-                            i >= ii.yearlen
-                            and i + 1 - ii.yearlen not in byyearday
-                            and -ii.nextyearlen + i - ii.yearlen not in byyearday
+                            i >= yearlen
+                            and i + 1 - yearlen not in byyearday
+                            and -ii.nextyearlen + i - yearlen not in byyearday
                         )
                     )
                 )
             ):
-                dayset[i] = None
-        days = [i for i in dayset[first:end] if i is not None]
-        if rule._bysetpos:
+                days.append(i)
+        if rule._bysetpos and days:
             chosen = set()
             for pos in rule._bysetpos:
                 index = pos if pos < 0 else pos - 1
@@ -457,24 +483,15 @@ class _Moments:
             moments.append(moment)
         return moments
 
-    def _scan(self, begin: int, end: int, stop_after: int = 0) -> list[datetime] | None:
-        """The moments of periods ``begin`` to ``end``; None if the rule ends before ``begin``.
-
-        With ``stop_after``, stop once that many are found.
-        """
+    def _scan(self, begin: int, end: int, stop_after: int = 0) -> list[datetime]:
+        """The moments of periods ``begin`` to ``end``; with ``stop_after``, stop once that many."""
         found: list[datetime] = []
-        last = self.last
-        for index in range(begin, end):
-            moments = self._period(index)
-            if moments is None:
-                return found if index > begin else None
+        for index, moments in self._walk(begin):
+            if index >= end:
+                break
             found.extend(moments)
             if stop_after and len(found) >= stop_after:
                 break
-            if last is not None:
-                day = self._period_start(index + 1)
-                if day is None or datetime.combine(day, time(0)) > last:
-                    break
         return found
 
     def around(self, wall: datetime, until: datetime) -> tuple[list[datetime], list[datetime]]:
@@ -503,36 +520,32 @@ class _Moments:
         span = 4
         while True:
             begin = max(0, last - span + 1)
-            found = [m for m in self._scan(begin, last + 1) or () if m <= wall]
+            found = [m for m in self._scan(begin, last + 1) if m <= wall]
             if len(found) >= 2 or begin == 0 or span >= 2 * self.cycle:
                 return found[-2:]
             span = min(span * 8, 2 * self.cycle)
 
     def _after(self, wall: datetime, until: datetime) -> list[datetime]:
-        """The moments after ``wall`` up to ``until``, and the first beyond it."""
+        """The moments after ``wall`` up to ``until``, and the first beyond it.
+
+        A rule with no moment in a whole cycle of periods has no more.
+        """
         found: list[datetime] = []
         if self.last is not None and self.last <= wall:
             return found
-        index = self._index(wall.date())
         empty = 0
-        while empty <= self.cycle:
-            moments = self._period(index)
-            if moments is None:
-                break
-            moments = [m for m in moments if m > wall]
-            if moments:
-                empty = 0
-                for moment in moments:
-                    found.append(moment)
-                    if moment > until:
-                        return found
-            else:
+        for _, moments in self._walk(self._index(wall.date())):
+            later = [m for m in moments if m > wall]
+            if not later:
                 empty += 1
-            index += 1
-            if self.last is not None:
-                day = self._period_start(index)
-                if day is None or datetime.combine(day, time(0)) > self.last:
+                if empty > self.cycle:
                     break
+                continue
+            empty = 0
+            for moment in later:
+                found.append(moment)
+                if moment > until:
+                    return found
         return found
 
 
