@@ -525,6 +525,10 @@ def test_a_store_rule_that_cannot_be_used_leaves_everyone_else_delivered(
         [warning] = done.stderr.strip().splitlines()
         assert warning.startswith("warning: contact 'ana' could not be planned: the rule for tag")
         assert "BYEASTER=300 is out of range" in warning
+    feed = cadence("feed")
+    assert feed.returncode == 0, feed.stderr
+    assert "Check in with Bo" in feed.stdout
+    assert feed.stderr.startswith("warning: contact 'ana' could not be planned")
 
 
 # What survived mutation: each of these would have noticed

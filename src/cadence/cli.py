@@ -550,6 +550,7 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
     from cadence.adapters.ical.render import to_ical
 
     agenda = state.store.agenda(now=state.now, within=parse_duration(within), tag=tag)
+    warn_problems(agenda)
     body = to_ical(agenda, name=name)
     if output is None or output == "-":
         sys.stdout.buffer.write(body)
