@@ -27,7 +27,14 @@ from cadence.core.errors import (
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, LeapDay, Occasion, OccasionKind
 from cadence.core.planning import ContactPlan, health, plan, plan_contact
-from cadence.core.reminders import Agenda, PlanningProblem, Reminder, ReminderKind, reminder_key
+from cadence.core.reminders import (
+    Agenda,
+    PlanningProblem,
+    Reminder,
+    ReminderKind,
+    occasion_words,
+    reminder_key,
+)
 from cadence.core.roster import Roster
 from cadence.hookspecs import hookimpl, hookspec
 from cadence.sources.batch import ImportBatch
@@ -105,6 +112,7 @@ __all__ = [
     "lazy",
     "make_feed_app",
     "new_token",
+    "occasion_words",
     "open_store",
     "parse_cadence",
     "parse_duration",
