@@ -8,6 +8,7 @@ PostgreSQL read alike.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -610,7 +611,10 @@ class SqlStore:
         now = require_aware(now, "now")
         if within < timedelta(0):
             raise CadenceError(f"within must be a duration of zero or more, not {within!r}")
-        problems = self._refresh(now, within)[1]
+        _LAST_PROBLEMS.found = None
+        self.refresh(now=now, within=within)
+        found = getattr(_LAST_PROBLEMS, "found", None)
+        problems = found[1] if found is not None and found[0] == id(self) else ()
         limit = _ts(now + within)
         with self._read() as cur:
             sql = (
@@ -642,10 +646,6 @@ class SqlStore:
         Returns how many contacts were planned. ``agenda`` calls it; call it
         yourself to roll plans forward ahead of a busy moment.
         """
-        return self._refresh(now, within)[0]
-
-    def _refresh(self, now: datetime, within: timedelta) -> tuple[int, tuple[PlanningProblem, ...]]:
-        """``refresh``, and the contacts that could not be planned."""
         now = require_aware(now, "now")
         horizon = max(PLAN_AHEAD, within * 2)
         with self._read() as cur:
@@ -658,7 +658,10 @@ class SqlStore:
         problems: list[PlanningProblem] = []
         for chunk in _chunks(stale, REPLAN_BATCH):
             problems.extend(self._replan(list(chunk), now, horizon))
-        return len(stale), tuple(problems)
+        # For the agenda this thread asks for next: refresh keeps its signature,
+        # and stores that wrap it still run their own steps.
+        _LAST_PROBLEMS.found = (id(self), tuple(problems))
+        return len(stale)
 
     def _replan(self, ids: list[str], now: datetime, horizon: timedelta) -> list[PlanningProblem]:
         """Plan these contacts again; those that cannot be planned are returned, not raised.
@@ -936,6 +939,10 @@ def _touch(row: Sequence[Any]) -> Touchpoint:
         direction=direction,
         note=note or "",
     )
+
+
+# The contacts the last refresh in this thread could not plan, with its store.
+_LAST_PROBLEMS = threading.local()
 
 
 def _broken_rule_for(
