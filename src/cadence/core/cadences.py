@@ -579,7 +579,10 @@ class Recurring:
     weekday of a weekly rule without BYDAY; without it the rule counts from
     Saturday 1 January 2000). Rules more frequent than daily, and rules with
     BYHOUR, BYMINUTE or BYSECOND, are refused: nobody keeps in touch hourly,
-    and the time of day is ``at``.
+    and the time of day is ``at``. So is a rule that cannot be worked out or
+    never falls due (a part out of its range, an unknown part, COUNT with
+    UNTIL, 30 February, an INTERVAL that never lands on the rule's days): the
+    CadenceError says why.
     """
 
     rrule: str = attrs.field(converter=_rrule_text)
