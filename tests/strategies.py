@@ -258,3 +258,39 @@ junk = st.one_of(
     st.times(),
     st.just(object()),
 )
+
+
+# RRULE parts for fuzzing: values at, inside and past each range's edges, most in range.
+def _values(low: int, high: int, edges: tuple[int, ...]) -> st.SearchStrategy[str]:
+    inside = st.integers(low, high) | st.integers(low, high).map(lambda n: -n)
+    one = inside | st.sampled_from(edges)
+    return st.lists(one, min_size=1, max_size=3).map(lambda xs: ",".join(map(str, xs)))
+
+
+_weekday = st.sampled_from(("MO", "TU", "WE", "TH", "FR", "SA", "SU"))
+_byday = st.lists(
+    st.tuples(
+        st.none() | st.none() | st.sampled_from((-54, -53, -6, -5, -1, 0, 1, 2, 5, 6, 53, 54)),
+        _weekday,
+    ),
+    min_size=1,
+    max_size=3,
+).map(lambda xs: ",".join(("" if n is None else str(n)) + d for n, d in xs))
+rrule_parts = st.fixed_dictionaries(
+    {"FREQ": st.sampled_from(("YEARLY", "MONTHLY", "WEEKLY", "DAILY") * 3 + ("HOURLY",))},
+    optional={
+        "INTERVAL": st.sampled_from(("0", "1", "2", "7", "12", "9999", "10000", "10001"))
+        | st.integers(1, 10_000).map(str),
+        "COUNT": st.sampled_from(("0", "1", "2", "1000", "1000000", "1000001"))
+        | st.integers(1, 50).map(str),
+        "UNTIL": st.sampled_from(("19991231", "20000102", "20301231T235959Z", "99991231")),
+        "WKST": st.sampled_from(("MO", "SU", "XX")),
+        "BYMONTH": st.integers(1, 12).map(str) | _values(1, 12, (0, 13)),
+        "BYMONTHDAY": _values(1, 31, (-32, 0, 29, 30, 32)),
+        "BYYEARDAY": _values(1, 366, (-367, 0, 59, 60, 365, 367)),
+        "BYWEEKNO": _values(1, 53, (-54, 0, 52, 54)),
+        "BYSETPOS": _values(1, 8, (-367, -366, 0, 366, 367)),
+        "BYEASTER": st.integers(-80, 250).map(str) | _values(-80, 80, (-81, 251, 300)),
+        "BYDAY": _byday,
+    },
+).map(lambda parts: ";".join(f"{k}={v}" for k, v in parts.items()))

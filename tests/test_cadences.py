@@ -187,14 +187,36 @@ def test_approx_days_orders_cadences_by_frequency() -> None:
         ("FREQ=YEARLY;BYWEEKNO=54", "BYWEEKNO=54 is out of range"),
         ("FREQ=YEARLY;BYYEARDAY=400", "BYYEARDAY=400 is out of range"),
         ("FREQ=WEEKLY;COUNT=two", "COUNT=TWO is not a number"),
-        ("FREQ=WEEKLY;BYDAY=XX", "not a valid RRULE"),
+        ("FREQ=WEEKLY;BYDAY=XX", "BYDAY=XX is not a day of the week"),
         ("FREQ=WEEKLY;FREQ=DAILY", "FREQ appears twice"),
         ("FREQ=WEEKLY;;BYDAY=MO", "not an RRULE"),
         ("FREQ=WEEKLY;DTSTART=20260101T000000", "give the start with start="),
         ("FREQ=WEEKLY\nRRULE:FREQ=DAILY", "not an RRULE"),
         ("", "not an RRULE"),
         ("RRULE:", "not an RRULE"),
-        ("FREQ=WEEKLY;BYSETPOS=0;BYDAY=MO", "not a valid RRULE"),
+        ("FREQ=WEEKLY;BYSETPOS=0;BYDAY=MO", "BYSETPOS=0 is out of range"),
+        # Parts dateutil accepts and then fails on, or searches to the year 9999 for.
+        ("FREQ=DAILY;BYEASTER=300", "BYEASTER=300 is out of range"),
+        ("FREQ=DAILY;BYEASTER=251", "BYEASTER=251 is out of range"),
+        ("FREQ=DAILY;BYEASTER=-81", "BYEASTER=-81 is out of range"),
+        ("FREQ=YEARLY;BYSETPOS=367;BYMONTH=1", "BYSETPOS=367 is out of range"),
+        ("FREQ=MONTHLY;BYDAY=6MO", "BYDAY=6MO is out of range"),
+        ("FREQ=YEARLY;BYDAY=54MO", "BYDAY=54MO is out of range"),
+        ("FREQ=WEEKLY;BYDAY=1MO", "numbered weekday needs FREQ=MONTHLY or YEARLY"),
+        ("FREQ=DAILY;BYNOTHING=1", "BYNOTHING is not a part"),
+        ("FREQ=DAILY;COUNT=3;UNTIL=20300101", "COUNT or UNTIL, not both"),
+        ("FREQ=DAILY;UNTIL=TOMORROW", "UNTIL must be a date"),
+        ("FREQ=DAILY;WKST=XX", "WKST must be a day of the week"),
+        ("FREQ=MONTHLY;BYSETPOS=1", "BYSETPOS needs another BY"),
+        ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "never falls due: no month of its BYMONTH"),
+        ("FREQ=YEARLY;BYMONTH=4,6;BYMONTHDAY=-31", "never falls due: no month of its BYMONTH"),
+        ("FREQ=DAILY;BYMONTH=1;BYSETPOS=2", "never falls due: a daily period"),
+        ("FREQ=WEEKLY;BYDAY=MO;BYSETPOS=8", "never falls due: a weekly period"),
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=TU", "never falls due"),
+        ("FREQ=MONTHLY;INTERVAL=12;BYMONTH=3", "never falls due"),
+        ("FREQ=MONTHLY;INTERVAL=2;BYMONTH=2,4", "never falls due"),
+        ("FREQ=WEEKLY;UNTIL=19991231", "never falls due before its UNTIL"),
+        ("FREQ=DAILY;COUNT=1000000", "too far to work out where its COUNT ends"),
     ],
 )
 def test_bad_rules_are_refused(rule: str, message: str) -> None:
@@ -375,3 +397,112 @@ def test_recurring_never_fails_otherwise(rule: str) -> None:
         return
     cadence.moments(datetime(2026, 11, 23, 12), datetime(2027, 1, 1))
     assert cadence.approx_days > 0
+
+
+# Exact edges: the values at each limit are accepted, the next ones refused
+
+
+def test_every_month_of_the_year_has_its_own_length_in_month_arithmetic() -> None:
+    """31 January plus n months is the last day of each month: May and August have 31."""
+    assert add_months(date(2026, 7, 31), 1) == date(2026, 8, 31)
+    assert add_months(date(2026, 4, 30), 1) == date(2026, 5, 30)
+    assert add_months(date(2026, 3, 31), 2) == date(2026, 5, 31)
+    for months, last in enumerate((31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)):
+        assert add_months(date(2026, 1, 31), months) == date(2026, months + 1, last)
+        assert add_months(date(2026, 1, 29), months).day == min(29, last)
+
+
+def test_a_sliding_cadence_of_exactly_a_hundred_years_is_the_longest_allowed() -> None:
+    """36525 days (as days, or weeks and days) and 1200 months pass; one more does not."""
+    assert Every(days=36525).days == 36525
+    assert Every(weeks=5217, days=6).days == 36525
+    assert Every(months=1200).months == 1200
+    with pytest.raises(CadenceError, match="a hundred years"):
+        Every(days=36526)
+    with pytest.raises(CadenceError, match="a hundred years"):
+        Every(weeks=5217, days=7)
+    with pytest.raises(CadenceError, match="a hundred years"):
+        Every(months=1201)
+    assert parse_cadence("every 36525 days") == Every(days=36525)
+    with pytest.raises(CadenceError, match="a hundred years"):
+        parse_cadence("every 36526 days")
+    assert parse_cadence("every 100 years") == Every(months=1200)
+    with pytest.raises(CadenceError, match="a hundred years"):
+        parse_cadence("every 101 years")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=YEARLY;BYMONTH=1",
+        "FREQ=YEARLY;BYMONTH=12",
+        "FREQ=YEARLY;BYYEARDAY=1",
+        "FREQ=YEARLY;BYYEARDAY=366",
+        "FREQ=YEARLY;BYYEARDAY=-366",
+        "FREQ=MONTHLY;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYMONTHDAY=-31",
+        "FREQ=MONTHLY;BYMONTHDAY=1",
+        "FREQ=YEARLY;BYWEEKNO=53",
+        "FREQ=YEARLY;BYWEEKNO=-53",
+        "FREQ=YEARLY;BYWEEKNO=1",
+        "FREQ=DAILY;INTERVAL=10000",
+        "FREQ=WEEKLY;INTERVAL=1",
+        "FREQ=WEEKLY;COUNT=1",
+        "FREQ=DAILY;COUNT=1000",
+        "FREQ=YEARLY;BYEASTER=-80",
+        "FREQ=YEARLY;BYEASTER=250",
+        "FREQ=YEARLY;BYEASTER=0",
+        "FREQ=MONTHLY;BYDAY=5MO",
+        "FREQ=MONTHLY;BYDAY=-5FR",
+        "FREQ=YEARLY;BYDAY=53MO",
+        "FREQ=YEARLY;BYDAY=-53SU",
+        "FREQ=YEARLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYSETPOS=366",
+        "FREQ=YEARLY;BYMONTH=12;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+        "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU;BYSETPOS=7",
+        "FREQ=DAILY;BYMONTH=2;BYSETPOS=1",
+        "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29",
+        "FREQ=WEEKLY;UNTIL=20000102",
+        "FREQ=WEEKLY;WKST=SU;BYDAY=SU",
+    ],
+)
+def test_rules_at_the_edges_of_their_ranges_are_accepted_and_fall_due(rule: str) -> None:
+    """Each part's first and last allowed value is accepted, and the rule has a moment."""
+    cadence = Recurring(rule)
+    assert cadence.rrule == rule
+    past, future = cadence.moments(datetime(9000, 1, 1), datetime(9001, 1, 1))
+    assert past or future
+
+
+@pytest.mark.parametrize(
+    ("text", "at"),
+    [
+        ("every monday at 23:30", time(23, 30)),
+        ("every monday at 23:59", time(23, 59)),
+        ("every monday at 0:00", time(0, 0)),
+        ("every weekday at 23:59", time(23, 59)),
+        ("every weekday at 00:00", time(0, 0)),
+    ],
+)
+def test_the_last_and_first_minutes_of_the_day_are_times_of_day(text: str, at: time) -> None:
+    """The clock's edges are accepted; 24:00 and minute 60 are not."""
+    cadence = parse_cadence(text)
+    assert isinstance(cadence, Recurring)
+    assert cadence.at == at
+    for bad in ("every monday at 24:00", "every monday at 23:60"):
+        with pytest.raises(CadenceError, match="not a time of day"):
+            parse_cadence(bad)
+
+
+def test_planning_far_ahead_costs_what_planning_today_does() -> None:
+    """Moments are worked out around the moment asked for, not counted up from the start."""
+    from cadence.core.cadences import _shared_moments
+
+    cadence = Recurring("FREQ=DAILY", start=date(1990, 1, 1))
+    moments = _shared_moments(cadence.rrule, cadence.at, cadence.start)
+    for year in (2026, 8999):
+        before = moments.worked
+        past, future = cadence.moments(datetime(year, 6, 1, 12), datetime(year, 7, 1))
+        assert moments.worked - before < 40
+        assert past == [datetime(year, 5, 31, 9), datetime(year, 6, 1, 9)]
+        assert future[0] == datetime(year, 6, 2, 9)
+        assert future[-1] == datetime(year, 7, 1, 9)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import attrs
 import pytest
@@ -11,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import strategies as cst
+from _cli import refused
 from cadence import (
     Anniversary,
     Birthday,
@@ -441,3 +447,47 @@ def test_extreme_dates_inside_the_span_plan_without_error() -> None:
         ("b", date(101, 1, 1)),
     ]
     assert health(roster, "a", now=datetime(2026, 1, 1, tzinfo=UTC)) == pytest.approx(0.0, abs=1e-3)
+
+
+# `cadence log`: the moment shown in the contact's zone, a future one refused
+
+
+def _log_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    env = {**os.environ, "CADENCE_DB": f"sqlite:///{tmp_path / 'c.db'}", "CADENCE_CONFIG": ""}
+
+    def cadence(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "cadence", "--now", "2026-11-23T12:00Z", *args]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    cadence("contact", "add", "ana", "--name", "Ana", "--timezone", "America/New_York")
+    return cadence
+
+
+def _touches(tmp_path: Path) -> list[str]:
+    with sqlite3.connect(tmp_path / "c.db") as conn:
+        return [at for (at,) in conn.execute("SELECT at FROM touchpoints ORDER BY at_ts")]
+
+
+def test_log_shows_the_moment_in_the_contacts_zone_with_or_without_at(tmp_path: Path) -> None:
+    """Without --at the moment is now, shown in New York time as --at's is, not in UTC."""
+    cadence = _log_cli(tmp_path)
+    assert cadence("log", "ana").stdout.strip() == "logged other with Ana at 2026-11-23 07:00 EST"
+    done = cadence("log", "ana", "--at", "2026-11-20T09:30")
+    assert done.stdout.strip() == "logged other with Ana at 2026-11-20 09:30 EST"
+    done = cadence("log", "ana", "--at", "2026-11-21T12:00Z")
+    assert done.stdout.strip() == "logged other with Ana at 2026-11-21 07:00 EST"
+
+
+def test_log_refuses_a_moment_in_the_future_beyond_five_minutes_of_skew(tmp_path: Path) -> None:
+    """Up to 5 minutes ahead is clock skew, accepted; a second more is refused, logging nothing."""
+    cadence = _log_cli(tmp_path)
+    for ahead in ("2026-11-23T12:05:01Z", "2026-11-24T07:00", "2027-01-01"):
+        done = cadence("log", "ana", "--at", ahead, ok=False)
+        refused(done, f"--at {ahead} is in the future", "2026-11-23 07:00 EST", "5 minutes")
+    assert _touches(tmp_path) == []
+    cadence("log", "ana", "--at", "2026-11-23T12:05Z")
+    cadence("log", "ana", "--at", "2026-11-23T07:04")
+    assert len(_touches(tmp_path)) == 2

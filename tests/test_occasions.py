@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,12 +17,15 @@ from cadence import (
     Birthday,
     CadenceError,
     Contact,
+    Every,
     Occasion,
     OccasionKind,
     Reminder,
     Roster,
+    Rule,
     plan,
 )
+from cadence.core.reminders import occasion_words
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 ANA = Contact("ana", "Ana Lopez", timezone="Europe/London", channel="email", tags=["card-list"])
@@ -211,3 +219,125 @@ def test_bad_occasions_are_refused(make: object, message: str) -> None:
     assert callable(make)
     with pytest.raises(CadenceError, match=message):
         make()
+
+
+# A reminder ahead of an occasion says how far the occasion is, not how late it is
+
+# A birthday on Wednesday 25 November 2026 with a 7-day lead: due on the 18th,
+# seen on the 23rd, when the birthday is two days away.
+LEAD_BIRTHDAY = Birthday("ana", 11, 25, lead=timedelta(days=7))
+
+
+def _lead_reminder(now: datetime = NOW) -> Reminder:
+    [reminder] = plan(Roster([ANA], occasions=[LEAD_BIRTHDAY]), now=now, horizon=timedelta(0))
+    return reminder
+
+
+def test_a_lead_reminder_knows_how_far_its_occasion_is() -> None:
+    """The fact is on the Reminder: days from today in the contact's zone to the occasion."""
+    reminder = _lead_reminder()
+    assert reminder.overdue.days == 5
+    assert reminder.days_to_occasion(NOW) == 2
+    assert reminder.occasion_name == "birthday"
+    # 23:30 in London on the 24th is already the 24th there; 00:30 on the 25th is the day.
+    assert reminder.days_to_occasion(datetime(2026, 11, 24, 23, 30, tzinfo=UTC)) == 1
+    assert reminder.days_to_occasion(datetime(2026, 11, 25, 0, 30, tzinfo=UTC)) == 0
+    cadence_reminder = plan(Roster([ANA], [Rule(Every(days=1))]), now=NOW)[0]
+    assert cadence_reminder.days_to_occasion(NOW) is None
+    assert occasion_words(cadence_reminder, NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("now", "words"),
+    [
+        (datetime(2026, 11, 23, 12, tzinfo=UTC), "birthday in 2 days"),
+        (datetime(2026, 11, 24, 12, tzinfo=UTC), "birthday tomorrow"),
+        (datetime(2026, 11, 25, 12, tzinfo=UTC), "birthday today"),
+        (datetime(2026, 11, 26, 12, tzinfo=UTC), "birthday yesterday"),
+        (datetime(2026, 11, 28, 12, tzinfo=UTC), "birthday 3 days ago"),
+        (datetime(2026, 11, 18, 12, tzinfo=UTC), "birthday in 7 days"),
+    ],
+)
+def test_occasion_words_say_how_far_the_day_is(now: datetime, words: str) -> None:
+    """In words, at any moment: in N days, tomorrow, today, yesterday, N days ago."""
+    assert occasion_words(_lead_reminder(datetime(2026, 11, 23, 12, tzinfo=UTC)), now) == words
+
+
+def test_occasion_words_name_anniversaries_and_events_by_their_label() -> None:
+    """An anniversary by its label, an event by its title."""
+    roster = Roster(
+        [ANA],
+        occasions=[
+            Anniversary("ana", date(2020, 11, 24), label="client since"),
+            Occasion("Launch", on=date(2026, 11, 26), contact="ana"),
+        ],
+    )
+    words = {occasion_words(r, NOW) for r in plan(roster, now=NOW, horizon=timedelta(days=5))}
+    assert words == {"client since tomorrow", "Launch in 3 days"}
+
+
+def test_every_edge_words_a_late_lead_reminder_by_the_occasion(tmp_path: Path) -> None:
+    """`cadence due`, the console line, the email and the moved feed event: "birthday in 2 days"."""
+    from email.headerregistry import Address
+
+    from cadence.adapters.console import format_line
+    from cadence.adapters.ical.render import to_ical
+    from cadence.adapters.smtp.message import Addressing, reminder_message
+
+    reminder = _lead_reminder()
+    line = format_line(reminder)
+    assert line.endswith("birthday in 2 days")
+    assert "overdue" not in line
+    addressing = Addressing(
+        Address("cadence", "cadence", "example.org"), (Address("", "me", "example.org"),)
+    )
+    body = reminder_message(reminder, addressing, NOW).get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Wednesday 25 November 2026, birthday in 2 days" in text
+    assert "overdue" not in text
+    feed = to_ical([reminder], now=NOW).decode().replace("\r\n ", "")
+    assert "Occasion: 2026-11-25 (birthday in 2 days)" in feed
+    assert "Overdue since" not in feed
+
+    env = {**os.environ, "CADENCE_DB": f"sqlite:///{tmp_path / 'c.db'}", "CADENCE_CONFIG": ""}
+    env["COLUMNS"] = "200"
+
+    def cadence(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "cadence", "--now", "2026-11-23T12:00Z", *args]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    cadence("contact", "add", "ana", "--name", "Ana", "--timezone", "Europe/London")
+    cadence("occasion", "add", "--contact", "ana", "--birthday", "11-25", "--lead", "7d")
+    shown = cadence("due").stdout
+    assert "birthday in 2 days" in shown
+    assert "overdue" not in shown
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: Occasion("Launch", on=date(2027, 1, 5), contact=""), "an occasion's contact"),
+        (lambda: Occasion("Launch", on=date(2027, 1, 5), tag=""), "an occasion's tag"),
+        (lambda: Occasion("Launch", on=date(2027, 1, 5), month=1), "not both"),
+        (lambda: Occasion("Launch", on=date(2027, 1, 5), day=5), "not both"),
+        (lambda: Occasion("Launch", month=1), "needs a date"),
+        (lambda: Occasion("Launch", day=5), "needs a date"),
+        (lambda: Occasion("", month=1, day=5), "an occasion's title"),
+    ],
+)
+def test_an_occasion_with_an_empty_target_or_two_kinds_of_date_is_refused(
+    make: Callable[[], Occasion], message: str
+) -> None:
+    """An empty contact or tag is not "everyone"; a date and a month are not both a date."""
+    with pytest.raises(CadenceError, match=message):
+        make()
+
+
+def test_an_occasion_for_everyone_or_on_a_yearly_date_is_accepted() -> None:
+    """Neither contact nor tag is everyone's; month and day alone make a yearly date."""
+    assert Occasion("Launch", on=date(2027, 1, 5)).contact is None
+    assert Occasion("New Year", month=1, day=1).on is None
+    assert Occasion("Year end", month=12, day=31, tag="client").tag == "client"

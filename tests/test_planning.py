@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -14,6 +20,7 @@ from cadence import (
     CadenceError,
     Contact,
     Every,
+    Occasion,
     Recurring,
     Reminder,
     Roster,
@@ -455,3 +462,176 @@ def test_planning_reads_nothing_but_its_arguments() -> None:
         _fixed(datetime(2026, 11, 10, 9, tzinfo=UTC)), now=WEDNESDAY
     )
     assert (roster.contacts, roster.rules, roster.touchpoints) == before
+
+
+# One contact that cannot be planned never stops the others
+
+
+def test_a_contact_that_cannot_be_planned_is_named_and_the_others_are_planned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """plan() leaves out the contact whose planning fails, names it in problems, plans the rest."""
+    broken = Recurring("FREQ=WEEKLY;BYDAY=FR")
+    real = Recurring.moments
+
+    def failing(self: Recurring, wall: datetime, until: datetime) -> object:
+        if self == broken:
+            raise IndexError("list assignment index out of range")
+        return real(self, wall, until)
+
+    monkeypatch.setattr(Recurring, "moments", failing)
+    bo = Contact("bo", "Bo")
+    roster = Roster([ANA, bo], [Rule(broken, contact="ana"), Rule(Every(days=1))])
+    agenda = plan(roster, now=NOW)
+    assert {r.contact.id for r in agenda} == {"bo"}
+    [problem] = agenda.problems
+    assert problem.contact == "ana"
+    assert "IndexError" in problem.reason
+    assert "'ana' could not be planned" in str(problem)
+
+
+def test_a_store_rule_that_cannot_be_used_leaves_everyone_else_delivered(
+    tmp_path: Path,
+) -> None:
+    """A rule stored before such rules were refused: `due` shows the rest and names who is missing.
+
+    BYEASTER=300 used to make planning raise for every contact; now the contacts
+    it reaches are named on standard error and everyone else is shown.
+    """
+    env = {**os.environ, "CADENCE_DB": f"sqlite:///{tmp_path / 'c.db'}", "CADENCE_CONFIG": ""}
+
+    def cadence(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "cadence", "--now", "2026-11-23T12:00Z", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    assert cadence("contact", "add", "ana", "--name", "Ana", "--tag", "easter").returncode == 0
+    assert cadence("contact", "add", "bo", "--name", "Bo").returncode == 0
+    assert cadence("rule", "set", "weekly").returncode == 0
+    refused = cadence("rule", "set", "RRULE:FREQ=DAILY;BYEASTER=300", "--tag", "easter")
+    assert refused.returncode != 0
+    assert refused.stderr.startswith("error: BYEASTER=300 is out of range")
+    with sqlite3.connect(tmp_path / "c.db") as conn:
+        conn.execute(
+            "INSERT INTO rules (kind, target, cadence) VALUES ('tag', 'easter', ?)",
+            (json.dumps({"rrule": "FREQ=DAILY;BYEASTER=300", "at": "09:00"}),),
+        )
+        conn.execute("UPDATE plan_state SET stable_until = 0")
+    for _ in range(2):  # still named the second time: its plan stays stale
+        done = cadence("due")
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        assert "Check in with Bo" in done.stdout
+        assert "Ana" not in done.stdout
+        [warning] = done.stderr.strip().splitlines()
+        assert warning.startswith("warning: contact 'ana' could not be planned: the rule for tag")
+        assert "BYEASTER=300 is out of range" in warning
+    feed = cadence("feed")
+    assert feed.returncode == 0, feed.stderr
+    assert "Check in with Bo" in feed.stdout
+    assert feed.stderr.startswith("warning: contact 'ana' could not be planned")
+
+
+# What survived mutation: each of these would have noticed
+
+
+def test_a_recurring_cadence_counts_the_start_date_as_a_touch_once_it_has_come() -> None:
+    """Weekly on Mondays, ``since`` Tuesday 17th, planned Wednesday 18th: Monday 16th is not due.
+
+    The start on the 17th satisfies the moments after the 16th, so the 23rd is
+    satisfied too and the 30th is the first due.
+    """
+    roster = _fixed(since=date(2026, 11, 17))
+    assert _dates(roster, datetime(2026, 11, 18, 12, tzinfo=UTC)) == [date(2026, 11, 30)]
+    # Before the start has come it counts for nothing: every moment is due.
+    assert _dates(roster, datetime(2026, 11, 16, 12, tzinfo=UTC)) == [
+        date(2026, 11, 16),
+        date(2026, 11, 23),
+        date(2026, 11, 30),
+    ]
+
+
+def test_a_touch_exactly_at_a_moment_does_not_satisfy_the_next_one() -> None:
+    """A touch at 10:00 on Monday 23rd satisfies the 23rd, not the 30th: only one after it does."""
+    roster = _fixed(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    assert _dates(roster, WEDNESDAY) == [date(2026, 11, 30), date(2026, 12, 7)]
+    later = _fixed(datetime(2026, 11, 23, 10, 0, 1, tzinfo=UTC))
+    assert _dates(later, WEDNESDAY) == [date(2026, 12, 7)]
+
+
+def test_reminders_of_one_contact_due_at_the_same_moment_are_ordered_by_key() -> None:
+    """Two occasions of one day: the agenda orders them by key, whatever order the roster had."""
+    day = date(2026, 11, 30)
+    birthday = Birthday("ana", day.month, day.day)
+    launch = Occasion("Launch", on=day, contact="ana")
+    seen = []
+    for occasions in ([birthday, launch], [launch, birthday]):
+        roster = Roster([ANA], [Rule(Every(days=7), contact="ana")], occasions=occasions)
+        agenda = plan(roster, now=NOW, horizon=timedelta(days=10))
+        same = [r for r in agenda if r.date == day and r.kind == "occasion"]
+        assert len(same) == 2
+        assert [r.key for r in same] == sorted(r.key for r in same)
+        seen.append([r.key for r in agenda])
+        contact_plan = plan_contact(roster, "ana", now=NOW, horizon=timedelta(days=10))
+        assert [r.key for r in contact_plan.reminders] == seen[-1]
+    assert seen[0] == seen[1]
+
+
+def test_a_reminder_seen_at_the_same_moment_is_the_same_object() -> None:
+    """``at(now)`` returns the reminder itself when nothing changes, a changed copy otherwise."""
+    reminder = _only(_sliding(Every(days=1), datetime(2026, 11, 20, 15, tzinfo=UTC)))
+    assert reminder.overdue == NOW - reminder.due
+    assert reminder.at(NOW) is reminder
+    later = reminder.at(NOW + timedelta(hours=2))
+    assert later is not reminder
+    assert later.overdue == reminder.overdue + timedelta(hours=2)
+    assert later.key == reminder.key
+    assert reminder.at(reminder.due - timedelta(days=1)).overdue == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("lead", "words"),
+    [
+        (timedelta(days=1), "remind 1 day before"),
+        (timedelta(days=2), "remind 2 days before"),
+        (timedelta(days=7), "remind 7 days before"),
+        (timedelta(hours=12), "remind 12 hours before"),
+        (timedelta(hours=36), "remind 36 hours before"),
+        (timedelta(hours=1, minutes=30), "remind 1.5 hours before"),
+    ],
+)
+def test_a_lead_is_worded_in_days_or_hours(lead: timedelta, words: str) -> None:
+    """Whole days as days (one day singular), anything else in hours."""
+    roster = Roster([ANA], occasions=[Birthday("ana", 12, 10, lead=lead)])
+    [reminder] = plan(roster, now=NOW, horizon=timedelta(days=30))
+    assert reminder.reason == f"birthday on 2026-12-10; {words}"
+
+
+def test_planning_accepts_exactly_the_first_and_last_moments_it_reckons_in() -> None:
+    """From 1900-01-01 00:00 UTC on; now plus the horizon strictly before 9000-01-01."""
+    roster = _sliding(Every(days=1))
+    earliest = datetime(1900, 1, 1, tzinfo=UTC)
+    assert plan(roster, now=earliest).now == earliest
+    with pytest.raises(CadenceError, match="between the years 1900 and 9000"):
+        plan(roster, now=earliest - timedelta(microseconds=1))
+    latest = datetime(9000, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
+    assert plan(roster, now=latest, horizon=timedelta(0)).now == latest
+    assert plan(roster, now=latest - timedelta(days=30)).horizon == timedelta(days=30)
+    with pytest.raises(CadenceError, match="between the years 1900 and 9000"):
+        plan(roster, now=latest - timedelta(days=30), horizon=timedelta(days=30, microseconds=1))
+    with pytest.raises(CadenceError, match="between the years 1900 and 9000"):
+        plan(roster, now=datetime(9000, 1, 1, tzinfo=UTC), horizon=timedelta(0))
+
+
+def test_a_moment_in_the_year_9999_is_aware_only_while_it_stays_in_range() -> None:
+    """The last day of the year 9999 is a moment; an offset that takes it past the end is not."""
+    from cadence.core.time import require_aware
+
+    last = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    assert require_aware(last, "now") is last
+    minus_one = timezone(timedelta(hours=-1))
+    behind = datetime(9999, 12, 31, 22, 59, 59, 999999, tzinfo=minus_one)
+    assert require_aware(behind, "now") is behind
+    with pytest.raises(CadenceError, match="now is out of range"):
+        require_aware(datetime(9999, 12, 31, 23, 0, tzinfo=minus_one), "now")
+    with pytest.raises(CadenceError, match="now is out of range"):
+        require_aware(datetime(1, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))), "now")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import strategies as cst
 from cadence import (
+    CadenceError,
     Contact,
     Every,
+    Recurring,
     Reminder,
     Roster,
     Rule,
@@ -22,6 +24,7 @@ from cadence import (
     plan_contact,
     reminder_key,
 )
+from cadence.core import cadences as cadences_module
 
 
 def _wall(moment: datetime) -> tuple[object, ...]:
@@ -227,3 +230,40 @@ def test_snoozes_and_dismissals_touch_only_their_reminders(
             assert after[key].due.tzinfo is reminder.contact.zone
         else:
             assert key not in after
+
+
+@settings(max_examples=300)
+@given(
+    cst.rrule_parts,
+    st.none() | st.dates(date(1990, 1, 1), date(2100, 12, 31)),
+    st.sampled_from((datetime(2026, 11, 29, 12), datetime(8999, 12, 1, 12))),
+)
+def test_every_rule_is_refused_or_plans_within_bounded_work(
+    text: str, start: date | None, wall: datetime
+) -> None:
+    """Any RRULE is refused with CadenceError, or its moments come within bounded work.
+
+    The work is counted in the periods (days, weeks, months or years) that
+    are looked at: it never grows with how far ``now`` lies from the rule's
+    start, only with the window asked for, and stays within a few Gregorian
+    cycles of 400 years for the rarest rules.
+    """
+    try:
+        cadence = Recurring(text, start=start)
+    except CadenceError:
+        return
+    moments = cadences_module._shared_moments(cadence.rrule, cadence.at, cadence.start)
+    before = moments.worked
+    past, future = cadence.moments(wall + timedelta(seconds=1), wall + timedelta(days=30))
+    looked = moments.worked - before
+    assert looked <= 4 * cadences_module._CYCLE[moments.freq] + 40
+    assert len(past) <= 2
+    assert all(m <= wall + timedelta(seconds=1) for m in past)
+    assert all(m > wall + timedelta(seconds=1) for m in future)
+    assert past == sorted(past)
+    assert future == sorted(future)
+    assert len(moments._answers) <= cadences_module._REMEMBERED
+    roster = Roster([Contact("ana", "Ana")], [Rule(cadence)])
+    agenda = plan(roster, now=wall.replace(tzinfo=UTC), horizon=timedelta(days=30))
+    assert agenda.problems == ()
+    assert all(r.kind == "cadence" for r in agenda)

@@ -28,7 +28,14 @@ from cadence.core.errors import (
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, LeapDay, Occasion, OccasionKind
 from cadence.core.planning import ContactPlan, health, plan, plan_contact
-from cadence.core.reminders import Agenda, Reminder, ReminderKind, reminder_key
+from cadence.core.reminders import (
+    Agenda,
+    PlanningProblem,
+    Reminder,
+    ReminderKind,
+    occasion_words,
+    reminder_key,
+)
 from cadence.core.roster import Roster
 from cadence.hookspecs import hookimpl, hookspec
 from cadence.sources.batch import ImportBatch
@@ -84,6 +91,7 @@ __all__ = [
     "LeapDay",
     "Occasion",
     "OccasionKind",
+    "PlanningProblem",
     "PluginError",
     "Recurring",
     "Reminder",
@@ -106,6 +114,7 @@ __all__ = [
     "lazy",
     "make_feed_app",
     "new_token",
+    "occasion_words",
     "open_store",
     "parse_cadence",
     "parse_duration",

@@ -12,12 +12,13 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cadence import __version__
@@ -31,6 +32,7 @@ from cadence.core.errors import CadenceError, StoreBusy
 from cadence.core.model import Contact, Rule, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import health as contact_health
+from cadence.core.reminders import Agenda, occasion_words
 from cadence.core.serial import reminder_to_json
 from cadence.core.time import local_moment, zone
 from cadence.sources.sync import SyncReport, sync_sources
@@ -432,6 +434,10 @@ def import_file(state: State, path: Path, format_name: str | None) -> None:
     )
 
 
+#: How far ahead of now ``log --at`` may be: two clocks a few minutes apart.
+LOG_AHEAD = timedelta(minutes=5)
+
+
 @cli.command("log")
 @click.argument("contact_id", metavar="CONTACT")
 @click.option(
@@ -441,7 +447,7 @@ def import_file(state: State, path: Path, format_name: str | None) -> None:
     "--at",
     "at_text",
     metavar="ISO-8601",
-    help="When (default: now); without an offset, in the contact's zone.",
+    help="When (default: now); without an offset, in the contact's zone; not in the future.",
 )
 @click.option("--note", default="", help="A note.")
 @click.option(
@@ -462,6 +468,13 @@ def log_touch(
     store = state.store
     person = store.get_contact(contact_id)
     at = parse_moment(at_text, default_zone=person.timezone) if at_text else state.now
+    if at - state.now > LOG_AHEAD:
+        shown = state.now.astimezone(person.zone)
+        raise CadenceError(
+            f"--at {at_text} is in the future (it is now {shown:%Y-%m-%d %H:%M %Z} for "
+            f"{person.name}); log a touchpoint once it happened, at most "
+            f"{LOG_AHEAD.seconds // 60} minutes ahead to allow for clock skew"
+        )
     touch = Touchpoint(
         contact_id,
         at,
@@ -471,10 +484,17 @@ def log_touch(
         note=note,
     )
     store.log(touch)
-    out.print(f"logged {touch.channel} with {person.name} at {at:%Y-%m-%d %H:%M %Z}")
+    local = at.astimezone(person.zone)
+    out.print(f"logged {touch.channel} with {person.name} at {local:%Y-%m-%d %H:%M %Z}")
 
 
 # -- due, snooze, done ----------------------------------------------------------
+
+
+def warn_problems(agenda: Agenda) -> None:
+    """One warning line on standard error per contact that could not be planned."""
+    for problem in agenda.problems:
+        err.print(f"warning: {problem}", markup=False)
 
 
 @cli.command("due")
@@ -486,6 +506,7 @@ def log_touch(
 def due(state: State, within: str, as_json: bool) -> None:
     """Show what is due, overdue first, and what is coming up."""
     agenda = state.store.agenda(now=state.now, within=parse_duration(within))
+    warn_problems(agenda)
     if as_json:
         click.echo(json.dumps([reminder_to_json(r) for r in agenda], ensure_ascii=False, indent=2))
         return
@@ -495,7 +516,11 @@ def due(state: State, within: str, as_json: bool) -> None:
     table = Table("when", "", "contact", "channel", "key", box=None)
     table.columns[4].no_wrap = True
     for reminder in agenda:
-        if reminder.overdue:
+        occasion = occasion_words(reminder, agenda.now)
+        if reminder.overdue and occasion is not None:
+            # A lead reminder is late, but what matters is how far the day itself is.
+            when = f"[yellow]{escape(occasion)}[/yellow]"
+        elif reminder.overdue:
             when = (
                 f"[red]{reminder.overdue.days}d overdue[/red]"
                 if reminder.overdue.days
@@ -525,6 +550,7 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
     from cadence.adapters.ical.render import tagged_feed
 
     agenda = state.store.agenda(now=state.now, within=parse_duration(within), tag=tag)
+    warn_problems(agenda)
     # Titled and identified as the server's ?tag= feed is, by the same function.
     body = tagged_feed(agenda, [tag] if tag else [], name=name)
     if output is None or output == "-":

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TextIO
 
 from cadence.core.errors import ConfigError
-from cadence.core.reminders import Reminder
+from cadence.core.reminders import Reminder, occasion_words
 
 
-def format_line(reminder: Reminder) -> str:
-    """One line for ``reminder``: date, title, channel and how overdue."""
+def format_line(reminder: Reminder, now: datetime | None = None) -> str:
+    """One line for ``reminder``: date, title, channel and how overdue.
+
+    An occasion says how far it is instead ("birthday in 2 days"): a reminder
+    ahead of a birthday is late only as a to-do. ``now`` defaults to the
+    moment the reminder was seen at, its due moment plus how overdue it is.
+    """
     parts = [reminder.date.isoformat(), reminder.title]
     if reminder.channel:
         parts.append(f"via {reminder.channel}")
     days = reminder.overdue.days
-    if days:
+    occasion = occasion_words(reminder, now or reminder.due + reminder.overdue)
+    if occasion is not None:
+        parts.append(occasion)
+    elif days:
         parts.append(f"overdue {days} day" + ("" if days == 1 else "s"))
     return "  ".join(parts)
 

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import re
 import threading
-from bisect import bisect_right
 from calendar import isleap
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, _iterinfo, rrule, rrulestr
 
 from cadence.core.errors import CadenceError
 
@@ -115,9 +114,26 @@ def _plural(n: int, unit: str) -> str:
 _FREQUENCIES = ("YEARLY", "MONTHLY", "WEEKLY", "DAILY")
 # The time of day comes from ``at``: these would add moments within a day.
 _TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
+_KNOWN_PARTS = frozenset(
+    (
+        "FREQ",
+        "INTERVAL",
+        "COUNT",
+        "UNTIL",
+        "WKST",
+        "BYMONTH",
+        "BYWEEKNO",
+        "BYYEARDAY",
+        "BYMONTHDAY",
+        "BYDAY",
+        "BYSETPOS",
+        "BYEASTER",
+    )
+)
 # Parts whose values must lie in a range: dateutil accepts some values out of
-# range (BYMONTHDAY=0 makes a daily rule) or searches until the year 9999 for a
-# moment that never comes.
+# range (BYMONTHDAY=0 makes a daily rule, BYEASTER=300 fails while planning).
+# Easter falls between 22 March and 25 April, so an offset from -80 to 250
+# days keeps its day within Easter's own year.
 _RANGES = {
     "INTERVAL": (1, 10_000, False),
     "COUNT": (1, 1_000_000, False),
@@ -125,8 +141,25 @@ _RANGES = {
     "BYMONTHDAY": (1, 31, True),
     "BYYEARDAY": (1, 366, True),
     "BYWEEKNO": (1, 53, True),
+    "BYSETPOS": (1, 366, True),
 }
+_EASTER_RANGE = (-80, 250)
+_WEEKDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_UNTIL_FORM = re.compile(r"^\d{8}(T\d{6}Z?)?$")
 _UNTIL_UTC = re.compile(r"(UNTIL=\d{8}T\d{6})Z")
+# The longest month each month can have, to refuse days no month of a rule has.
+_LONGEST = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _numbers(name: str, value: str, text: object) -> list[int]:
+    numbers = []
+    for item in value.split(","):
+        try:
+            numbers.append(int(item))
+        except ValueError:
+            raise CadenceError(f"{name}={item} is not a number in {text!r}") from None
+    return numbers
 
 
 def _check_parts(body: str, text: object) -> None:
@@ -146,15 +179,67 @@ def _check_parts(body: str, text: object) -> None:
     for name in _TIME_PARTS:
         if name in parts:
             raise CadenceError(f"give the time of day with at=, not {name} in the RRULE {text!r}")
+    for name in parts:
+        if name not in _KNOWN_PARTS:
+            raise CadenceError(f"{name} is not a part of an RRULE that cadence knows: {text!r}")
     for name, (low, high, signed) in _RANGES.items():
         if name in parts:
-            for value in parts[name].split(","):
-                try:
-                    number = int(value)
-                except ValueError:
-                    raise CadenceError(f"{name}={value} is not a number in {text!r}") from None
+            for number in _numbers(name, parts[name], text):
                 if not (low <= number <= high or (signed and low <= -number <= high)):
-                    raise CadenceError(f"{name}={value} is out of range in {text!r}")
+                    bounds = f"{low} to {high}" + (f" or -{high} to -{low}" if signed else "")
+                    raise CadenceError(f"{name}={number} is out of range ({bounds}) in {text!r}")
+    if "BYEASTER" in parts:
+        low, high = _EASTER_RANGE
+        for number in _numbers("BYEASTER", parts["BYEASTER"], text):
+            if not low <= number <= high:
+                raise CadenceError(
+                    f"BYEASTER={number} is out of range ({low} to {high} days from Easter, "
+                    f"so that the day stays in Easter's year) in {text!r}"
+                )
+    if "COUNT" in parts and "UNTIL" in parts:
+        raise CadenceError(f"give COUNT or UNTIL, not both, in the RRULE {text!r}")
+    if "UNTIL" in parts and not _UNTIL_FORM.match(parts["UNTIL"]):
+        raise CadenceError(f"UNTIL must be a date like 20271231 or 20271231T170000Z in {text!r}")
+    if parts.get("WKST", "MO") not in _WEEKDAY_CODES:
+        raise CadenceError(f"WKST must be a day of the week (MO to SU) in {text!r}")
+    if "BYDAY" in parts:
+        limit = {"YEARLY": 53, "MONTHLY": 5}.get(freq, 0)
+        for item in parts["BYDAY"].split(","):
+            match = _WEEKDAY.match(item)
+            if match is None:
+                raise CadenceError(f"BYDAY={item} is not a day of the week in {text!r}")
+            if match.group(1) is not None:
+                nth = abs(int(match.group(1)))
+                if not limit:
+                    raise CadenceError(
+                        f"BYDAY={item}: a numbered weekday needs FREQ=MONTHLY or YEARLY in {text!r}"
+                    )
+                if not 1 <= nth <= limit:
+                    raise CadenceError(
+                        f"BYDAY={item} is out of range (1 to {limit}, or -1 to -{limit}) "
+                        f"in {text!r}"
+                    )
+    if "BYSETPOS" in parts and not any(
+        name.startswith("BY") and name != "BYSETPOS" for name in parts
+    ):
+        raise CadenceError(f"BYSETPOS needs another BY... part to choose from in {text!r}")
+    widest = {"DAILY": 1, "WEEKLY": 7}.get(freq)
+    if (
+        "BYSETPOS" in parts
+        and widest is not None
+        and all(abs(n) > widest for n in _numbers("BYSETPOS", parts["BYSETPOS"], text))
+    ):
+        raise CadenceError(
+            f"the RRULE {text!r} never falls due: a {freq.lower()} period holds "
+            f"at most {'one day' if widest == 1 else 'seven days'}"
+        )
+    if "BYMONTHDAY" in parts and "BYMONTH" in parts:
+        longest = max(_LONGEST[m - 1] for m in _numbers("BYMONTH", parts["BYMONTH"], text))
+        if all(abs(d) > longest for d in _numbers("BYMONTHDAY", parts["BYMONTHDAY"], text)):
+            raise CadenceError(
+                f"the RRULE {text!r} never falls due: no month of its BYMONTH has "
+                f"day {parts['BYMONTHDAY']}"
+            )
 
 
 def _normalise_rrule(text: object) -> str:
@@ -176,40 +261,292 @@ def _rrule_text(text: str) -> str:
     return _normalise_rrule(text)
 
 
-class _Moments:
-    """Naive local occurrences of one rule, generated lazily and searched by bisection.
+# How many periods of each frequency make one Gregorian cycle of 400 years,
+# after which the calendar repeats. Whatever the INTERVAL, the periods a rule
+# visits repeat within that many steps, so a rule that has no moment in that
+# many periods never has one, and two moments of a rule are never further
+# apart than that many periods.
+_CYCLE = {YEARLY: 400, MONTHLY: 4800, WEEKLY: 20871, DAILY: 146097}
+# How many cycles of periods may be worked through to find where a COUNT ends:
+# eight hundred years of days, whatever the frequency.
+_COUNT_CYCLES = 2
+# Queries remembered per rule: planning asks the same few for every contact.
+_REMEMBERED = 8
 
-    Equal rules share one: the occurrences are generated once for a whole
-    roster. A lock keeps the generator to one thread at a time.
+
+class _Moments:
+    """The naive local moments of one rule, worked out window by window.
+
+    Work is bounded by the window asked for, never by how far it lies from
+    the rule's start: a query jumps to the period holding ``now``. Equal rules
+    share one: planning asks every contact of a roster the same question, and
+    the last few answers are kept. A lock keeps its memory to one thread.
     """
 
-    __slots__ = ("_iterator", "_lock", "exhausted", "items")
+    __slots__ = (
+        "_answers",
+        "_info",
+        "_lock",
+        "at",
+        "cycle",
+        "first",
+        "freq",
+        "interval",
+        "last",
+        "origin",
+        "rule",
+        "start",
+        "worked",
+    )
 
-    def __init__(self, rule: rrule) -> None:
-        self._iterator: Iterator[datetime] = iter(rule)
+    def __init__(self, built: rrule, text: str) -> None:
+        # Periods are worked out with dateutil's own masks and the rule's
+        # parsed parts, which its type stubs do not describe.
+        rule: Any = built
+        # How many periods have been looked at, to show the work stays bounded.
+        self.worked = 0
+        self.rule = rule
+        self.freq: int = rule._freq
+        self.interval: int = rule._interval
+        self.start: datetime = rule._dtstart
+        self.at = self.start.time()
+        self.cycle = _CYCLE[self.freq]
+        day = self.start.date()
+        if self.freq == YEARLY:
+            self.origin = date(day.year, 1, 1)
+        elif self.freq == MONTHLY:
+            self.origin = date(day.year, day.month, 1)
+        elif self.freq == WEEKLY:
+            self.origin = day - timedelta(days=(day.weekday() - rule._wkst) % 7)
+        else:
+            self.origin = day
+        self._info = _iterinfo(rule)
         self._lock = threading.Lock()
-        self.items: list[datetime] = []
-        self.exhausted = False
+        self._answers: dict[tuple[datetime, datetime], tuple[list[datetime], list[datetime]]]
+        self._answers = {}
+        self.last: datetime | None = rule._until
+        found = self._scan(0, self.cycle + 1, stop_after=1)
+        if not found:
+            ends = " before its UNTIL" if self.last is not None else ""
+            raise CadenceError(f"the RRULE {text!r} never falls due{ends}")
+        self.first = found[0]
+        if rule._count is not None:
+            self.last = self._count_end(rule._count, text)
+
+    def _count_end(self, count: int, text: str) -> datetime | None:
+        """The moment the COUNT runs out on, or None if the rule ends first at the year 9999."""
+        seen = 0
+        for index, moments in self._walk(0):
+            if index >= _COUNT_CYCLES * self.cycle:
+                raise CadenceError(
+                    f"the RRULE {text!r} reaches too far to work out where its COUNT ends; "
+                    "give UNTIL instead"
+                )
+            for moment in moments:
+                seen += 1
+                if seen == count:
+                    return moment
+        return None
+
+    def _period_start(self, index: int) -> date | None:
+        """The first day of the ``index``-th period from the start; None past the year 9999."""
+        steps = index * self.interval
+        try:
+            if self.freq == YEARLY:
+                return date(self.origin.year + steps, 1, 1)
+            if self.freq == MONTHLY:
+                year, month = divmod(self.origin.year * 12 + self.origin.month - 1 + steps, 12)
+                return date(year, month + 1, 1)
+            if self.freq == WEEKLY:
+                if index == 0:
+                    return self.start.date()
+                return self.origin + timedelta(weeks=steps)
+            return self.origin + timedelta(days=steps)
+        except (ValueError, OverflowError):
+            return None
+
+    def _index(self, day: date) -> int:
+        """The period that holds ``day``; 0 for days before the start."""
+        origin = self.origin
+        if self.freq == YEARLY:
+            steps = day.year - origin.year
+        elif self.freq == MONTHLY:
+            steps = (day.year - origin.year) * 12 + day.month - origin.month
+        elif self.freq == WEEKLY:
+            steps = (day - origin).days // 7
+        else:
+            steps = (day - origin).days
+        return max(0, steps // self.interval)
+
+    def _walk(self, begin: int) -> Iterator[tuple[int, list[datetime]]]:
+        """Each period from ``begin`` on, with its moments, until the rule ends.
+
+        Daily and weekly periods are taken a year at a time: dateutil's masks
+        are per year, and building them per day would cost far more than the
+        periods themselves.
+        """
+        index = begin
+        ii: Any = self._info
+        last = self.last
+        while True:
+            day = self._period_start(index)
+            if day is None or (last is not None and datetime.combine(day, time(0)) > last):
+                return
+            ii.rebuild(day.year, day.month)
+            if self.freq == YEARLY:
+                groups: list[range | list[int]] = [range(ii.yearlen)]
+            elif self.freq == MONTHLY:
+                groups = [range(ii.mrange[day.month - 1], ii.mrange[day.month])]
+            else:
+                groups = self._groups(day, index)
+            for group in groups:
+                self.worked += 1
+                moments = self._moments(ii, group)
+                yield index, moments
+                if moments and last is not None and moments[-1] >= last:
+                    return
+                index += 1
+
+    def _groups(self, day: date, index: int) -> list[range | list[int]]:
+        """The day numbers of each daily or weekly period from ``day`` to the end of its year."""
+        ii: Any = self._info
+        first = day.toordinal() - ii.yearordinal
+        if self.freq == DAILY:
+            return [[i] for i in range(first, ii.yearlen, self.interval)]
+        wkst = self.rule._wkst
+        groups: list[range | list[int]] = []
+        while first < ii.yearlen:
+            end = first + 1
+            while end - first < 7 and ii.wdaymask[end] != wkst:
+                end += 1
+            groups.append(range(first, end))
+            if index == 0:  # the first week starts on the start day, the others on WKST
+                break
+            first += 7 * self.interval
+        return groups
+
+    def _moments(self, ii: Any, candidates: range | list[int]) -> list[datetime]:
+        """The moments among one period's days, as dateutil reckons them."""
+        rule = self.rule
+        bymonth = rule._bymonth
+        byweekno = rule._byweekno
+        byweekday = rule._byweekday
+        byeaster = rule._byeaster
+        bymonthday = rule._bymonthday
+        bynmonthday = rule._bynmonthday
+        byyearday = rule._byyearday
+        nwdaymask = ii.nwdaymask
+        yearlen = ii.yearlen
+        days = []
+        for i in candidates:
+            if not (
+                (bymonth and ii.mmask[i] not in bymonth)
+                or (byweekno and not ii.wnomask[i])
+                or (byweekday and ii.wdaymask[i] not in byweekday)
+                or (nwdaymask and not nwdaymask[i])
+                or (byeaster and not ii.eastermask[i])
+                or (
+                    (bymonthday or bynmonthday)
+                    and ii.mdaymask[i] not in bymonthday
+                    and ii.nmdaymask[i] not in bynmonthday
+                )
+                or (
+                    byyearday
+                    and (
+                        (i < yearlen and i + 1 not in byyearday and -yearlen + i not in byyearday)
+                        or (
+                            i >= yearlen
+                            and i + 1 - yearlen not in byyearday
+                            and -ii.nextyearlen + i - yearlen not in byyearday
+                        )
+                    )
+                )
+            ):
+                days.append(i)
+        if rule._bysetpos and days:
+            chosen = set()
+            for pos in rule._bysetpos:
+                index = pos if pos < 0 else pos - 1
+                if -len(days) <= index < len(days):
+                    chosen.add(days[index])
+            days = sorted(chosen)
+        moments = []
+        for i in days:
+            try:
+                moment = datetime.combine(date.fromordinal(ii.yearordinal + i), self.at)
+            except (ValueError, OverflowError):
+                break
+            if moment < self.start:
+                continue
+            if self.last is not None and moment > self.last:
+                break
+            moments.append(moment)
+        return moments
+
+    def _scan(self, begin: int, end: int, stop_after: int = 0) -> list[datetime]:
+        """The moments of periods ``begin`` to ``end``; with ``stop_after``, stop once that many."""
+        found: list[datetime] = []
+        for index, moments in self._walk(begin):
+            if index >= end:
+                break
+            found.extend(moments)
+            if stop_after and len(found) >= stop_after:
+                break
+        return found
 
     def around(self, wall: datetime, until: datetime) -> tuple[list[datetime], list[datetime]]:
-        """The last two occurrences at or before ``wall``; those after it to ``until``; one more.
+        """The last two moments at or before ``wall``; those after it to ``until``; one more.
 
         The one more is the next moment beyond ``until``, if any, so callers
         always learn when the next moment comes.
         """
-        items = self.items
-        if not self.exhausted and (not items or items[-1] <= until):
-            with self._lock:
-                while not self.exhausted and (not items or items[-1] <= until):
-                    try:
-                        items.append(next(self._iterator))
-                    except (StopIteration, ValueError, OverflowError):
-                        # dateutil ends a rule at the year 9999, by running out
-                        # or by failing to build a date beyond it.
-                        self.exhausted = True
-        split = bisect_right(items, wall)
-        end = bisect_right(items, until)
-        return items[max(0, split - 2) : split], items[split : max(end, split) + 1]
+        key = (wall, until)
+        with self._lock:
+            known = self._answers.get(key)
+            if known is None:
+                known = (self._before(wall), self._after(wall, until))
+                if len(self._answers) >= _REMEMBERED:
+                    del self._answers[next(iter(self._answers))]
+                self._answers[key] = known
+        return list(known[0]), list(known[1])
+
+    def _before(self, wall: datetime) -> list[datetime]:
+        """The last two moments at or before ``wall``."""
+        if wall < self.first:
+            return []
+        if self.last is not None and self.last < wall:
+            wall = self.last
+        last = self._index(wall.date())
+        span = 4
+        while True:
+            begin = max(0, last - span + 1)
+            found = [m for m in self._scan(begin, last + 1) if m <= wall]
+            if len(found) >= 2 or begin == 0 or span >= 2 * self.cycle:
+                return found[-2:]
+            span = min(span * 8, 2 * self.cycle)
+
+    def _after(self, wall: datetime, until: datetime) -> list[datetime]:
+        """The moments after ``wall`` up to ``until``, and the first beyond it.
+
+        A rule with no moment in a whole cycle of periods has no more.
+        """
+        found: list[datetime] = []
+        if self.last is not None and self.last <= wall:
+            return found
+        empty = 0
+        for _, moments in self._walk(self._index(wall.date())):
+            later = [m for m in moments if m > wall]
+            if not later:
+                empty += 1
+                if empty > self.cycle:
+                    break
+                continue
+            empty = 0
+            for moment in later:
+                found.append(moment)
+                if moment > until:
+                    return found
+        return found
 
 
 def _build_rule(body: str, at: time, start: date | None) -> rrule:
@@ -228,7 +565,7 @@ def _build_rule(body: str, at: time, start: date | None) -> rrule:
 
 @lru_cache(maxsize=1024)
 def _shared_moments(body: str, at: time, start: date | None) -> _Moments:
-    return _Moments(_build_rule(body, at, start))
+    return _Moments(_build_rule(body, at, start), body)
 
 
 @attrs.define(frozen=True)
@@ -242,7 +579,10 @@ class Recurring:
     weekday of a weekly rule without BYDAY; without it the rule counts from
     Saturday 1 January 2000). Rules more frequent than daily, and rules with
     BYHOUR, BYMINUTE or BYSECOND, are refused: nobody keeps in touch hourly,
-    and the time of day is ``at``.
+    and the time of day is ``at``. So is a rule that cannot be worked out or
+    never falls due (a part out of its range, an unknown part, COUNT with
+    UNTIL, 30 February, an INTERVAL that never lands on the rule's days): the
+    CadenceError says why.
     """
 
     rrule: str = attrs.field(converter=_rrule_text)

@@ -12,7 +12,14 @@ from cadence.core.cadences import Every, Recurring
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind, yearly
-from cadence.core.reminders import Agenda, Reminder, ReminderKind, _InOrder, reminder_key
+from cadence.core.reminders import (
+    Agenda,
+    PlanningProblem,
+    Reminder,
+    ReminderKind,
+    _InOrder,
+    reminder_key,
+)
 from cadence.core.roster import Roster
 from cadence.core.time import end_of_day, local_moment, long_date, require_aware, zone
 
@@ -78,21 +85,35 @@ def plan(roster: Roster, *, now: datetime, horizon: timedelta = timedelta(days=3
 
     Pure: it reads nothing but its arguments, so the same roster and ``now``
     always give the same agenda with the same keys. ``now`` must be aware.
+    A contact that cannot be planned is left out and named in the agenda's
+    ``problems``; every other contact is planned as usual.
     """
     roster = _check_roster(roster, "plan()")
     moment, until = _check_now(now, horizon)
     planner = _Planner(roster, moment, until)
     found: list[Reminder] = []
+    problems: list[PlanningProblem] = []
     # Agenda order is (due, contact id, key). Planning contacts in id order,
     # each one's reminders in key order, leaves a stable sort by due moment
     # alone to do, and a single datetime is much cheaper to sort on.
     for contact in roster._in_id_order:
-        reminders = planner.contact(contact)[0]
+        try:
+            reminders = planner.contact(contact)[0]
+        except Exception as error:  # one contact's failure must not hide everyone else's
+            problems.append(PlanningProblem(contact.id, problem_reason(error)))
+            continue
         if len(reminders) > 1:
             reminders.sort(key=_by_key)
         found.extend(reminders)
     found.sort(key=_due_in_utc)
-    return Agenda(_InOrder(found), now=now, horizon=horizon)
+    return Agenda(_InOrder(found), now=now, horizon=horizon, problems=problems)
+
+
+def problem_reason(error: Exception) -> str:
+    """Why planning a contact failed, in words, for a ``PlanningProblem``."""
+    if isinstance(error, CadenceError):
+        return str(error)
+    return f"unexpected {type(error).__name__}: {error}"
 
 
 def _by_key(reminder: Reminder) -> str:

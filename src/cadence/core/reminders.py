@@ -13,7 +13,14 @@ import attrs
 from cadence.core.model import Contact
 from cadence.core.time import require_aware
 
-__all__ = ["Agenda", "Reminder", "ReminderKind", "reminder_key"]
+__all__ = [
+    "Agenda",
+    "PlanningProblem",
+    "Reminder",
+    "ReminderKind",
+    "occasion_words",
+    "reminder_key",
+]
 
 ReminderKind: TypeAlias = Literal["cadence", "occasion"]
 
@@ -54,6 +61,26 @@ class Reminder:
     purpose: str = ""
     lead: timedelta = timedelta(0)
 
+    @property
+    def occasion_name(self) -> str | None:
+        """What the occasion is called ("birthday", an anniversary's label, an event's title)."""
+        if self.occasion_date is None:
+            return None
+        kind, _, name = self.purpose.partition(":")
+        return name or kind or "occasion"
+
+    def days_to_occasion(self, now: datetime) -> int | None:
+        """Days from ``now``'s date in the contact's zone to the occasion; None for a cadence.
+
+        A reminder with a lead time comes before its occasion: this says how
+        far the occasion still is (2 for "in 2 days", 0 for today), which is
+        what to tell the user rather than how late the reminder is.
+        """
+        if self.occasion_date is None:
+            return None
+        today = require_aware(now, "now").astimezone(self.contact.zone).date()
+        return (self.occasion_date - today).days
+
     def at(self, now: datetime) -> Reminder:
         """This reminder as seen at ``now``: the same, with ``overdue`` measured from ``now``."""
         now = require_aware(now, "now")
@@ -61,6 +88,43 @@ class Reminder:
         if overdue == self.overdue:
             return self
         return attrs.evolve(self, overdue=overdue)
+
+
+@attrs.frozen
+class PlanningProblem:
+    """A contact that could not be planned, and why; its reminders are missing from the agenda.
+
+    Planning goes on for every other contact, so one bad rule or record never
+    keeps the rest of a roster from being reminded. Show these to the user.
+    """
+
+    contact: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"contact {self.contact!r} could not be planned: {self.reason}"
+
+
+def occasion_words(reminder: Reminder, now: datetime) -> str | None:
+    """How far the reminder's occasion is at ``now``, in words; None for a cadence.
+
+    "birthday in 2 days", "birthday tomorrow", "Launch today", "birthday
+    yesterday", "birthday 3 days ago".
+    """
+    days = reminder.days_to_occasion(now)
+    if days is None:
+        return None
+    if days == 0:
+        when = "today"
+    elif days == 1:
+        when = "tomorrow"
+    elif days == -1:
+        when = "yesterday"
+    elif days > 0:
+        when = f"in {days} days"
+    else:
+        when = f"{-days} days ago"
+    return f"{reminder.occasion_name} {when}"
 
 
 def _order(reminder: Reminder) -> tuple[datetime, str, str]:
@@ -80,18 +144,25 @@ def _sorted(reminders: Iterable[Reminder]) -> tuple[Reminder, ...]:
     return tuple(sorted(reminders, key=_order))
 
 
+def _problems(problems: Iterable[PlanningProblem]) -> tuple[PlanningProblem, ...]:
+    return tuple(problems)
+
+
 @attrs.frozen
 class Agenda(Sequence[Reminder]):
     """The reminders planned at ``now``, ordered by due moment, then contact id, then key.
 
     It is a sequence: iterate it, index it, take its length. ``due`` holds
     what is due at or before ``now`` (overdue included), ``upcoming`` what
-    falls after ``now`` within the horizon.
+    falls after ``now`` within the horizon. ``problems`` names the contacts
+    that could not be planned, and why: their reminders are missing, the
+    rest are all there.
     """
 
     reminders: tuple[Reminder, ...] = attrs.field(converter=_sorted)
     now: datetime
     horizon: timedelta
+    problems: tuple[PlanningProblem, ...] = attrs.field(default=(), converter=_problems)
 
     @property
     def due(self) -> tuple[Reminder, ...]:

@@ -8,6 +8,7 @@ PostgreSQL read alike.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -19,8 +20,8 @@ import attrs
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence.core.planning import plan_contact
-from cadence.core.reminders import Agenda, Reminder
+from cadence.core.planning import plan_contact, problem_reason
+from cadence.core.reminders import Agenda, PlanningProblem, Reminder
 from cadence.core.roster import Roster
 from cadence.core.serial import (
     cadence_from_data,
@@ -278,6 +279,29 @@ class SqlStore:
             else:
                 rules.append(Rule(cadence))
         return rules
+
+    def _readable_rules(self, cur: Cursor) -> tuple[list[Rule], list[tuple[str, str | None, str]]]:
+        """The rules that can be read, and (kind, target, why) of those that cannot.
+
+        A rule stored before its kind was refused must not stop planning for
+        the contacts it does not reach.
+        """
+        cur.execute("SELECT kind, target, cadence FROM rules ORDER BY kind, target")
+        rules: list[Rule] = []
+        broken: list[tuple[str, str | None, str]] = []
+        for kind, target, data in cur.fetchall():
+            try:
+                cadence = cadence_from_data(json.loads(data))
+            except (CadenceError, ValueError, KeyError, TypeError) as error:
+                broken.append((kind, target, problem_reason(error)))
+                continue
+            if kind == "contact":
+                rules.append(Rule(cadence, contact=target))
+            elif kind == "tag":
+                rules.append(Rule(cadence, tag=target))
+            else:
+                rules.append(Rule(cadence))
+        return rules, broken
 
     def _mark_stale(self, cur: Cursor, kind: str, target: str | None) -> None:
         if kind == "contact":
@@ -592,7 +616,10 @@ class SqlStore:
         now = require_aware(now, "now")
         if within < timedelta(0):
             raise CadenceError(f"within must be a duration of zero or more, not {within!r}")
+        _LAST_PROBLEMS.found = None
         self.refresh(now=now, within=within)
+        found = getattr(_LAST_PROBLEMS, "found", None)
+        problems = found[1] if found is not None and found[0] == id(self) else ()
         limit = _ts(now + within)
         with self._read() as cur:
             sql = (
@@ -616,7 +643,7 @@ class SqlStore:
             reminder = reminder_from_row(key, contact, due, data, now)
             if reminder.due <= end:
                 found.append(reminder)
-        return Agenda(found, now=now, horizon=within)
+        return Agenda(found, now=now, horizon=within, problems=problems)
 
     def refresh(self, *, now: datetime, within: timedelta = timedelta(0)) -> int:
         """Plan again every contact whose plan is stale at ``now`` for a look ``within`` ahead.
@@ -638,18 +665,32 @@ class SqlStore:
             )
             stale = sorted(row[0] for row in cur.fetchall())
         planned = 0
+        problems: list[PlanningProblem] = []
         for chunk in _chunks(stale, REPLAN_BATCH):
-            planned += self._replan(list(chunk), now, horizon, within)
+            count, found = self._replan(list(chunk), now, horizon, within)
+            planned += count
+            problems.extend(found)
         self.replanned += planned
+        # For the agenda this thread asks for next: refresh keeps its signature,
+        # and stores that wrap it still run their own steps.
+        _LAST_PROBLEMS.found = (id(self), tuple(problems))
         return planned
 
-    def _replan(self, ids: list[str], now: datetime, horizon: timedelta, within: timedelta) -> int:
-        """Plan those of ``ids`` still stale once their plans are held; returns how many."""
+    def _replan(
+        self, ids: list[str], now: datetime, horizon: timedelta, within: timedelta
+    ) -> tuple[int, list[PlanningProblem]]:
+        """Plan those of ``ids`` still stale once their plans are held: how many, and the problems.
+
+        Another process may have planned some while this one waited for the
+        lock. A contact that cannot be planned is returned as a problem, not
+        raised: its plan stays stale and empty, so every agenda names it until
+        the cause is fixed, while everyone else is planned and delivered.
+        """
         with self._tx() as cur:
             self._lock_plans(cur, ids)
             ids = self._still_stale(cur, ids, now, within)
             if not ids:
-                return 0
+                return 0, []
             marks = _marks(len(ids))
             cur.execute(
                 "SELECT id, name, email, timezone, channel, tags, since FROM contacts "
@@ -658,7 +699,8 @@ class SqlStore:
             )
             contacts = [contact_from_row(tuple(row)) for row in cur.fetchall()]
             wanted = {c.id for c in contacts}
-            rules = [r for r in self._rules(cur) if r.contact is None or r.contact in wanted]
+            rules, broken = self._readable_rules(cur)
+            rules = [r for r in rules if r.contact is None or r.contact in wanted]
             cur.execute(
                 "SELECT data FROM occasions WHERE contact_id IS NULL "
                 f"OR contact_id IN ({marks}) ORDER BY id",  # placeholders only
@@ -682,8 +724,17 @@ class SqlStore:
             rows: list[tuple[Any, ...]] = []
             states: list[tuple[Any, ...]] = []
             covers = _ts(now + horizon)
+            problems: list[PlanningProblem] = []
             for contact in contacts:
-                planned = plan_contact(roster, contact.id, now=now, horizon=horizon)
+                reason = _broken_rule_for(contact, rules, broken)
+                if reason is None:
+                    try:
+                        planned = plan_contact(roster, contact.id, now=now, horizon=horizon)
+                    except Exception as error:  # one contact must not stop the others
+                        reason = problem_reason(error)
+                if reason is not None:
+                    problems.append(PlanningProblem(contact.id, reason))
+                    continue
                 rows.extend(reminder_row(r) for r in planned.reminders)
                 stable = NEVER if planned.stable_until is None else _ts(planned.stable_until)
                 states.append((stable, covers, _ts(now), contact.id))
@@ -699,7 +750,7 @@ class SqlStore:
                 "WHERE contact_id = ?",
                 states,
             )
-        return len(ids)
+        return len(ids) - len(problems), problems
 
     def _still_stale(
         self, cur: Cursor, ids: list[str], now: datetime, within: timedelta
@@ -920,3 +971,37 @@ def _touch(row: Sequence[Any]) -> Touchpoint:
         direction=direction,
         note=note or "",
     )
+
+
+# The contacts the last refresh in this thread could not plan, with its store.
+_LAST_PROBLEMS = threading.local()
+
+
+def _broken_rule_for(
+    contact: Contact, rules: list[Rule], broken: list[tuple[str, str | None, str]]
+) -> str | None:
+    """Why the rule that decides ``contact``'s cadence cannot be read, if so; else None.
+
+    The contact's own rule decides, else its tags' rules, else the default:
+    a broken rule matters only where it could be the one that decides.
+    """
+    if not broken:
+        return None
+    own = [b for b in broken if b[0] == "contact" and b[1] == contact.id]
+    if own:
+        return _broken_words("its own rule", own[0][2])
+    if any(r.contact == contact.id for r in rules):
+        return None
+    tagged = [b for b in broken if b[0] == "tag" and b[1] in contact.tags]
+    if tagged:
+        return _broken_words(f"the rule for tag {tagged[0][1]!r}", tagged[0][2])
+    if any(r.tag is not None and r.tag in contact.tags for r in rules):
+        return None
+    default = [b for b in broken if b[0] not in ("contact", "tag")]
+    if default:
+        return _broken_words("the default rule", default[0][2])
+    return None
+
+
+def _broken_words(where: str, reason: str) -> str:
+    return f"{where} cannot be used ({reason}); set it again with 'cadence rule set'"

@@ -18,7 +18,7 @@ from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vText
 from icalendar.enums import TRANSP
 
 from cadence.core.errors import CadenceError
-from cadence.core.reminders import Agenda, Reminder, reminder_key
+from cadence.core.reminders import Agenda, Reminder, occasion_words, reminder_key
 from cadence.core.time import local_moment, require_aware
 
 __all__ = ["CHECK_IN_LENGTH", "PRODID", "clean_text", "feed_title", "tagged_feed", "to_ical"]
@@ -82,16 +82,20 @@ def _sequence(revised: datetime) -> int:
     return max(0, (revised - _EPOCH) // _MINUTE)
 
 
-def _description(reminder: Reminder, moved: bool) -> _Text:
+def _description(reminder: Reminder, moved: bool, now: datetime | None) -> _Text:
     # Each part is cleaned on its own: a CR ending one part must not swallow the next line break.
     lines = [f"Contact: {clean_text(reminder.contact.name)}"]
     if reminder.reason:
         lines.append(f"Why: {clean_text(reminder.reason)}")
     if reminder.channel:
         lines.append(f"Channel: {clean_text(reminder.channel)}")
+    # Only an event moved to today says how far its occasion is: the others
+    # keep a description that does not change from day to day.
+    occasion = occasion_words(reminder, now) if moved and now is not None else None
     if reminder.occasion_date is not None:
-        lines.append(f"Occasion: {reminder.occasion_date.isoformat()}")
-    if moved:
+        day = reminder.occasion_date.isoformat()
+        lines.append(f"Occasion: {day}" + (f" ({clean_text(occasion)})" if occasion else ""))
+    if moved and occasion is None:
         lines.append(f"Overdue since: {reminder.date.isoformat()}")
     return _Text("\n".join(lines))
 
@@ -165,7 +169,7 @@ def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
         last_modified=stamp,
         sequence=_sequence(revised),
         summary=_text(reminder.title),
-        description=_description(reminder, moved),
+        description=_description(reminder, moved, now),
         start=day if all_day else _start(due, tz),
         end=day + _DAY if all_day else None,
         # Reminders are not appointments: they never make you look busy.

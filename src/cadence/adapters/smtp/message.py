@@ -31,7 +31,7 @@ from urllib.parse import quote
 import attrs
 
 from cadence.adapters.ical.render import to_ical
-from cadence.core.reminders import Reminder
+from cadence.core.reminders import Reminder, occasion_words
 from cadence.core.time import long_date
 
 __all__ = [
@@ -191,6 +191,11 @@ def _days(n: int) -> str:
 
 
 def _when(reminder: Reminder, now: datetime) -> str:
+    occasion = occasion_words(reminder, now)
+    if occasion is not None and reminder.occasion_date is not None:
+        # How far the day itself is, not how late a reminder ahead of it is.
+        day = long_date(reminder.occasion_date, weekday=True, year=True)
+        return f"{day}, {occasion}"
     delta = (reminder.date - _today(reminder, now)).days
     if delta < 0:
         return f"{long_date(reminder.date, weekday=True, year=True)}, overdue by {_days(-delta)}"
