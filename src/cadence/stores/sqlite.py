@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -136,6 +137,41 @@ def path_from_url(url: str) -> Path | None:
     return Path(path)
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file, and any folder it needs, readable by its owner only.
+
+    The store holds names, notes and histories of people, so what cadence
+    creates is private whatever the umask: folders 0700, the file 0600. SQLite
+    gives its WAL, shared-memory and journal files the database file's mode.
+    A file or folder that already exists keeps the mode its owner chose.
+    """
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    try:
+        for made in reversed(missing):
+            try:
+                os.mkdir(made, 0o700)
+            except FileExistsError:
+                continue  # another process made it first: its mode stays as it is
+            os.chmod(made, 0o700)  # the umask may have taken bits mkdir was given
+    except OSError as error:
+        raise CadenceError(f"cannot create the folder for {path}: {error.strerror}") from None
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it first
+    except OSError as error:
+        raise CadenceError(f"cannot create the store {path}: {error.strerror}") from None
+    try:
+        if hasattr(os, "fchmod"):  # POSIX; elsewhere the mode bits mean little
+            os.fchmod(handle, 0o600)
+    finally:
+        os.close(handle)
+
+
 class SqliteStore(SqlStore):
     """cadence's store in one SQLite file (WAL mode; every write in a transaction).
 
@@ -150,12 +186,8 @@ class SqliteStore(SqlStore):
         if path is not None:
             if path.exists() and path.is_dir():
                 raise CadenceError(f"{path} is a directory, not a database file")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise CadenceError(
-                    f"cannot create the folder for {path}: {error.strerror}"
-                ) from None
+            if not path.exists():
+                _create_private(path)
         try:
             self._conn = sqlite3.connect(
                 str(path) if path is not None else ":memory:",

@@ -1,0 +1,172 @@
+"""Personal data stays private: file modes, stores that must exist, secrets, terminal output.
+
+Each test runs the real ``cadence`` (or a real Python process) in a
+subprocess with a umask of 022, against real SQLite files, or the real
+PostgreSQL server when ``CADENCE_TEST_POSTGRES`` names one.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.name == "nt", reason="POSIX file modes"),
+]
+
+NOW = "2026-11-23T12:00:00+00:00"
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python *args`` with umask 022, the umask most systems give their users."""
+    return subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        umask=0o022,
+    )
+
+
+def cadence(*args: str, env: dict[str, str], ok: bool = True) -> subprocess.CompletedProcess[str]:
+    """The real ``cadence`` command, with umask 022."""
+    done = run("-m", "cadence", "--now", NOW, *args, env=env)
+    if ok:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    """An environment whose user folders are under ``tmp_path``, with no store named."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CADENCE_", "XDG_"))}
+    env.update(
+        HOME=str(tmp_path / "home"),
+        XDG_DATA_HOME=str(tmp_path / "home" / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "home" / "config"),
+        CADENCE_CONFIG="",
+        COLUMNS="200",
+    )
+    return env
+
+
+# -- files holding personal data are private --------------------------------------
+
+HOLD_OPEN = textwrap.dedent(
+    """
+    import os, stat, sys
+    import cadence
+    from cadence import Contact, Touchpoint
+    from datetime import datetime, UTC
+
+    store = cadence.open_store(sys.argv[1])
+    store.put_contact(Contact("ana", "Ana", email="ana@example.com"))
+    store.log(Touchpoint("ana", datetime(2026, 1, 1, tzinfo=UTC), "email", note="private"))
+    path = sys.argv[2]
+    # While the store is open, after a write: the WAL and shared-memory files exist.
+    for suffix in ("", "-wal", "-shm"):
+        print(suffix or "db", oct(stat.S_IMODE(os.stat(path + suffix).st_mode)))
+    store.close()
+    """
+)
+
+
+def test_the_default_store_and_its_folder_are_private_whatever_the_umask(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    """With umask 022 the default store's folders are 0700 and the file 0600."""
+    before = mode(tmp_path)
+    cadence("contact", "add", "ana", "--name", "Ana López", env=home)
+    data = Path(home["XDG_DATA_HOME"])
+    store = data / "cadence" / "cadence.db"
+    assert store.is_file()
+    assert mode(store) == 0o600
+    assert mode(data / "cadence") == 0o700
+    # Every folder cadence had to create is private; the ones that existed are not touched.
+    assert mode(data) == mode(data.parent) == 0o700
+    assert mode(tmp_path) == before
+
+
+def test_wal_and_shared_memory_files_of_a_new_store_are_private(tmp_path: Path) -> None:
+    """The -wal and -shm files SQLite makes beside a new store have its 0600 mode."""
+    path = tmp_path / "new" / "cadence.db"
+    done = run("-c", HOLD_OPEN, f"sqlite:///{path}", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["db", "0o600", "-wal", "0o600", "-shm", "0o600"]
+    assert mode(path.parent) == 0o700
+
+
+def test_an_existing_store_and_folder_keep_the_modes_their_owner_chose(tmp_path: Path) -> None:
+    """A store file made 0640 by its owner stays 0640; an existing folder keeps its mode."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o750)
+    path = folder / "cadence.db"
+    path.touch()
+    path.chmod(0o640)
+    done = run("-c", HOLD_OPEN, f"sqlite:///{path}", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[:2] == ["db", "0o640"]
+    assert mode(path) == 0o640
+    assert mode(folder) == 0o750
+    # A new store in an existing folder is private; the folder keeps its mode.
+    other = folder / "other.db"
+    done = run("-c", HOLD_OPEN, f"sqlite:///{other}", str(other))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["db", "0o600", "-wal", "0o600", "-shm", "0o600"]
+    assert mode(folder) == 0o750
+
+
+def test_the_jsonl_output_is_private_and_an_existing_file_keeps_its_mode(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    """cadence run's jsonl route creates its file 0600; a file that exists keeps its mode."""
+    store = tmp_path / "cadence.db"
+    out = tmp_path / "due.jsonl"
+    kept = tmp_path / "kept.jsonl"
+    kept.touch()
+    kept.chmod(0o644)
+    config = tmp_path / "cadence.toml"
+    config.write_text(
+        f'[[routes]]\nadapter = "jsonl"\nname = "new"\npath = "{out}"\n'
+        f'[[routes]]\nadapter = "jsonl"\nname = "kept"\npath = "{kept}"\n'
+    )
+    env = {**home, "CADENCE_DB": f"sqlite:///{store}", "CADENCE_CONFIG": str(config)}
+    cadence("contact", "add", "ana", "--name", "Ana López", "--every", "1 week", env=env)
+    cadence("run", env=env)
+    assert "Ana López" in out.read_text(encoding="utf-8")
+    assert mode(out) == 0o600
+    assert "Ana López" in kept.read_text(encoding="utf-8")
+    assert mode(kept) == 0o644
+
+
+def test_feed_files_are_private(home: dict[str, str], tmp_path: Path) -> None:
+    """feed -o and the ical route write 0600 files with umask 022."""
+    store = tmp_path / "cadence.db"
+    published = tmp_path / "route.ics"
+    config = tmp_path / "cadence.toml"
+    config.write_text(f'[[routes]]\nadapter = "ical"\npath = "{published}"\n')
+    env = {**home, "CADENCE_DB": f"sqlite:///{store}", "CADENCE_CONFIG": str(config)}
+    cadence("contact", "add", "ana", "--name", "Ana López", "--every", "1 week", env=env)
+    written = tmp_path / "feed.ics"
+    cadence("feed", "-o", str(written), env=env)
+    cadence("run", env=env)
+    assert b"Ana L" in written.read_bytes()
+    assert b"Ana L" in published.read_bytes()
+    assert mode(written) == 0o600
+    assert mode(published) == 0o600
