@@ -13,8 +13,11 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from _cli import refused
 
 pytestmark = [
     pytest.mark.integration,
@@ -170,3 +173,172 @@ def test_feed_files_are_private(home: dict[str, str], tmp_path: Path) -> None:
     assert b"Ana L" in published.read_bytes()
     assert mode(written) == 0o600
     assert mode(published) == 0o600
+
+
+# -- a store that does not exist is refused by commands that only read ------------
+
+READING = [
+    ("due",),
+    ("due", "--json"),
+    ("contact", "list"),
+    ("contact", "show", "ana"),
+    ("contact", "remove", "ana"),
+    ("status",),
+    ("health",),
+    ("feed",),
+    ("serve", "--port", "0"),
+    ("occasion", "list"),
+    ("occasion", "remove", "1"),
+    ("rule", "list"),
+    ("rule", "remove"),
+    ("log", "ana"),
+    ("snooze", "0123456789", "--until", "2030-01-01"),
+    ("done", "0123456789"),
+    ("run", "--dry-run"),
+]
+
+
+@pytest.mark.parametrize("args", READING, ids=" ".join)
+def test_a_command_that_only_reads_refuses_a_store_that_does_not_exist(
+    home: dict[str, str], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A mistyped --db is one error line naming the store, and nothing is created."""
+    typo = tmp_path / "folder" / "cadnce.db"
+    done = cadence("--db", f"sqlite:///{typo}", *args, env=home, ok=False)
+    refused(done, str(typo))
+    assert not typo.parent.exists()
+
+
+def test_a_mistyped_cadence_db_is_refused_as_well(home: dict[str, str], tmp_path: Path) -> None:
+    """CADENCE_DB naming a missing file, as a bare path, is refused the same way."""
+    typo = tmp_path / "folder" / "cadnce.db"
+    done = cadence("due", env={**home, "CADENCE_DB": str(typo)}, ok=False)
+    refused(done, str(typo))
+    assert not typo.parent.exists()
+    assert not Path(home["XDG_DATA_HOME"]).exists()
+
+
+def test_the_default_store_is_not_created_by_a_command_that_only_reads(
+    home: dict[str, str],
+) -> None:
+    """Before anything is added, `cadence due` says the default store does not exist."""
+    done = cadence("due", env=home, ok=False)
+    refused(done, "cadence.db")
+    assert not Path(home["XDG_DATA_HOME"]).exists()
+
+
+def test_a_file_that_holds_no_cadence_store_is_refused_and_left_alone(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    """An empty file is not a store to read: refused, and still empty afterwards."""
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    done = cadence("--db", str(empty), "contact", "list", env=home, ok=False)
+    refused(done, str(empty))
+    assert empty.read_bytes() == b""
+
+
+def test_commands_that_write_create_the_store_and_readers_then_read_it(
+    home: dict[str, str], tmp_path: Path
+) -> None:
+    """contact add creates a missing store; due then reads it; demo keeps working."""
+    store = tmp_path / "new" / "cadence.db"
+    env = {**home, "CADENCE_DB": f"sqlite:///{store}"}
+    cadence("contact", "add", "ana", "--name", "Ana López", env=env)
+    assert store.is_file()
+    assert "nothing due" in cadence("due", env=env).stdout
+    for args in (("rule", "set", "monthly"), ("import", str(_vcard(tmp_path))), ("run",)):
+        fresh = tmp_path / f"{args[0]}.db"
+        cadence("--db", str(fresh), *args, env=home)
+        assert fresh.is_file()
+    assert "A sample roster" in cadence("demo", env=home).stdout
+
+
+def _vcard(folder: Path) -> Path:
+    card = folder / "one.vcf"
+    card.write_text("BEGIN:VCARD\nVERSION:3.0\nUID:bo\nFN:Bo\nEND:VCARD\n", encoding="utf-8")
+    return card
+
+
+def test_open_store_creates_only_when_asked(tmp_path: Path) -> None:
+    """open_store(url, create=False) refuses a missing store and creates nothing."""
+    from cadence import CadenceError, Contact, open_store
+
+    missing = tmp_path / "no" / "such.db"
+    for url in (f"sqlite:///{missing}", str(missing)):
+        with pytest.raises(CadenceError, match=r"no cadence store at .*such\.db"):
+            open_store(url, create=False)
+        assert not missing.parent.exists()
+    with open_store(f"sqlite:///{missing}") as store:  # creating is the default
+        store.put_contact(Contact("ana", "Ana"))
+    with open_store(f"sqlite:///{missing}", create=False) as store:
+        assert [c.id for c in store.list_contacts()] == ["ana"]
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(CadenceError, match=r"no cadence store at .*empty\.db"):
+        open_store(str(empty), create=False)
+    assert empty.read_bytes() == b""
+    # An in-memory store is new each time: there is nothing that could be mistyped.
+    with open_store("sqlite://", create=False) as store:
+        assert store.list_contacts() == []
+
+
+def test_a_store_plugin_without_create_is_opened_with_the_url_alone(plugins: Any) -> None:
+    """Factories that take no ``create`` keep working; those that do are told not to create."""
+    import cadence
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def old(url: str) -> str:
+        calls.append((url, {}))
+        return "old"
+
+    def new(url: str, *, create: bool = True) -> str:
+        calls.append((url, {"create": create}))
+        return "new"
+
+    class Plugin:
+        @cadence.hookimpl
+        def cadence_register_stores(self, register: Any) -> None:
+            register("old", old)
+            register("new", new)
+
+    plugins.register(Plugin(), "stores")
+    assert cadence.open_store("old://x", plugins=plugins, create=False) == "old"
+    assert cadence.open_store("new://x", plugins=plugins, create=False) == "new"
+    assert cadence.open_store("new://y", plugins=plugins) == "new"
+    assert calls == [("old://x", {}), ("new://x", {"create": False}), ("new://y", {"create": True})]
+
+
+POSTGRES = os.environ.get("CADENCE_TEST_POSTGRES")
+
+
+@pytest.mark.skipif(not POSTGRES, reason="set CADENCE_TEST_POSTGRES to a PostgreSQL URL")
+def test_a_postgresql_schema_without_a_store_is_refused_when_reading(plugins: Any) -> None:
+    """create=False refuses a schema with no cadence tables and creates no schema."""
+    import uuid
+
+    import psycopg
+
+    from cadence import CadenceError, open_store
+
+    assert POSTGRES is not None
+    schema = f"privacy_{uuid.uuid4().hex[:12]}"
+    url = f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}schema={schema}"
+
+    def exists() -> bool:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            row = conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,))
+            return row.fetchone() is not None
+
+    with pytest.raises(CadenceError, match="no cadence store in"):
+        open_store(url, plugins=plugins, create=False)
+    assert not exists()
+    try:
+        open_store(url, plugins=plugins).close()
+        assert exists()
+        with open_store(url, plugins=plugins, create=False) as store:
+            assert store.list_contacts() == []
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

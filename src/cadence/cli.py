@@ -62,9 +62,9 @@ class State:
 
     @property
     def store(self) -> Any:
-        """The store, opened once."""
+        """The store, opened once; created only for a command that may create it."""
         if self._store is None:
-            self._store = open_store(self.db)
+            self._store = open_store(self.db, create=_may_create_store())
         return self._store
 
     @property
@@ -81,6 +81,27 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+#: The commands that may create the store when it does not exist yet: each
+#: writes something a new store can hold. Every other command needs an
+#: existing store, so a mistyped --db is refused instead of being answered
+#: from a new, empty store.
+CREATING_COMMANDS = frozenset(
+    {"contact add", "rule set", "occasion add", "import", "sync", "run", "demo"}
+)
+
+
+def _may_create_store() -> bool:
+    """Whether the command running now may create the store (a dry run may not)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    names = []
+    at: click.Context | None = ctx
+    while at is not None and at.parent is not None:
+        names.append(at.info_name or "")
+        at = at.parent
+    return " ".join(reversed(names)) in CREATING_COMMANDS and not ctx.params.get("dry_run")
 
 
 def _fail(message: str) -> NoReturn:
@@ -563,6 +584,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
 
     app = make_feed_app(current, token=token or None, name=name)
     server = make_feed_server(app, host, port, token=token or None)
+    _ = state.store  # a missing store is refused now, not at the first request
     shown = f"[{host}]" if ":" in host else host
     query = "?token=YOUR-TOKEN" if token else ""
     err.print(f"serving http://{shown}:{server.server_port}{FEED_PATH}{query} (Ctrl+C stops)")

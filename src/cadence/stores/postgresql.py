@@ -274,11 +274,18 @@ class PostgresStore(SqlStore):
     hold several stores. Without it the tables live in the first schema of
     the server's search_path. Each process keeps a pool of up to
     ``max_size`` connections; ``timeout`` is how many seconds an operation
-    waits for one.
+    waits for one. Without ``create``, a database or schema that holds no
+    cadence store is refused instead of given one.
     """
 
     def __init__(
-        self, url: str, *, min_size: int = 1, max_size: int = 4, timeout: float = 30.0
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 4,
+        timeout: float = 30.0,
+        create: bool = True,
     ) -> None:
         psycopg = _psycopg()
         from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -300,7 +307,7 @@ class PostgresStore(SqlStore):
         self._local = threading.local()
         with self._errors():
             with psycopg.connect(self._conninfo, autocommit=True) as conn:
-                self._migrate(conn)
+                self._migrate(conn, create=create)
             self._pool: ConnectionPool[Any] = ConnectionPool(
                 self._conninfo,
                 min_size=min_size,
@@ -313,11 +320,17 @@ class PostgresStore(SqlStore):
 
     # -- opening --------------------------------------------------------------
 
-    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
-        """Bring the schema up to date, one process at a time."""
+    def _migrate(self, conn: psycopg.Connection[Any], *, create: bool = True) -> None:
+        """Bring the schema up to date, one process at a time.
+
+        Without ``create``, a database (or schema) that holds no cadence store
+        is refused rather than given one.
+        """
         from psycopg import sql
 
         current = conn.execute("SELECT to_regclass('cadence_migrations') IS NOT NULL").fetchone()
+        if not create and not (current is not None and current[0]):
+            raise CadenceError(f"no cadence store in {self.url}")
         if current is not None and current[0]:
             row = conn.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM cadence_migrations"

@@ -177,28 +177,40 @@ class SqliteStore(SqlStore):
 
     Several processes may share the file: writers take the database's lock
     with ``BEGIN IMMEDIATE`` and wait for each other, up to ``timeout``
-    seconds.
+    seconds. A missing file is created (private to its owner) unless
+    ``create`` is false: then only an existing cadence store opens, and
+    anything else raises CadenceError naming the file.
     """
 
-    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 30.0, create: bool = True) -> None:
         self.url = url
         path = path_from_url(url)
         if path is not None:
             if path.exists() and path.is_dir():
                 raise CadenceError(f"{path} is a directory, not a database file")
             if not path.exists():
+                if not create:
+                    raise CadenceError(f"no cadence store at {path}: the file does not exist")
                 _create_private(path)
+        if path is None:
+            target, uri = ":memory:", False
+        elif create:
+            target, uri = str(path), False
+        else:
+            # mode=rw: a store that must exist is never created, even if it vanishes meanwhile.
+            target, uri = f"{path.absolute().as_uri()}?mode=rw", True
         try:
             self._conn = sqlite3.connect(
-                str(path) if path is not None else ":memory:",
-                timeout=timeout,
-                isolation_level=None,
-                check_same_thread=False,
+                target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri
             )
         except sqlite3.Error as error:
             raise CadenceError(f"cannot open the store {url}: {error}") from None
         self._lock = threading.RLock()
         try:
+            if not create and path is not None and self.schema_version == 0:
+                # An empty file, or another program's database: nothing of cadence's to read.
+                self._conn.close()
+                raise CadenceError(f"no cadence store at {path}: the file holds none")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
