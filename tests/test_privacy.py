@@ -342,3 +342,125 @@ def test_a_postgresql_schema_without_a_store_is_refused_when_reading(plugins: An
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+# -- terminal controls in data are shown, never obeyed ------------------------------
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+ID = "ana\x9b31m\u202e"  # ids refuse ASCII controls, not C1 ones or overrides
+NAME = "Ana\x1b[31mRED\x07\x7f\x9b2J\u202eevil\u2066\x1b]8;;http://evil.example\x1b\\[link=http://evil.example]click[/link][/bold]"
+TAG = "vi\x85p\u202d"
+NOTE = "called\x1b]0;pwned\x07 back\x1b[2J\x01"
+TITLE = "Party\x9b5m\u2067\x8dx"  # titles refuse ASCII controls, not C1 ones
+
+
+def controls(data: bytes) -> set[str]:
+    """The terminal controls in ``data``, a UTF-8 text: all but the newline."""
+    text = data.decode("utf-8")
+    return {c for c in text if (c != "\n" and ord(c) < 0x20) or 0x7F <= ord(c) <= 0x9F or c in BIDI}
+
+
+def inert(done: subprocess.CompletedProcess[bytes]) -> str:
+    """Both streams of ``done`` hold no terminal control; its stdout as text."""
+    assert controls(done.stdout) == set(), done.stdout
+    assert controls(done.stderr) == set(), done.stderr
+    return done.stdout.decode("utf-8")
+
+
+def raw(*args: str, env: dict[str, str], ok: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """The real ``cadence``, its output as bytes; it must succeed unless ``ok`` is false."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cadence", "--now", NOW, *args],
+        env=env,
+        cwd=env.get("PWD"),
+        capture_output=True,
+        timeout=120,
+    )
+    if ok:
+        assert done.returncode == 0, done.stderr
+    return done
+
+
+@pytest.fixture
+def hostile(home: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A store whose contact, tag, note, occasion and route name carry terminal controls."""
+    config = tmp_path / "cadence.toml"
+    config.write_text(
+        '[[routes]]\nadapter = "console"\n'
+        '[[routes]]\nadapter = "jsonl"\nname = "hook\\u001b[5m\\u202e"\n'
+        'path = "no\\u001b[31mfolder/out\\u001b]0;x\\u0007.jsonl"\n',
+        encoding="utf-8",
+    )
+    env = {
+        **home,
+        "CADENCE_DB": f"sqlite:///{tmp_path / 'cadence.db'}",
+        "CADENCE_CONFIG": str(config),
+        "PWD": str(tmp_path),  # where the jsonl route's relative path points
+    }
+    add = ["contact", "add", ID, "--name", NAME, "--tag", TAG, "--channel", "\x9bphone"]
+    inert(raw(*add, "--every", "1 week", env=env))
+    inert(raw("log", ID, "--note", NOTE, "--at", "2026-01-05T10:00Z", env=env))
+    inert(raw("occasion", "add", "--tag", TAG, "--on", "2026-11-25", "--title", TITLE, env=env))
+    inert(raw("rule", "set", "monthly", "--tag", TAG, env=env))
+    return env
+
+
+def test_no_output_of_the_cli_carries_a_terminal_control_from_the_data(
+    hostile: dict[str, str],
+) -> None:
+    """Tables, show, due, health, status, run and errors print the data without its controls."""
+    env = hostile
+    listed = inert(raw("contact", "list", env=env))
+    assert "Ana\ufffd[31mRED" in listed
+    assert "[link=http://evil.example]click[/link][/bold]" in listed  # markup shows as written
+    shown = inert(raw("contact", "show", ID, env=env))
+    assert "called\ufffd]0;pwned" in shown
+    assert "Party\ufffd5m\ufffd\ufffdx" in inert(raw("due", "--within", "7d", env=env))
+    for args in (("health",), ("occasion", "list"), ("rule", "list"), ("run", "--dry-run")):
+        inert(raw(*args, env=env))
+    ran = raw("run", env=env, ok=False)  # the jsonl route cannot write its file
+    assert "Ana\ufffd[31mRED" in inert(ran)  # the console route's line
+    status = inert(raw("status", "--all", env=env))
+    assert "hook\ufffd[5m\ufffd" in status
+    assert "no\ufffd[31mfolder" in status
+    # Errors: one line each, whatever the input held.
+    for args in (
+        ("contact", "show", "zz\x9b\u202e"),
+        ("snooze", "x\x1b[2J", "--until", "2030-01-01"),
+        ("nosuch\x1b[2Jcommand",),
+        ("due", "--within", "3\x1b[31m days"),
+    ):
+        done = raw(*args, env=env, ok=False)
+        inert(done)
+        refused(
+            subprocess.CompletedProcess(
+                done.args, done.returncode, done.stdout.decode(), done.stderr.decode()
+            )
+        )
+
+
+def test_json_output_escapes_controls_and_reads_back_to_the_same_data(
+    hostile: dict[str, str],
+) -> None:
+    """due --json writes every control as a \\u escape; the JSON still holds the exact name."""
+    import json
+
+    text = inert(raw("due", "--json", "--within", "7d", env=hostile))
+    items = json.loads(text)
+    assert {item["name"] for item in items} == {NAME}
+    assert {item["contact"] for item in items} == {ID}
+    assert any(item["title"].startswith(TITLE) for item in items)
+
+
+def test_controls_are_neutralised_when_rich_colours_the_output(hostile: dict[str, str]) -> None:
+    """With colours forced, only rich's own colour codes reach the terminal."""
+    import re
+
+    env = {**hostile, "FORCE_COLOR": "1", "TERM": "xterm-256color"}
+    for args in (("contact", "show", ID), ("due", "--within", "7d"), ("health",), ("status",)):
+        text = raw(*args, env=env).stdout.decode("utf-8")
+        assert "\x1b[" in text or args[0] == "status"  # rich coloured something
+        # What remains once rich's colour codes (SGR) are taken out holds no control.
+        plain = re.sub("\x1b\\[[0-9;]*m", "", text)
+        assert controls(plain.encode()) == set(), plain
+        assert "\x1b]" not in text  # no OSC: no title, no hyperlink

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from cadence._terminal import neutralise
 from cadence.core.errors import ConfigError
 from cadence.core.reminders import Reminder
 
@@ -38,5 +39,6 @@ class ConsoleAdapter:
         """Print each reminder on its own line."""
         out = self.stream
         for reminder in reminders:
-            out.write(format_line(reminder) + "\n")
+            # Names and titles may hold terminal controls: shown, never obeyed.
+            out.write(neutralise(format_line(reminder), one_line=True) + "\n")
         out.flush()
