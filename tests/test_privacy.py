@@ -464,3 +464,134 @@ def test_controls_are_neutralised_when_rich_colours_the_output(hostile: dict[str
         plain = re.sub("\x1b\\[[0-9;]*m", "", text)
         assert controls(plain.encode()) == set(), plain
         assert "\x1b]" not in text  # no OSC: no title, no hyperlink
+
+
+# -- no part of a password ever shows ---------------------------------------------
+
+SPECIALS = ["@", ":", "/", "#", "?", "%", "&", "=", "[", "]", " ", "+", "ä", "@:/#?", "%41"]
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _password(special: str) -> str:
+    """A password whose every piece is recognisable: Zq, Wv and Kj never occur in messages."""
+    return f"Zq{special}Wv{special}Kj"
+
+
+def _leaks(text: str) -> list[str]:
+    return [piece for piece in ("Zq", "Wv", "Kj") if piece in text]
+
+
+def _urls(port: int) -> list[str]:
+    from urllib.parse import quote
+
+    urls = []
+    for special in SPECIALS:
+        password = _password(special)
+        base = f"127.0.0.1:{port}/db?connect_timeout=2"
+        urls += [
+            f"postgresql://cadence:{password}@{base}",  # as typed, unencoded
+            f"postgresql://cadence:{quote(password, safe='')}@{base}",  # percent-encoded
+            f"postgresql://{base}&password={quote(password, safe='')}",
+        ]
+    return [
+        *urls,
+        f"postgresql://u:ZqWvKj@[::1:{port}/db",
+        "postgresql://u:ZqWv Kj@127.0.0.1:abc/db",
+        "postgresql://Zq:WvKj/db",
+        f"postgresql://127.0.0.1:{port}/db?password=ZqWv&Kj",
+        f"postgresql://127.0.0.1:{port}/db?password=Zq&WvKj=1",
+        f"postgresql://u:Zq%zzWvKj@127.0.0.1:{port}/db",
+        f"postgresql://u:Zq%ffWvKj@127.0.0.1:{port}/db",
+        f"postgresql://u:Zq%00WvKj@127.0.0.1:{port}/db",
+        f"postgresql://u:Zq@Wv@Kj@127.0.0.1:{port}/db?schema=Bad;Name",
+        f"postgres://u:ZqWvKj@127.0.0.1:{port}/db?sslmode=nonsense",
+        f"postgresql+psycopg://u:ZqWvKj@127.0.0.1:{port},[::1:{port}/db",
+        f"mysql://u:ZqWvKj@127.0.0.1:{port}/db",
+    ]
+
+
+def test_no_part_of_a_password_shows_in_any_error_or_log(
+    plugins: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Passwords with each special character, encoded or not, and malformed URLs: no leak."""
+    import logging
+
+    from cadence import CadenceError, open_store
+    from cadence.stores import postgresql
+
+    pytest.importorskip("psycopg")
+    caplog.set_level(logging.DEBUG)
+    for url in _urls(_closed_port()):
+        with pytest.raises(CadenceError) as raised:
+            open_store(url, plugins=plugins, create=False)
+        message = str(raised.value)
+        assert _leaks(message) == [], (url, message)
+        assert "\n" not in message
+        assert _leaks(postgresql._redacted(url)) == [], url
+    assert _leaks(caplog.text) == []
+
+
+CLI_LOOP = textwrap.dedent(
+    """
+    import contextlib, io, json, sys
+    from cadence.cli import main
+
+    results = []
+    for url in json.loads(sys.argv[1]):
+        for args in (["due"], ["contact", "add", "a", "--name", "A"], ["status"]):
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                try:
+                    main(["--db", url, *args])
+                    code = 0
+                except SystemExit as stop:
+                    code = stop.code
+            results.append([url, code, out.getvalue(), err.getvalue()])
+    print(json.dumps(results))
+    """
+)
+
+
+def test_the_cli_shows_no_part_of_a_password(home: dict[str, str]) -> None:
+    """The real CLI, given such URLs for reading and writing commands, prints one clean line."""
+    import json
+
+    pytest.importorskip("psycopg")
+    urls = _urls(_closed_port())
+    done = run("-c", CLI_LOOP, json.dumps(urls), env=home)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(done.stdout)
+    assert len(results) == 3 * len(urls)
+    for url, code, out, err in results:
+        assert code == 1, (url, out, err)
+        assert err.startswith("error: "), (url, err)
+        assert err.count("\n") == 1, (url, err)
+        assert "Traceback" not in err
+        assert _leaks(out + err) == [], (url, err)
+    assert _leaks(done.stderr) == []
+
+
+@pytest.mark.skipif(not POSTGRES, reason="set CADENCE_TEST_POSTGRES to a PostgreSQL URL")
+def test_a_percent_encoded_password_with_every_special_character_connects(plugins: Any) -> None:
+    """Encoded as a URL needs, any password is read whole: the store opens (trust auth here)."""
+    from urllib.parse import quote, urlsplit
+
+    from cadence import open_store
+
+    assert POSTGRES is not None
+    parts = urlsplit(POSTGRES)
+    password = _password("@:/#?%&=[] +ä")
+    netloc = f"{parts.username or 'postgres'}:{quote(password, safe='')}@{parts.hostname}"
+    netloc += f":{parts.port}" if parts.port else ""
+    url = parts._replace(netloc=netloc).geturl()
+    with open_store(url, plugins=plugins) as store:
+        assert _leaks(store.url) == []
+        assert store.url.count("***") == 1
+        store.list_contacts()
