@@ -56,14 +56,15 @@ class Terminal(Console):
 
     def render_str(self, text: str, **options: Any) -> Text:
         """``text`` as rich Text, with its terminal controls neutralised."""
-        return super().render_str(neutralise(text), **options)
+        return super().render_str(text if text.isprintable() else neutralise(text), **options)
 
     def render(
         self, renderable: RenderableType, options: ConsoleOptions | None = None
     ) -> Iterator[Segment]:
         """The segments of ``renderable``; the text of each neutralised, rich's controls kept."""
         for segment in super().render(renderable, options):
-            if segment.control is None:
+            # isprintable() is a quick pass for the many segments that hold no control.
+            if segment.control is None and not segment.text.isprintable():
                 text = neutralise(segment.text)
                 if text != segment.text:
                     segment = Segment(text, segment.style)
