@@ -797,6 +797,7 @@ def test_make_reminder_gives_stable_keys_in_the_contacts_zone() -> None:
 def test_reading_the_store_imports_no_adapter_library(tmp_path: Path) -> None:
     """The built-ins register lazy factories: `cadence due` never imports requests,
     icalendar, vobject or psycopg."""
+    cadence.open_store(f"sqlite:///{tmp_path / 'c.db'}").close()  # `due` reads an existing store
     script = (
         "import sys\n"
         "from cadence.cli import main\n"

@@ -5,18 +5,19 @@ All of it but the store is read from ``cadence.toml``.
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 import platformdirs
 
 from cadence._delivery import Route
-from cadence._plugins import Plugins, get_plugins
+from cadence._plugins import Lazy, Plugins, get_plugins
 from cadence.core.durations import parse_duration
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.sources.sync import DEFAULT_AHEAD, SourceConfig
@@ -62,19 +63,48 @@ def default_db_url() -> str:
     return f"sqlite:///{folder / 'cadence.db'}"
 
 
-def open_store(url: str | None = None, *, plugins: Plugins | None = None) -> Any:
+def open_store(
+    url: str | None = None, *, plugins: Plugins | None = None, create: bool = True
+) -> Any:
     """Open the store at ``url`` through the store registered for its scheme.
 
     ``sqlite:///path/to/cadence.db`` is the embedded default; plugins add
     others (``postgresql://...``). A bare file path is read as a SQLite file.
+
+    A store that does not exist yet is created, unless ``create`` is false:
+    then only an existing store opens, and a missing one (a mistyped path, a
+    database or schema without cadence's tables) raises CadenceError naming
+    it, having created nothing. Code that only reads should pass
+    ``create=False``, as the CLI's reading commands do.
     """
     url = url or default_db_url()
-    scheme = urlsplit(url).scheme
+    found = _SCHEME.match(url)
+    scheme = found.group(1).lower() if found else ""
     if not scheme or (len(scheme) == 1 and os.name == "nt"):
         url = f"sqlite:///{Path(url).resolve()}"
         scheme = "sqlite"
-    factory = (plugins or get_plugins()).store_factory(scheme)
-    return factory(url)
+    factory: Any = (plugins or get_plugins()).store_factory(scheme)
+    if create or not _takes_create(factory):
+        # A store plugin without a ``create`` keyword decides on its own.
+        return factory(url)
+    return factory(url, create=False)
+
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def _takes_create(factory: Any) -> bool:
+    """Whether a store factory accepts the ``create`` keyword."""
+    target = factory.resolve() if isinstance(factory, Lazy) else factory
+    try:
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD
+        or (p.name == "create" and p.kind is not inspect.Parameter.POSITIONAL_ONLY)
+        for p in parameters
+    )
 
 
 def routes_from_data(items: object, *, source: str = "the configuration") -> tuple[Route, ...]:

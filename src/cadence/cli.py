@@ -17,15 +17,17 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
-from rich.markup import escape
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.segment import Segment
 from rich.table import Table
+from rich.text import Text
 
 from cadence import __version__
 from cadence._config import Config, load_config, open_store
 from cadence._delivery import Route
 from cadence._dispatch import DispatchReport, dispatch
 from cadence._plugins import get_plugins
+from cadence._terminal import escape_json, neutralise
 from cadence.core.cadences import parse_cadence
 from cadence.core.durations import month_day, parse_date, parse_duration, parse_moment
 from cadence.core.errors import CadenceError, StoreBusy
@@ -39,8 +41,39 @@ from cadence.sources.sync import SyncReport, sync_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class Terminal(Console):
+    """A rich console that shows what users and servers wrote as text, never as commands.
+
+    Markup and emoji codes are off, so a name like ``[link=...]`` prints as
+    written; styles come from ``Text`` objects or ``style=``. Every string
+    is neutralised before it is laid out, and every segment again before it
+    is written, so no terminal control in the data reaches the terminal,
+    whether or not rich colours the output.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, soft_wrap=True, **options)
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        """``text`` as rich Text, with its terminal controls neutralised."""
+        return super().render_str(text if text.isprintable() else neutralise(text), **options)
+
+    def render(
+        self, renderable: RenderableType, options: ConsoleOptions | None = None
+    ) -> Iterator[Segment]:
+        """The segments of ``renderable``; the text of each neutralised, rich's controls kept."""
+        for segment in super().render(renderable, options):
+            # isprintable() is a quick pass for the many segments that hold no control.
+            if segment.control is None and not segment.text.isprintable():
+                text = neutralise(segment.text)
+                if text != segment.text:
+                    segment = Segment(text, segment.style)
+            yield segment
+
+
+out = Terminal()
+err = Terminal(stderr=True)
 
 
 class State:
@@ -64,9 +97,9 @@ class State:
 
     @property
     def store(self) -> Any:
-        """The store, opened once."""
+        """The store, opened once; created only for a command that may create it."""
         if self._store is None:
-            self._store = open_store(self.db)
+            self._store = open_store(self.db, create=_may_create_store())
         return self._store
 
     @property
@@ -83,6 +116,27 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
+
+#: The commands that may create the store when it does not exist yet: each
+#: writes something a new store can hold. Every other command needs an
+#: existing store, so a mistyped --db is refused instead of being answered
+#: from a new, empty store.
+CREATING_COMMANDS = frozenset(
+    {"contact add", "rule set", "occasion add", "import", "sync", "run", "demo"}
+)
+
+
+def _may_create_store() -> bool:
+    """Whether the command running now may create the store (a dry run may not)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    names = []
+    at: click.Context | None = ctx
+    while at is not None and at.parent is not None:
+        names.append(at.info_name or "")
+        at = at.parent
+    return " ".join(reversed(names)) in CREATING_COMMANDS and not ctx.params.get("dry_run")
 
 
 def _fail(message: str) -> NoReturn:
@@ -210,7 +264,7 @@ def contact_show(state: State, contact_id: str) -> None:
     roster = store.roster()
     cadence = roster.cadence_for(person)
     score = contact_health(roster, contact_id, now=state.now)
-    out.print(f"[bold]{person.name}[/bold] ({person.id})")
+    out.print(Text.assemble((person.name, "bold"), f" ({person.id})"))
     for label, value in (
         ("email", person.email),
         ("zone", person.timezone),
@@ -508,7 +562,8 @@ def due(state: State, within: str, as_json: bool) -> None:
     agenda = state.store.agenda(now=state.now, within=parse_duration(within))
     warn_problems(agenda)
     if as_json:
-        click.echo(json.dumps([reminder_to_json(r) for r in agenda], ensure_ascii=False, indent=2))
+        text = json.dumps([reminder_to_json(r) for r in agenda], ensure_ascii=False, indent=2)
+        click.echo(escape_json(text))
         return
     if not len(agenda):
         out.print("nothing due")
@@ -519,12 +574,12 @@ def due(state: State, within: str, as_json: bool) -> None:
         occasion = occasion_words(reminder, agenda.now)
         if reminder.overdue and occasion is not None:
             # A lead reminder is late, but what matters is how far the day itself is.
-            when = f"[yellow]{escape(occasion)}[/yellow]"
+            when = Text(occasion, style="yellow")
         elif reminder.overdue:
             when = (
-                f"[red]{reminder.overdue.days}d overdue[/red]"
+                Text(f"{reminder.overdue.days}d overdue", style="red")
                 if reminder.overdue.days
-                else "[yellow]today[/yellow]"
+                else Text("today", style="yellow")
             )
         else:
             when = reminder.date.isoformat()
@@ -590,6 +645,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
 
     app = make_feed_app(current, token=token or None, name=name)
     server = make_feed_server(app, host, port, token=token or None)
+    _ = state.store  # a missing store is refused now, not at the first request
     shown = f"[{host}]" if ":" in host else host
     query = "?token=YOUR-TOKEN" if token else ""
     err.print(f"serving http://{shown}:{server.server_port}{FEED_PATH}{query} (Ctrl+C stops)")
@@ -806,7 +862,7 @@ def status(state: State, show_all: bool) -> None:
         table.add_row(route, *(str(c.get(s, 0)) for s in ("sent", "pending", "failed", "dead")))
     out.print(table)
     for route, (_, when, error) in sorted(gone.items()):
-        out.print(f"[red]route {route} is gone[/red] since {when}: {error}")
+        out.print(Text.assemble((f"route {route} is gone", "red"), f" since {when}: {error}"))
     statuses = None if show_all else ("failed", "dead", "pending")
     rows = store.ledger(statuses=statuses)
     if rows:
@@ -843,7 +899,7 @@ def health(state: State, limit: int) -> None:
         cadence = roster.cadence_for(person)
         colour = "red" if score < 0.25 else "yellow" if score < 0.5 else "green"
         table.add_row(
-            f"[{colour}]{score:4.0%}[/{colour}]",
+            Text(f"{score:4.0%}", style=colour),
             person.id,
             person.name,
             cadence.describe() if cadence else "",
@@ -866,7 +922,7 @@ def plugins_command() -> None:
         )
     out.print(table)
     for problem in registry.errors:
-        err.print(f"[red]error:[/red] {problem}")
+        err.print(Text.assemble(("error:", "red"), f" {problem}"))
 
 
 @cli.command("demo")
@@ -882,10 +938,11 @@ def demo(ctx: click.Context) -> None:
     state.db = f"sqlite:///{folder / 'demo.db'}"
     store = state.store
     store.import_batch(sample_batch(state.now))
-    out.print(f"[bold]A sample roster[/bold] of {store.count_contacts()} contacts in {state.db}\n")
-    out.print("[bold]cadence due --within 14d[/bold]")
+    count = store.count_contacts()
+    out.print(Text.assemble(("A sample roster", "bold"), f" of {count} contacts in {state.db}\n"))
+    out.print("cadence due --within 14d", style="bold")
     ctx.invoke(due, within="14d", as_json=False)
-    out.print("\n[bold]cadence run[/bold] (the console route)")
+    out.print(Text.assemble("\n", ("cadence run", "bold"), " (the console route)"))
     report = dispatch(store, [Route("console")], now=state.now)
     _summarise(report, dry_run=False)
     again = dispatch(store, [Route("console")], now=state.now)
@@ -896,10 +953,17 @@ def demo(ctx: click.Context) -> None:
     out.print(f"Try: cadence --db {state.db} health")
 
 
+class _NeutralFormatter(logging.Formatter):
+    """Log lines with the terminal controls of what they quote neutralised."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return neutralise(super().format(record))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the CLI; errors become one line on stderr and a non-zero exit status, no traceback."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setFormatter(_NeutralFormatter("warning: %(message)s"))
     logging.getLogger("cadence").addHandler(handler)
     try:
         cli.main(
@@ -908,10 +972,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             standalone_mode=False,
         )
     except StoreBusy as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {neutralise(str(error), one_line=True)}", err=True)
         sys.exit(EXIT_BUSY)
     except CadenceError as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {neutralise(str(error), one_line=True)}", err=True)
         sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as stop:
         sys.exit(stop.exit_code)
@@ -919,7 +983,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("aborted", err=True)
         sys.exit(1)
     except click.ClickException as error:
-        click.echo(f"error: {error.format_message()}", err=True)
+        click.echo(f"error: {neutralise(error.format_message(), one_line=True)}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -102,6 +102,11 @@ def cadence_register_stores(register: Register) -> None:
             ``sqlite:///path/to/cadence.db`` for the scheme ``sqlite``) and
             returns the store; ``cadence.stores.sqlite`` shows what a store
             provides. Schemes are lowercase and unique across all plugins.
+            A factory that accepts a ``create`` keyword is called with
+            ``create=False`` when the caller only reads (``open_store(url,
+            create=False)``, the CLI's reading commands): it then raises
+            ``cadence.CadenceError`` for a store that does not exist instead
+            of creating one. A factory without it is called with the URL alone.
 
     Returns:
         Nothing; call ``register`` instead of returning stores.

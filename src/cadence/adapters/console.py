@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TextIO
 
+from cadence._terminal import neutralise
 from cadence.core.errors import ConfigError
 from cadence.core.reminders import Reminder, occasion_words
 
@@ -47,5 +48,6 @@ class ConsoleAdapter:
         """Print each reminder on its own line."""
         out = self.stream
         for reminder in reminders:
-            out.write(format_line(reminder) + "\n")
+            # Names and titles may hold terminal controls: shown, never obeyed.
+            out.write(neutralise(format_line(reminder), one_line=True) + "\n")
         out.flush()

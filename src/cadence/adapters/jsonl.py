@@ -2,6 +2,8 @@
 
 A simple bridge to scripts and automation tools that tail a file. Each batch
 is written with one call and flushed to disk before it counts as delivered.
+The lines hold names, so a file the adapter creates is readable by its owner
+only (0600); a file that exists keeps its mode.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from cadence.adapters import _settings as check
 from cadence.core.errors import ConfigError, DeliveryError
@@ -33,10 +36,23 @@ class JsonLinesAdapter:
             for r in reminders
         )
         try:
-            with self.path.open("a", encoding="utf-8") as stream:
+            with _open_private(self.path) as stream:
                 stream.write(text)
                 stream.flush()
                 if self.fsync and self.path.is_file():
                     os.fsync(stream.fileno())
         except OSError as error:
             raise DeliveryError(f"cannot write {self.path}: {error.strerror}") from None
+
+
+def _open_private(path: Path) -> TextIO:
+    """``path`` opened for appending; created 0600 whatever the umask if it is new."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        # Not new (a file, a pipe, a device): it keeps the mode it has.
+        handle = os.open(path, os.O_WRONLY | os.O_APPEND)
+    else:
+        if hasattr(os, "fchmod"):  # POSIX; the umask may have taken bits
+            os.fchmod(handle, 0o600)
+    return os.fdopen(handle, "a", encoding="utf-8")

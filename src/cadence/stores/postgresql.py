@@ -17,7 +17,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, unquote
+
+import attrs
 
 from cadence.core.errors import CadenceError, ConfigError, StoreBusy
 from cadence.sources.batch import ImportBatch
@@ -146,7 +148,9 @@ MIGRATION_LOCK = 0x63616465_6E6365
 SCHEMA_PARAMETER = "schema"
 
 _SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
-_SECRET_PARAMETERS = frozenset({"password", "sslpassword"})
+_SECRET_PARAMETERS = frozenset(
+    {"password", "sslpassword", "oauth_client_secret", "scram_client_key", "scram_server_key"}
+)
 
 #: The database server's clock, in seconds since the epoch: claims expire by
 #: this one clock, however far the dispatchers' clocks drift apart.
@@ -180,41 +184,210 @@ def translate(sql: str) -> str:
     return "".join(out)
 
 
+_PREFIX = re.compile(r"(postgresql|postgres|postgresql\+psycopg)://", re.IGNORECASE)
+_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PORT = re.compile(r"[0-9]{1,5}")
+_ENCODE_ADVICE = (
+    "percent-encode @ : / ? # % in a user name or password (%40 %3A %2F %3F %23 %25), "
+    "or keep the password out of the URL (PGPASSWORD, ~/.pgpass)"
+)
+
+
+@attrs.frozen
+class ParsedUrl:
+    """What a PostgreSQL store URL says: libpq's parameters, cadence's schema, a safe form.
+
+    ``shown`` is the URL with every secret replaced by ``***``: the only form
+    of the URL that messages, logs and reprs ever carry. ``secrets`` are the
+    secret values, kept to scrub them from any text a server sends back.
+    """
+
+    params: dict[str, str]
+    schema: str | None
+    shown: str
+    secrets: tuple[str, ...]
+
+
+def _decode(text: str) -> str:
+    """``text`` percent-decoded as libpq does (``+`` stays ``+``); ConfigError if it cannot be.
+
+    The message never quotes ``text``: it may be part of a password.
+    """
+    if _ESCAPE.search(text):
+        raise ConfigError(
+            f"bad PostgreSQL URL: a '%' that does not start a %XX escape; {_ENCODE_ADVICE}"
+        )
+    try:
+        decoded = unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        raise ConfigError("bad PostgreSQL URL: a %XX escape that is not UTF-8") from None
+    if "\x00" in decoded:
+        raise ConfigError("bad PostgreSQL URL: it holds %00, which libpq cannot take")
+    return decoded
+
+
+def _hosts(hostspec: str) -> tuple[list[str], list[str]]:
+    """The hosts and ports of ``host1:port1,host2:port2``; ``[...]`` holds an IPv6 address."""
+    hosts: list[str] = []
+    ports: list[str] = []
+    for entry in hostspec.split(","):
+        if entry.startswith("["):
+            close = entry.find("]")
+            if close < 0:
+                raise ConfigError("bad PostgreSQL URL: an IPv6 address whose '[' is not closed")
+            host, rest = entry[1:close], entry[close + 1 :]
+            if rest and not rest.startswith(":"):
+                raise ConfigError("bad PostgreSQL URL: text after an IPv6 address's ']'")
+            port = rest[1:]
+        else:
+            host, _, port = entry.partition(":")
+        # Never quoted: when a URL lacks its '@', a password would stand here.
+        if port and not (_PORT.fullmatch(port) and 0 < int(port) < 65536):
+            raise ConfigError(
+                f"bad PostgreSQL URL: a port must be a number from 1 to 65535; {_ENCODE_ADVICE}"
+            )
+        hosts.append(_decode(host))
+        ports.append(port)
+    return hosts, ports
+
+
+def parse_url(url: str) -> ParsedUrl:
+    """Read a PostgreSQL store URL strictly, so that no part of a password can leak.
+
+    A password may hold any character, percent-encoded where the URL syntax
+    needs it. A URL that could be read in two ways (an unencoded ``/``, ``?``
+    or ``#`` in a password, an ``@`` after the host) is refused rather than
+    guessed at, since a wrong guess would show a piece of the password as a
+    host, a port or a parameter. No error quotes what could be a secret.
+    """
+    found = _PREFIX.match(url)
+    if found is None:
+        scheme = url.partition(":")[0] if ":" in url else ""
+        raise ConfigError(f"not a PostgreSQL URL (postgresql://...): scheme {scheme[:20]!r}")
+    rest = url[found.end() :]
+    if "#" in rest:
+        raise ConfigError(f"bad PostgreSQL URL: it holds a '#'; {_ENCODE_ADVICE}")
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, remainder = rest[:cut], rest[cut:]
+    if "@" in remainder:
+        raise ConfigError(f"bad PostgreSQL URL: an '@' after the host; {_ENCODE_ADVICE}")
+    params: dict[str, str] = {}
+    secrets: list[str] = []
+    shown = f"{found.group(1).lower()}://"
+    if "@" in authority:
+        userinfo, hostspec = authority.rsplit("@", 1)
+        user, colon, password = userinfo.partition(":")
+        if user:
+            params["user"] = _decode(user)
+            shown += quote(params["user"], safe="")
+        if colon:
+            params["password"] = _decode(password)
+            secrets += [password, params["password"]]
+            shown += ":***"
+        shown += "@"
+    else:
+        hostspec = authority
+    if hostspec:
+        hosts, ports = _hosts(hostspec)
+        if any(hosts):
+            params["host"] = ",".join(hosts)
+        if any(ports):
+            params["port"] = ",".join(ports)
+        shown += hostspec
+    path, _, query = remainder.partition("?")
+    if path.strip("/"):
+        params["dbname"] = _decode(path[1:])
+    shown += quote(path, safe="/%")
+    schema = None
+    given: list[tuple[str, str]] = []
+    for item in query.split("&") if query else ():
+        name, equals, value = item.partition("=")
+        if not equals:
+            raise ConfigError(f"bad PostgreSQL URL: a parameter without '='; {_ENCODE_ADVICE}")
+        given.append((_decode(name), _decode(value)))
+    holds_secret = bool(secrets) or any(name in _SECRET_PARAMETERS for name, _ in given)
+    shown_query = []
+    for name, value in given:
+        if name == SCHEMA_PARAMETER:
+            schema = value
+        elif name == "ssl" and value == "true":  # as libpq reads URLs: JDBC's spelling
+            params["sslmode"] = "require"
+        elif name not in _libpq_keywords():
+            # A name beside a secret might be a piece of it: named only when none is there.
+            which = "" if holds_secret else f" {name[:40]!r}"
+            raise ConfigError(f"bad PostgreSQL URL: unknown parameter{which}")
+        else:
+            params[name] = value
+        if name in _SECRET_PARAMETERS:
+            secrets.append(value)
+            value = "***"
+        shown_query.append(f"{quote(name, safe='')}={quote(value, safe=':/,-*')}")
+    if shown_query:
+        shown += "?" + "&".join(shown_query)
+    if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
+        raise ConfigError(
+            f"the schema must be a plain lower-case name (letters, digits, _), not {schema!r}"
+        )
+    return ParsedUrl(params, schema, shown, tuple(s for s in secrets if s))
+
+
+@functools.cache
+def _libpq_keywords() -> frozenset[str]:
+    """The connection parameters this libpq knows."""
+    try:
+        from psycopg import pq
+
+        return frozenset(option.keyword.decode() for option in pq.Conninfo.get_defaults())
+    except ImportError:  # without psycopg nothing connects; the store says how to install it
+        return frozenset({"host", "port", "user", "password", "dbname", "sslmode"})
+
+
 def _redacted(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for messages and reprs."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        if ":" in userinfo:
-            netloc = f"{userinfo.partition(':')[0]}:***@{host}"
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if any(name in _SECRET_PARAMETERS for name, _ in query):
-        query = [(n, "***" if n in _SECRET_PARAMETERS else v) for n, v in query]
-        return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query, safe=":/,=-*")))
-    return urlunsplit(parts._replace(netloc=netloc))
+    """``url`` with every secret replaced by ``***``, for messages and reprs.
+
+    A URL that cannot be read shows as its scheme alone.
+    """
+    try:
+        return parse_url(url).shown
+    except ConfigError:
+        found = _PREFIX.match(url)
+        return f"{found.group(1).lower() if found else 'postgresql'}://***"
+
+
+def _scrub(text: str, secrets: Sequence[str]) -> str:
+    """``text`` without any of ``secrets``: a last guard on what servers and libpq say."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 3:  # shorter ones would blot out ordinary words
+            text = text.replace(secret, "***")
+    return text
 
 
 def split_url(url: str) -> tuple[str, str | None]:
     """The libpq URL and the schema that a store URL names (None: the server's search_path).
 
     ``postgres://`` and ``postgresql+psycopg://`` are read as ``postgresql://``;
-    the ``schema`` parameter is cadence's own and is taken out.
+    the ``schema`` parameter is cadence's own and is taken out. The URL is
+    written anew from what :func:`parse_url` read, encoded as libpq expects.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres", "postgresql+psycopg"):
-        raise ConfigError(f"not a PostgreSQL URL: {_redacted(url)!r}")
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schemas = [value for name, value in query if name == SCHEMA_PARAMETER]
-    schema = schemas[-1] if schemas else None
-    if schema is not None and not _SCHEMA_NAME.fullmatch(schema):
-        raise ConfigError(
-            f"the schema must be a plain lower-case name (letters, digits, _), not {schema!r}"
-        )
-    rest = [(name, value) for name, value in query if name != SCHEMA_PARAMETER]
-    # libpq decodes %20, not "+", as a space (in options=-c name=value).
-    libpq = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(rest, quote_via=quote)))
-    return libpq, schema
+    parsed = parse_url(url)
+    params = dict(parsed.params)
+    netloc = ""
+    if "user" in params or "password" in params:
+        netloc = quote(params.pop("user", ""), safe="")
+        if "password" in params:
+            netloc += ":" + quote(params.pop("password"), safe="")
+        netloc += "@"
+    hosts = params.pop("host", "").split(",")
+    ports = params.pop("port", "").split(",")
+    if len(ports) < len(hosts):
+        ports += [""] * (len(hosts) - len(ports))
+    netloc += ",".join(
+        (f"[{h}]" if ":" in h else quote(h, safe="")) + (f":{p}" if p else "")
+        for h, p in zip(hosts, ports, strict=False)
+    )
+    path = "/" + quote(params.pop("dbname"), safe="") if "dbname" in params else ""
+    query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params.items())
+    return f"postgresql://{netloc}{path}{'?' + query if query else ''}", parsed.schema
 
 
 def _message(error: BaseException) -> str:
@@ -275,33 +448,45 @@ class PostgresStore(SqlStore):
     hold several stores. Without it the tables live in the first schema of
     the server's search_path. Each process keeps a pool of up to
     ``max_size`` connections; ``timeout`` is how many seconds an operation
-    waits for one.
+    waits for one. Without ``create``, a database or schema that holds no
+    cadence store is refused instead of given one.
     """
 
     def __init__(
-        self, url: str, *, min_size: int = 1, max_size: int = 4, timeout: float = 30.0
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 4,
+        timeout: float = 30.0,
+        create: bool = True,
     ) -> None:
         psycopg = _psycopg()
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+        from psycopg.conninfo import make_conninfo
         from psycopg_pool import ConnectionPool
 
-        self.url = _redacted(url)
-        libpq, self.schema = split_url(url)
-        try:
-            params = conninfo_to_dict(libpq)
-        except psycopg.Error as error:
-            raise ConfigError(f"bad PostgreSQL URL {self.url}: {_message(error)}") from None
+        # libpq is handed parameters, never the URL: it would quote pieces of
+        # a malformed URL, a password's among them, in its messages.
+        parsed = parse_url(url)
+        self.url = parsed.shown
+        self.schema = parsed.schema
+        self._secrets = parsed.secrets
+        params: dict[str, Any] = dict(parsed.params)
         if self.schema is not None:
             # Unqualified names resolve to the chosen schema, and only there.
             options = str(params.get("options") or "")
             params["options"] = f"{options} -c search_path={self.schema}".strip()
         params.setdefault("connect_timeout", 10)
         params.setdefault("application_name", "cadence")
-        self._conninfo = make_conninfo("", **params)
+        try:
+            self._conninfo = make_conninfo("", **params)
+        except psycopg.Error as error:
+            message = _scrub(_message(error), self._secrets)
+            raise ConfigError(f"bad PostgreSQL URL {self.url}: {message}") from None
         self._local = threading.local()
         with self._errors():
             with psycopg.connect(self._conninfo, autocommit=True) as conn:
-                self._migrate(conn)
+                self._migrate(conn, create=create)
             self._pool: ConnectionPool[Any] = ConnectionPool(
                 self._conninfo,
                 min_size=min_size,
@@ -314,11 +499,17 @@ class PostgresStore(SqlStore):
 
     # -- opening --------------------------------------------------------------
 
-    def _migrate(self, conn: psycopg.Connection[Any]) -> None:
-        """Bring the schema up to date, one process at a time."""
+    def _migrate(self, conn: psycopg.Connection[Any], *, create: bool = True) -> None:
+        """Bring the schema up to date, one process at a time.
+
+        Without ``create``, a database (or schema) that holds no cadence store
+        is refused rather than given one.
+        """
         from psycopg import sql
 
         current = conn.execute("SELECT to_regclass('cadence_migrations') IS NOT NULL").fetchone()
+        if not create and not (current is not None and current[0]):
+            raise CadenceError(f"no cadence store in {self.url}")
         if current is not None and current[0]:
             row = conn.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM cadence_migrations"
@@ -376,9 +567,11 @@ class PostgresStore(SqlStore):
                 f"the store {self.url} is busy: {_message(error)}; nothing was changed, try again"
             ) from None
         except psycopg.OperationalError as error:
-            raise CadenceError(f"the store {self.url}: {_message(error)}") from None
+            message = _scrub(_message(error), self._secrets)
+            raise CadenceError(f"the store {self.url}: {message}") from None
         except psycopg.DataError as error:
-            raise CadenceError(f"PostgreSQL refused a value: {_message(error)}") from None
+            message = _scrub(_message(error), self._secrets)
+            raise CadenceError(f"PostgreSQL refused a value: {message}") from None
 
     @contextmanager
     def _connection(self) -> Iterator[tuple[psycopg.Connection[Any], bool]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -182,38 +183,82 @@ def path_from_url(url: str) -> Path | None:
     return Path(path)
 
 
+def _create_private(path: Path) -> None:
+    """Create the database file, and any folder it needs, readable by its owner only.
+
+    The store holds names, notes and histories of people, so what cadence
+    creates is private whatever the umask: folders 0700, the file 0600. SQLite
+    gives its WAL, shared-memory and journal files the database file's mode.
+    A file or folder that already exists keeps the mode its owner chose.
+    """
+    missing = []
+    folder = path.parent
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    try:
+        for made in reversed(missing):
+            try:
+                os.mkdir(made, 0o700)
+            except FileExistsError:
+                continue  # another process made it first: its mode stays as it is
+            os.chmod(made, 0o700)  # the umask may have taken bits mkdir was given
+    except OSError as error:
+        raise CadenceError(f"cannot create the folder for {path}: {error.strerror}") from None
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return  # another process created it first
+    except OSError as error:
+        raise CadenceError(f"cannot create the store {path}: {error.strerror}") from None
+    try:
+        if hasattr(os, "fchmod"):  # POSIX; elsewhere the mode bits mean little
+            os.fchmod(handle, 0o600)
+    finally:
+        os.close(handle)
+
+
 class SqliteStore(SqlStore):
     """cadence's store in one SQLite file (WAL mode; every write in a transaction).
 
     Several processes may share the file: writers take the database's lock
     with ``BEGIN IMMEDIATE`` and wait for each other, up to ``timeout``
-    seconds (the URL's ``?timeout=``, else 30), then raise StoreBusy.
+    seconds (the URL's ``?timeout=``, else 30), then raise StoreBusy. A
+    missing file is created (private to its owner) unless ``create`` is
+    false: then only an existing cadence store opens, and anything else
+    raises CadenceError naming the file.
     """
 
-    def __init__(self, url: str, *, timeout: float | None = None) -> None:
+    def __init__(self, url: str, *, timeout: float | None = None, create: bool = True) -> None:
         self.url = url
         path = path_from_url(url)
         timeout = lock_timeout(url) if timeout is None else timeout
         if path is not None:
             if path.exists() and path.is_dir():
                 raise CadenceError(f"{path} is a directory, not a database file")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise CadenceError(
-                    f"cannot create the folder for {path}: {error.strerror}"
-                ) from None
+            if not path.exists():
+                if not create:
+                    raise CadenceError(f"no cadence store at {path}: the file does not exist")
+                _create_private(path)
+        if path is None:
+            target, uri = ":memory:", False
+        elif create:
+            target, uri = str(path), False
+        else:
+            # mode=rw: a store that must exist is never created, even if it vanishes meanwhile.
+            target, uri = f"{path.absolute().as_uri()}?mode=rw", True
         try:
             self._conn = sqlite3.connect(
-                str(path) if path is not None else ":memory:",
-                timeout=timeout,
-                isolation_level=None,
-                check_same_thread=False,
+                target, timeout=timeout, isolation_level=None, check_same_thread=False, uri=uri
             )
         except sqlite3.Error as error:
             raise CadenceError(f"cannot open the store {url}: {error}") from None
         self._lock = threading.RLock()
         try:
+            if not create and path is not None and self.schema_version == 0:
+                # An empty file, or another program's database: nothing of cadence's to read.
+                self._conn.close()
+                raise CadenceError(f"no cadence store at {path}: the file holds none")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
