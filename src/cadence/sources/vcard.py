@@ -72,6 +72,7 @@ __all__ = ["read_vcard"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FOLDED = (" ", "\t")
+_QP = "quoted-printable"
 _BEGIN = "BEGIN:VCARD"
 _END = "END:VCARD"
 # RFC 6350 escapes backslash, comma, semicolon and newline; Apple also escapes colons.
@@ -159,22 +160,29 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """
     current: list[str] = []
     start = 0
+    # What the soft-break test needs is kept as the line grows, so a value
+    # continued over many lines costs time in proportion to its length.
+    tail = ""
+    quoted_printable = False
     for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if current and line.startswith(_FOLDED):
-            current.append(line[1:])
+            piece = line[1:]
+        elif current and quoted_printable and tail.endswith("="):
+            piece = "\n" + line
+        else:
+            if current:
+                yield start, "".join(current)
+            current, start = ([line] if line.strip() else []), number
+            tail = line if current else ""
+            quoted_printable = _QP in tail.lower()
             continue
-        if current and _soft_break("".join(current)):
-            current.append("\n" + line)
-            continue
-        if current:
-            yield start, "".join(current)
-        current, start = ([line] if line.strip() else []), number
+        current.append(piece)
+        # The marker may straddle a fold, so look for it across the join.
+        joined = tail[-len(_QP) :] + piece
+        quoted_printable = quoted_printable or _QP in joined.lower()
+        tail = joined[-len(_QP) :]
     if current:
         yield start, "".join(current)
-
-
-def _soft_break(line: str) -> bool:
-    return line.endswith("=") and "quoted-printable" in line.lower()
 
 
 def _cards(text: str, source: str) -> Iterator[_Card]:
