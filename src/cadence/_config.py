@@ -69,7 +69,12 @@ def open_store(url: str | None = None, *, plugins: Plugins | None = None) -> Any
     others (``postgresql://...``). A bare file path is read as a SQLite file.
     """
     url = url or default_db_url()
-    scheme = urlsplit(url).scheme
+    if "\x00" in url:  # no file name or host may hold it, and os calls refuse it
+        raise ConfigError("not a store URL: it holds a NUL character")
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as error:  # "Invalid IPv6 URL" and the like
+        raise ConfigError(f"not a store URL: {error}") from None
     if not scheme or (len(scheme) == 1 and os.name == "nt"):
         url = f"sqlite:///{Path(url).resolve()}"
         scheme = "sqlite"
@@ -161,6 +166,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         data = tomllib.loads(chosen.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{chosen}: {error}") from None
+    except ValueError:  # tomllib lets int() refuse a number of thousands of digits
+        raise ConfigError(f"{chosen}: a number with too many digits") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{chosen}: cannot read it: {error}") from None
     unknown = set(data) - {"routes", "dispatch", "sources"}

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
@@ -261,6 +262,20 @@ class SqlStore:
         with self._read() as cur:
             return self._rules(cur)
 
+    def without_cadence(self) -> list[str]:
+        """The ids of the contacts no rule applies to, in order: they are never due."""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT c.id FROM contacts c "
+                "WHERE NOT EXISTS (SELECT 1 FROM rules WHERE kind = 'everyone') "
+                "AND NOT EXISTS (SELECT 1 FROM rules r "
+                "WHERE r.kind = 'contact' AND r.target = c.id) "
+                "AND NOT EXISTS (SELECT 1 FROM contact_tags t JOIN rules r "
+                "ON r.kind = 'tag' AND r.target = t.tag WHERE t.contact_id = c.id) "
+                "ORDER BY c.id"
+            )
+            return [str(ident) for (ident,) in cur.fetchall()]
+
     def _rules(self, cur: Cursor) -> list[Rule]:
         cur.execute("SELECT kind, target, cadence FROM rules ORDER BY kind, target")
         rules = []
@@ -347,6 +362,10 @@ class SqlStore:
 
     def remove_occasion(self, occasion_id: int) -> None:
         """Remove the occasion with ``occasion_id``."""
+        given: object = occasion_id
+        if isinstance(given, bool) or not isinstance(given, int) or not 0 < given < 2**63:
+            # Ids are positive 64-bit integers: anything else names no occasion.
+            raise CadenceError(f"no occasion with id {shown_value(given)}")
         with self._tx() as cur:
             cur.execute("SELECT contact_id, tag FROM occasions WHERE id = ?", (occasion_id,))
             row = cur.fetchone()
@@ -469,7 +488,7 @@ class SqlStore:
         cur.execute("SELECT contact_id FROM next_due WHERE key = ?", (key,))
         row = cur.fetchone()
         if row is None:
-            raise CadenceError(f"no planned reminder has the key {key!r}; see 'cadence due'")
+            raise CadenceError(f"no planned reminder has the key {key!r}")
         return str(row[0])
 
     def snooze(self, key: str, until: datetime) -> Contact:
@@ -500,9 +519,12 @@ class SqlStore:
 
     def resolve_key(self, prefix: str) -> str:
         """The full key of the planned reminder whose key starts with ``prefix`` (6+ characters)."""
-        text = prefix.strip().lower()
+        given: object = prefix  # callers may pass anything at run time
+        text = given.strip().lower() if isinstance(given, str) else ""
         if len(text) < 6 or any(c not in "0123456789abcdef" for c in text):
-            raise CadenceError(f"not a reminder key: {prefix!r}; copy it from 'cadence due'")
+            raise CadenceError(
+                f"not a reminder key: {shown_value(prefix)} (keys are 6 or more hexadecimal digits)"
+            )
         with self._read() as cur:
             cur.execute(
                 "SELECT key FROM next_due WHERE key >= ? AND key < ? ORDER BY key LIMIT 2",
@@ -510,7 +532,7 @@ class SqlStore:
             )
             found = [k for (k,) in cur.fetchall()]
         if not found:
-            raise CadenceError(f"no planned reminder has the key {prefix!r}; see 'cadence due'")
+            raise CadenceError(f"no planned reminder has the key {prefix!r}")
         if len(found) > 1:
             raise CadenceError(f"the key {prefix!r} is ambiguous; give more of it")
         return str(found[0])
@@ -526,7 +548,7 @@ class SqlStore:
             )
             row = cur.fetchone()
         if row is None:
-            raise CadenceError(f"no planned reminder has the key {key!r}; see 'cadence due'")
+            raise CadenceError(f"no planned reminder has the key {key!r}")
         return reminder_from_row(row[0], contact_from_row(tuple(row[3:])), row[1], row[2], now)
 
     # -- imports --------------------------------------------------------------
@@ -577,18 +599,18 @@ class SqlStore:
         return Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
 
     def agenda(
-        self, *, now: datetime, within: timedelta = timedelta(0), tag: str | None = None
+        self, *, now: datetime, within: timedelta | str = timedelta(0), tag: str | None = None
     ) -> Agenda:
         """What is due at ``now`` and what falls due ``within`` after it, from the planned table.
 
+        ``within`` is a ``timedelta`` or text that ``parse_duration`` reads ("7d").
         Contacts whose plan is stale or runs out before ``now + within`` are
         planned again first; the rest is one indexed range query.
         """
         now = require_aware(now, "now")
-        if within < timedelta(0):
-            raise CadenceError(f"within must be a duration of zero or more, not {within!r}")
+        within = _within(within)
         self.refresh(now=now, within=within)
-        limit = _ts(now + within)
+        limit = _ts(_end(now, within))
         with self._read() as cur:
             sql = (
                 "SELECT n.key, n.due, n.data, c.id, c.name, c.email, c.timezone, c.channel, "
@@ -603,7 +625,7 @@ class SqlStore:
             rows = cur.fetchall()
         contacts: dict[str, Contact] = {}
         found = []
-        end = now + within
+        end = _end(now, within)
         for key, due, data, *contact_row in rows:
             contact = contacts.get(contact_row[0])
             if contact is None:
@@ -613,19 +635,20 @@ class SqlStore:
                 found.append(reminder)
         return Agenda(found, now=now, horizon=within)
 
-    def refresh(self, *, now: datetime, within: timedelta = timedelta(0)) -> int:
+    def refresh(self, *, now: datetime, within: timedelta | str = timedelta(0)) -> int:
         """Plan again every contact whose plan is stale at ``now`` for a look ``within`` ahead.
 
         Returns how many contacts were planned. ``agenda`` calls it; call it
         yourself to roll plans forward ahead of a busy moment.
         """
         now = require_aware(now, "now")
+        within = _within(within)
         horizon = max(PLAN_AHEAD, within * 2)
         with self._read() as cur:
             cur.execute(
                 "SELECT contact_id FROM plan_state WHERE stable_until <= ? "
                 "UNION SELECT contact_id FROM plan_state WHERE covers_until < ?",
-                (_ts(now), _ts(now + within)),
+                (_ts(now), _ts(_end(now, within))),
             )
             stale = sorted(row[0] for row in cur.fetchall())
         for chunk in _chunks(stale, REPLAN_BATCH):
@@ -892,3 +915,21 @@ def _touch(row: Sequence[Any]) -> Touchpoint:
         direction=direction,
         note=note or "",
     )
+
+
+def _within(value: object) -> timedelta:
+    """How far ahead to look: a timedelta, or text such as "7d"; checked."""
+    within = parse_duration(value) if isinstance(value, str) else value
+    if not isinstance(within, timedelta) or within < timedelta(0):
+        shown = shown_value(within)
+        raise CadenceError(f"within must be a duration of zero or more, not {shown}")
+    return within
+
+
+def _end(now: datetime, within: timedelta) -> datetime:
+    try:
+        return now + within
+    except OverflowError:
+        raise CadenceError(
+            f"{now.isoformat()} plus {shown_value(within)} lies past the end of the calendar"
+        ) from None

@@ -194,10 +194,16 @@ class SqliteStore(SqlStore):
         """The version of the schema in the file."""
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
+    def _cursor(self) -> sqlite3.Cursor:
+        try:
+            return self._conn.cursor()
+        except sqlite3.ProgrammingError:  # the only one cursor() raises: a closed connection
+            raise CadenceError(f"the store {self.url} is closed") from None
+
     @contextmanager
     def _tx(self) -> Iterator[Cursor]:
         with self._lock:
-            cur = self._conn.cursor()
+            cur = self._cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
                 yield cur
@@ -212,7 +218,7 @@ class SqliteStore(SqlStore):
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
         with self._lock:
-            cur = self._conn.cursor()
+            cur = self._cursor()
             try:
                 yield cur
             finally:
