@@ -360,3 +360,78 @@ def test_serve_refuses_an_open_feed_on_the_network(cli: Cli) -> None:
     """Without a token, serving on a non-loopback address is one line of refusal."""
     everywhere = "0.0.0.0"  # noqa: S104 - refused before anything binds
     _refused(cli("serve", "--host", everywhere, "--port", "0", ok=False), "token")
+
+
+def test_contacts_without_a_cadence_are_named(cli: Cli) -> None:
+    """A contact no rule applies to is said to be never due: by due, contact show and health."""
+    cli("contact", "add", "ana", "--name", "Ana", "--every", "weekly")
+    cli("contact", "add", "ben", "--name", "Ben", "--tag", "friend")
+    cli("contact", "add", "cy", "--name", "Cy")
+    due = cli("due")
+    assert "ana" in due.stdout
+    assert "2 contacts have no cadence" in due.stderr
+    assert "ben, cy" in due.stderr
+    assert "cadence rule set" in due.stderr
+    assert json.loads(cli("due", "--json").stdout)  # the note leaves stdout to the JSON
+    assert "cadence: none, so never due" in cli("contact", "show", "ben").stdout
+    assert "cadence: every week" in cli("contact", "show", "ana").stdout
+    health = cli("health")
+    rows = [line.split() for line in health.stdout.splitlines()]
+    assert ["never", "due", "ben", "Ben", "no", "cadence"] in rows
+    assert ["never", "due", "cy", "Cy", "no", "cadence"] in rows
+    assert "2 contacts without a cadence" in health.stderr
+    cli("rule", "set", "monthly", "--tag", "friend")
+    assert "1 contact has no cadence" in cli("due").stderr
+    cli("rule", "set", "quarterly")
+    assert "no cadence" not in cli("due").stderr
+    assert "no cadence" not in cli("health").stdout
+
+
+def test_bare_cadence_prints_the_help(cli: Cli) -> None:
+    """`cadence` alone prints the help and exits 0, like --help; the contact help lists remove."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cadence"], env=cli.env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "Usage: cadence" in done.stdout
+    assert "Commands:" in done.stdout
+    contact_help = cli("contact", "--help").stdout
+    assert "Add, list, show and remove contacts." in contact_help
+
+
+def test_counts_agree_with_their_nouns(cli: Cli, tmp_path: Path) -> None:
+    """One contact, one rule, one reminder: no "1 rules" or "wrote 1 reminders"."""
+    sheet = tmp_path / "one.csv"
+    sheet.write_text("id,name,every\nana,Ana,weekly\n", encoding="utf-8")
+    done = cli("import", str(sheet))
+    assert "imported 1 contact, 0 occasions, 1 rule from one.csv" in done.stdout
+    written = cli("feed", "-o", str(tmp_path / "feed.ics"))
+    assert "wrote 1 reminder to" in written.stderr
+    sheet.write_text("id,name,every\nbo,Bo,weekly\ncy,Cy,\n", encoding="utf-8")
+    assert "imported 2 contacts, 0 occasions, 1 rule" in cli("import", str(sheet)).stdout
+
+
+def test_refusals_of_values_past_every_limit(cli: Cli) -> None:
+    """Enormous durations, moments, ids and ports are refused in one line, changing nothing."""
+    cli("contact", "add", "ana", "--name", "Ana")
+    before = cli.tables()
+    for args, word in (
+        (("due", "--within", "99999999 weeks"), "hundred years"),
+        (("due", "--within", "9" * 5000), "hundred years"),
+        (("occasion", "remove", "99999999999999999999999"), "no occasion"),
+        (("serve", "--port", "99999"), "99999"),
+        (("contact", "add", "bo", "--name", "Bo", "--every", "9" * 5000 + " weeks"), "hundred"),
+        (("--db", "postgresql://[x", "due"), "bad PostgreSQL URL"),
+        (("snooze", "abcdef", "--until", "2027-01-01"), "'cadence due' lists the keys"),
+    ):
+        _refused(cli(*args, ok=False), word)
+    done = subprocess.run(
+        [sys.executable, "-m", "cadence", "--now", "9999-12-31T23:00Z", "due"],
+        env=cli.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    _refused(done, "1900 and 9000")
+    assert cli.tables() == before

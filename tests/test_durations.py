@@ -160,7 +160,10 @@ def test_negative_numbers_are_refused(value: float) -> None:
     """A negative count of seconds is refused, and the message quotes it."""
     with pytest.raises(CadenceError) as raised:
         parse_duration(value)
-    assert str(raised.value) == f"a duration cannot be negative: {value!r}"
+    assert (
+        str(raised.value)
+        == f"a duration must be a number of seconds of zero or more, not {value!r}"
+    )
 
 
 @pytest.mark.parametrize("value", [True, False, None, b"30d", ["30d"], {"days": 1}, object()])

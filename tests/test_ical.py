@@ -715,7 +715,7 @@ def test_a_feed_that_cannot_be_written_is_a_delivery_error(tmp_path: Path) -> No
     [
         ({}, "unknown adapter|bad settings|path"),
         ({"path": ""}, "needs a path"),
-        ({"path": "feed.ics", "colour": "red"}, "unknown settings: colour"),
+        ({"path": "feed.ics", "colour": "red"}, "unknown ical setting 'colour'"),
         ({"path": "feed.ics", "title": "\x01"}, "title must be non-empty"),
     ],
 )

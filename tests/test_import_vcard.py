@@ -148,6 +148,28 @@ def test_folded_lines() -> None:
     assert contact.tags == {"retainer"}
 
 
+def test_quoted_printable_soft_breaks_over_many_lines() -> None:
+    """A quoted-printable value continued by "=" over many lines reads as one value.
+
+    bench/import_scaling.py holds the time this takes to the file's size.
+    """
+    lines = ["BEGIN:VCARD", "VERSION:2.1", "UID:ada", "FN;ENCODING=QUOTED-PRINTABLE:Zo="]
+    lines += ["="] * 2000 + ["=C3=AB", "END:VCARD", ""]
+    assert only(read_vcard("\r\n".join(lines), source="a.vcf")).name == "Zoë"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("FN;ENCODING=QUOTED-PRI", " NTABLE:Zo="), ("FN;ENCODING=QUOTED-PRINTABLE:Z", " o=")],
+)
+def test_quoted_printable_marker_or_soft_break_across_a_fold(first: str, second: str) -> None:
+    """The encoding may be named across a fold, and a folded line may end the soft break."""
+    text = "\r\n".join(
+        ["BEGIN:VCARD", "VERSION:2.1", "UID:ada", first, second, "=C3=AB", "END:VCARD"]
+    )
+    assert only(read_vcard(text, source="a.vcf")).name == "Zoë"
+
+
 # -- fields --------------------------------------------------------------------------
 
 

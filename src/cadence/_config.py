@@ -78,6 +78,8 @@ def open_store(
     ``create=False``, as the CLI's reading commands do.
     """
     url = url or default_db_url()
+    if "\x00" in url:  # no file name or host may hold it, and os calls refuse it
+        raise ConfigError("not a store URL: it holds a NUL character")
     found = _SCHEME.match(url)
     scheme = found.group(1).lower() if found else ""
     if not scheme or (len(scheme) == 1 and os.name == "nt"):
@@ -191,6 +193,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         data = tomllib.loads(chosen.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{chosen}: {error}") from None
+    except ValueError:  # tomllib lets int() refuse a number of thousands of digits
+        raise ConfigError(f"{chosen}: a number with too many digits") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{chosen}: cannot read it: {error}") from None
     unknown = set(data) - {"routes", "dispatch", "sources"}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 import logging
 import os
 import re
@@ -420,6 +421,7 @@ class Plugins:
             known = ", ".join(sorted(self._registry[kind])) or "none"
             raise ConfigError(f"{where}: unknown {kind} {name!r} (known: {known})")
         try:
+            _check_settings(entry.thing, settings, name)
             built = entry.thing(**settings)
         except PluginError as error:
             raise PluginError(
@@ -655,3 +657,32 @@ def reset_plugins(plugins: Plugins | None = None) -> Plugins | None:
     with _default_lock:
         previous, _default = _default, plugins
         return previous
+
+
+def _check_settings(factory: Any, settings: Mapping[str, Any], name: str) -> None:
+    """Refuse settings that ``factory``'s signature does not take, or lacks, in words.
+
+    Left to Python, they would read "__init__() got an unexpected keyword
+    argument". A factory that takes ``**settings`` checks unknown ones itself.
+    """
+    if isinstance(factory, Lazy):
+        factory = factory.resolve()
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # no signature to read: the factory checks
+        return
+    params = signature.parameters.values()
+    known = [p.name for p in params if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    unknown = sorted(set(settings) - set(known))
+    if unknown and not any(p.kind is p.VAR_KEYWORD for p in params):
+        listed = ", ".join(sorted(known)) or "none"
+        raise ConfigError(f"unknown {name} setting {unknown[0]!r} (known: {listed})")
+    missing = [
+        p.name
+        for p in params
+        if p.default is p.empty
+        and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+        and p.name not in settings
+    ]
+    if missing:
+        raise ConfigError(f"{name} needs the setting {missing[0]!r}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -83,7 +84,7 @@ class State:
         self.db = db
         self.config_path = config
         #: The moment ``--now`` gave, if any.
-        self.pinned = parse_moment(now) if now else None
+        self.pinned = _pinned(now) if now else None
         self._now = self.pinned
         self._store: Any = None
         self._config: Config | None = None
@@ -139,6 +140,28 @@ def _may_create_store() -> bool:
     return " ".join(reversed(names)) in CREATING_COMMANDS and not ctx.params.get("dry_run")
 
 
+# The span planning reckons in (see cadence.plan): a --now outside it could
+# only fail later, deep in date arithmetic.
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _pinned(text: str) -> datetime:
+    moment = parse_moment(text)
+    try:
+        inside = _EARLIEST <= moment.astimezone(UTC) < _LATEST
+    except OverflowError:  # the offset takes it past the year 9999
+        inside = False
+    if not inside:
+        raise CadenceError(f"--now must lie between the years 1900 and 9000, not {text.strip()!r}")
+    return moment
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``count`` and ``noun``, in the plural unless it is one: "1 rule", "2 rules"."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
 def _fail(message: str) -> NoReturn:
     raise CadenceError(message)
 
@@ -164,7 +187,7 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         yield lambda n: bar.advance(task, n)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.option(
     "--db", metavar="URL", envvar="CADENCE_DB", help="Store URL, e.g. sqlite:///cadence.db."
 )
@@ -178,6 +201,10 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, config: str | None, now: str | None) -> None:
     """Remember how often each contact should hear from you, and when."""
+    if ctx.invoked_subcommand is None:
+        # Bare "cadence" asks what it can do: the help, not a usage error.
+        click.echo(ctx.get_help())
+        return
     state = State(db, config, now)
     ctx.obj = state
     ctx.call_on_close(state.close)
@@ -188,7 +215,7 @@ def cli(ctx: click.Context, db: str | None, config: str | None, now: str | None)
 
 @cli.group()
 def contact() -> None:
-    """Add, list and show contacts."""
+    """Add, list, show and remove contacts."""
 
 
 @contact.command("add")
@@ -222,19 +249,12 @@ def contact_add(
         tags=tags,
         since=parse_date(since) if since else None,
     )
-    rule = Rule(_cadence(every), contact=contact_id) if every else None
+    rule = Rule(parse_cadence(every), contact=contact_id) if every else None
     store = state.store
     store.put_contact(person)
     if rule is not None:
         store.set_rule(rule)
     out.print(f"saved {person.id} ({person.name})")
-
-
-def _cadence(text: str) -> Any:
-    words = text.strip()
-    if words and words[0].isdigit():
-        words = f"every {words}"
-    return parse_cadence(words)
 
 
 @contact.command("list")
@@ -254,6 +274,9 @@ def contact_list(state: State) -> None:
     out.print(table)
 
 
+_NO_CADENCE = "none, so never due ('cadence rule set' gives one)"
+
+
 @contact.command("show")
 @click.argument("contact_id", metavar="ID")
 @pass_state
@@ -271,7 +294,7 @@ def contact_show(state: State, contact_id: str) -> None:
         ("channel", person.channel),
         ("tags", ", ".join(sorted(person.tags)) or None),
         ("since", person.since.isoformat() if person.since else None),
-        ("cadence", cadence.describe() if cadence else None),
+        ("cadence", cadence.describe() if cadence else _NO_CADENCE),
         ("health", f"{score:.0%}" if score is not None else None),
     ):
         if value:
@@ -308,7 +331,7 @@ def rule() -> None:
 @pass_state
 def rule_set(state: State, cadence_text: str, contact_id: str | None, tag: str | None) -> None:
     """Set a cadence ('2 weeks', 'monthly', 'every weekday at 17:00', 'RRULE:...')."""
-    made = Rule(_cadence(cadence_text), contact=contact_id, tag=tag)
+    made = Rule(parse_cadence(cadence_text), contact=contact_id, tag=tag)
     state.store.set_rule(made)
     out.print(f"{_target(made)}: {made.cadence.describe()}")
 
@@ -456,10 +479,12 @@ def occasion_list(state: State, contact_id: str | None, source: str | None) -> N
 
 
 @occasion.command("remove")
-@click.argument("occasion_id", type=int)
+@click.argument("occasion_id", metavar="ID", type=int)
 @pass_state
 def occasion_remove(state: State, occasion_id: int) -> None:
     """Remove an occasion by its id."""
+    if not 0 < occasion_id < 2**63:
+        _fail(f"no occasion with id {occasion_id}")
     state.store.remove_occasion(occasion_id)
     out.print(f"removed occasion {occasion_id}")
 
@@ -478,13 +503,13 @@ def import_file(state: State, path: Path, format_name: str | None) -> None:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         _fail(f"{path}: no such file")
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError) as error:
         _fail(f"{path}: cannot read it: {error}")
     batch = entry.thing(text, source=str(path))
     kept = state.store.import_batch(batch)
     out.print(
-        f"imported {kept} contacts, {len(batch.occasions)} occasions, {len(batch.rules)} rules "
-        f"from {path.name}"
+        f"imported {plural(kept, 'contact')}, {plural(len(batch.occasions), 'occasion')}, "
+        f"{plural(len(batch.rules), 'rule')} from {path.name}"
     )
 
 
@@ -551,6 +576,20 @@ def warn_problems(agenda: Agenda) -> None:
         err.print(f"warning: {problem}", markup=False)
 
 
+def _note_without_cadence(state: State) -> None:
+    """Say on stderr which contacts no rule applies to: they are never due, silently else."""
+    ids = state.store.without_cadence()
+    if ids:
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        have = "has" if len(ids) == 1 else "have"
+        err.print(
+            f"note: {plural(len(ids), 'contact')} {have} no cadence and will never be due "
+            f"({shown}); 'cadence rule set quarterly' gives everyone one, "
+            "'--tag' or '--contact' some",
+            markup=False,
+        )
+
+
 @cli.command("due")
 @click.option(
     "--within", default="7d", show_default=True, help="Also show what falls due this far ahead."
@@ -561,6 +600,7 @@ def due(state: State, within: str, as_json: bool) -> None:
     """Show what is due, overdue first, and what is coming up."""
     agenda = state.store.agenda(now=state.now, within=parse_duration(within))
     warn_problems(agenda)
+    _note_without_cadence(state)
     if as_json:
         text = json.dumps([reminder_to_json(r) for r in agenda], ensure_ascii=False, indent=2)
         click.echo(escape_json(text))
@@ -614,14 +654,21 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
         return
     try:
         write_atomically(Path(output), body)
-    except OSError as error:
-        raise CadenceError(f"cannot write {output}: {error.strerror}") from None
-    err.print(f"wrote {len(agenda)} reminders to {output}")
+    except (OSError, ValueError) as error:  # ValueError: a NUL in the name
+        reason = error.strerror if isinstance(error, OSError) else error
+        raise CadenceError(f"cannot write {output}: {reason}") from None
+    err.print(f"wrote {plural(len(agenda), 'reminder')} to {output}")
 
 
 @cli.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free port).",
+)
 @click.option(
     "--token",
     envvar="CADENCE_FEED_TOKEN",
@@ -644,7 +691,11 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
         return state.store.agenda(now=state.pinned or datetime.now(UTC), within=ahead)
 
     app = make_feed_app(current, token=token or None, name=name)
-    server = make_feed_server(app, host, port, token=token or None)
+    try:
+        server = make_feed_server(app, host, port, token=token or None)
+    except OSError as error:  # the port is taken, the address is not this machine's...
+        reason = error.strerror or str(error)
+        raise CadenceError(f"cannot listen on {host} port {port}: {reason}") from None
     _ = state.store  # a missing store is refused now, not at the first request
     shown = f"[{host}]" if ":" in host else host
     query = "?token=YOUR-TOKEN" if token else ""
@@ -668,8 +719,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
 def snooze(state: State, key: str, until_text: str) -> None:
     """Hide a reminder until a later date."""
     store = state.store
-    key = store.resolve_key(key)
-    reminder = store.planned(key, now=state.now)
+    key, reminder = _planned(state, key)
     tz = zone(reminder.contact.timezone)
     if "T" in until_text or " " in until_text.strip():
         until = parse_moment(until_text, default_zone=reminder.contact.timezone)
@@ -689,8 +739,7 @@ def snooze(state: State, key: str, until_text: str) -> None:
 def done(state: State, key: str, channel: str | None, note: str) -> None:
     """Mark a reminder done: a check-in logs a touchpoint, an occasion is dismissed."""
     store = state.store
-    key = store.resolve_key(key)
-    reminder = store.planned(key, now=state.now)
+    key, reminder = _planned(state, key)
     person = reminder.contact
     if reminder.kind == "cadence":
         store.log(Touchpoint(person.id, state.now, channel or person.channel or "other", note=note))
@@ -698,6 +747,15 @@ def done(state: State, key: str, channel: str | None, note: str) -> None:
     else:
         store.dismiss(key, at=state.now)
         out.print(f"dismissed '{reminder.title}'")
+
+
+def _planned(state: State, prefix: str) -> tuple[str, Any]:
+    """The full key and the planned reminder that ``prefix`` names."""
+    try:
+        key = state.store.resolve_key(prefix)
+        return key, state.store.planned(key, now=state.now)
+    except CadenceError as error:
+        raise CadenceError(f"{error}; 'cadence due' lists the keys") from None
 
 
 # -- run, status ----------------------------------------------------------------
@@ -813,8 +871,7 @@ def sync(state: State, forget: tuple[str, ...]) -> None:
     for name, count in store.occasion_sources().items():
         if name not in configured:
             err.print(
-                f"source {name!r} is not configured but keeps {count} "
-                f"occasion{'' if count == 1 else 's'}; "
+                f"source {name!r} is not configured but keeps {plural(count, 'occasion')}; "
                 f"'cadence sync --forget {name}' forgets the source"
             )
     if failed:
@@ -827,7 +884,8 @@ def _summarise(
     if dry_run:
         for route, reminder in report.planned:
             err.print(f"would deliver via {route}: {reminder.title} ({reminder.key})")
-        err.print(f"dry run: {len(report.planned)} deliveries planned, nothing sent")
+        planned = plural(len(report.planned), "delivery", "deliveries")
+        err.print(f"dry run: {planned} planned, nothing sent")
         return
     parts = [f"{report.count('sent')} sent"]
     for status in ("failed", "dead"):
@@ -895,7 +953,10 @@ def health(state: State, limit: int) -> None:
             scored.append((score, person))
     scored.sort(key=lambda item: (item[0], item[1].id))
     table = Table("health", "contact", "name", "cadence", box=None)
-    for score, person in scored[:limit]:
+    bare = [person for person in roster.contacts if roster.cadence_for(person) is None]
+    for person in bare[:limit]:
+        table.add_row(Text("never due", style="red"), person.id, person.name, "no cadence")
+    for score, person in scored[: max(0, limit - len(bare))]:
         cadence = roster.cadence_for(person)
         colour = "red" if score < 0.25 else "yellow" if score < 0.5 else "green"
         table.add_row(
@@ -905,6 +966,12 @@ def health(state: State, limit: int) -> None:
             cadence.describe() if cadence else "",
         )
     out.print(table)
+    if bare:
+        err.print(
+            f"{plural(len(bare), 'contact')} without a cadence will never be due: "
+            "'cadence rule set' gives them one",
+            markup=False,
+        )
 
 
 @cli.command("plugins")
@@ -938,8 +1005,8 @@ def demo(ctx: click.Context) -> None:
     state.db = f"sqlite:///{folder / 'demo.db'}"
     store = state.store
     store.import_batch(sample_batch(state.now))
-    count = store.count_contacts()
-    out.print(Text.assemble(("A sample roster", "bold"), f" of {count} contacts in {state.db}\n"))
+    roster = plural(store.count_contacts(), "contact")
+    out.print(Text.assemble(("A sample roster", "bold"), f" of {roster} in {state.db}\n"))
     out.print("cadence due --within 14d", style="bold")
     ctx.invoke(due, within="14d", as_json=False)
     out.print(Text.assemble("\n", ("cadence run", "bold"), " (the console route)"))
@@ -960,11 +1027,41 @@ class _NeutralFormatter(logging.Formatter):
         return neutralise(super().format(record))
 
 
+#: The exit status of an error that is cadence's fault, not the input's (BSD's EX_SOFTWARE).
+INTERNAL_ERROR = 70
+_DEBUG_ENV = "CADENCE_DEBUG"
+
+
+class _Warnings(logging.Handler):
+    """Writes cadence's warnings to whatever standard error is at the moment."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.setFormatter(_NeutralFormatter("warning: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:  # logging must never take the command down
+            self.handleError(record)
+
+
+def _say(message: str) -> None:
+    # One line, whatever the message holds: scripts read the first line only.
+    click.echo("error: " + neutralise(" ".join(message.split()), one_line=True), err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    """Run the CLI; errors become one line on stderr and a non-zero exit status, no traceback."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(_NeutralFormatter("warning: %(message)s"))
-    logging.getLogger("cadence").addHandler(handler)
+    """Run the CLI; errors become one line on stderr and a non-zero exit status, no traceback.
+
+    Bad input and a refusing machine (a port in use, a folder not writable)
+    exit 1, or 2 for a command line click cannot read. Anything else is a
+    bug in cadence: it exits 70 with one line naming the error and asking
+    for a report, and ``CADENCE_DEBUG=1`` shows its traceback instead.
+    """
+    logger = logging.getLogger("cadence")
+    if not any(isinstance(h, _Warnings) for h in logger.handlers):
+        logger.addHandler(_Warnings())
     try:
         cli.main(
             args=list(argv) if argv is not None else None,
@@ -972,10 +1069,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             standalone_mode=False,
         )
     except StoreBusy as error:
-        click.echo(f"error: {neutralise(str(error), one_line=True)}", err=True)
+        _say(str(error))
         sys.exit(EXIT_BUSY)
     except CadenceError as error:
-        click.echo(f"error: {neutralise(str(error), one_line=True)}", err=True)
+        _say(str(error))
         sys.exit(EXIT_ERROR)
     except click.exceptions.Exit as stop:
         sys.exit(stop.exit_code)
@@ -983,11 +1080,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("aborted", err=True)
         sys.exit(1)
     except click.ClickException as error:
-        click.echo(f"error: {neutralise(error.format_message(), one_line=True)}", err=True)
+        _say(error.format_message())
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except OSError as error:
+        # The machine refused (a full disk, a file not readable): the user can act on it.
+        where = f"{error.filename}: " if error.filename else ""
+        _say(f"{where}{error.strerror or error}")
+        sys.exit(1)
+    except Exception as error:
+        if os.environ.get(_DEBUG_ENV):
+            raise
+        # A bug: say so plainly, and how to see more, rather than print a traceback.
+        what = f"{type(error).__name__}: {str(error)[:200]}"
+        _say(
+            f"internal error: {what}; this is a bug in cadence, "
+            f"please report it (set {_DEBUG_ENV}=1 to see where it happened)"
+        )
+        sys.exit(INTERNAL_ERROR)
 
 
 if __name__ == "__main__":

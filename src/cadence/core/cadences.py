@@ -19,6 +19,7 @@ from typing import Any, TypeAlias
 import attrs
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, _iterinfo, rrule, rrulestr
 
+from cadence.core.durations import shown_value as _shown
 from cadence.core.errors import CadenceError
 
 __all__ = ["Cadence", "Every", "Recurring", "parse_cadence"]
@@ -47,8 +48,16 @@ def add_months(day: date, months: int) -> date:
 
 def _non_negative(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise CadenceError(f"{name} must be a whole number of zero or more, not {value!r}")
+        raise CadenceError(f"{name} must be a whole number of zero or more, not {_shown(value)}")
     return value
+
+
+class _PastTheCalendar(CadenceError, OverflowError):
+    """A date would lie past the year 9999, where Python's calendar ends.
+
+    An OverflowError too, so that code written for the error that date
+    arithmetic raises there keeps working.
+    """
 
 
 @attrs.define(frozen=True, init=False)
@@ -71,14 +80,25 @@ class Every:
             raise CadenceError("a cadence needs an interval longer than zero")
         if days + 7 * weeks > _MAX_DAYS or months > _MAX_MONTHS:
             raise CadenceError(
-                f"a cadence of {days} days, {weeks} weeks and {months} months is longer "
-                "than the most allowed, a hundred years"
+                f"a cadence of {_shown(days)} days, {_shown(weeks)} weeks and "
+                f"{_shown(months)} months is longer than the most allowed, a hundred years"
             )
         self.__attrs_init__(months=months, days=days + 7 * weeks)
 
     def after(self, day: date) -> date:
-        """The date this cadence falls due when the last touch was on ``day``."""
-        return add_months(day, self.months) + timedelta(days=self.days)
+        """The date this cadence falls due when the last touch was on ``day``.
+
+        Raises CadenceError when that date would lie past the year 9999.
+        """
+        given: object = day  # callers may pass anything at run time
+        if not isinstance(given, date):
+            raise CadenceError(f"after() needs a date, not {given!r}")
+        try:
+            return add_months(day, self.months) + timedelta(days=self.days)
+        except (OverflowError, ValueError):
+            raise _PastTheCalendar(
+                f"{self.describe()} after {day.isoformat()} lies past the year 9999"
+            ) from None
 
     @property
     def approx_days(self) -> float:
@@ -674,25 +694,32 @@ def parse_cadence(text: str) -> Cadence:
     """Read a cadence the way people write it.
 
     Understands "daily", "weekly", "fortnightly", "monthly", "quarterly",
-    "yearly", "every 2 weeks", "every 10 days", "every 3 months", "every
+    "yearly", "every 2 weeks" (or "2 weeks"), "every 10 days", "every 3 months", "every
     weekday at 17:00", "every monday at 10:30", and a raw "RRULE:..." line.
     Anything else raises CadenceError.
     """
     if not isinstance(text, str):
-        raise CadenceError(f"a cadence must be text, not {text!r}")
+        raise CadenceError(f"a cadence must be text, not {_shown(text)}")
     words = " ".join(text.strip().lower().split())
+    if words[:1].isdecimal():
+        # "2 weeks" says what "every 2 weeks" says.
+        words = f"every {words}"
     if words.upper().startswith("RRULE:") or words.upper().startswith("FREQ="):
         return Recurring(text.strip())
     if words in _NAMED:
         return _NAMED[words]
     match = _EVERY.match(words)
     if match:
-        count = int(match.group(1) or 1)
+        digits = match.group(1) or "1"
+        if len(digits.lstrip("0")) > len(str(_MAX_DAYS)):
+            # int() refuses numbers of thousands of digits; these are too long anyway.
+            raise CadenceError(f"a cadence longer than a hundred years: {_shown(text)}")
+        count = int(digits)
         unit = match.group(2)
         if count == 0:
-            raise CadenceError(f"a cadence needs an interval longer than zero: {text!r}")
+            raise CadenceError(f"a cadence needs an interval longer than zero: {_shown(text)}")
         if count > _MAX_DAYS:
-            raise CadenceError(f"a cadence longer than a hundred years: {text!r}")
+            raise CadenceError(f"a cadence longer than a hundred years: {_shown(text)}")
         if unit == "quarter":
             count, unit = 3 * count, "month"
         elif unit == "year":
@@ -700,7 +727,7 @@ def parse_cadence(text: str) -> Cadence:
         try:
             return Every(**{_UNITS[unit]: count})
         except CadenceError:
-            raise CadenceError(f"a cadence longer than a hundred years: {text!r}") from None
+            raise CadenceError(f"a cadence longer than a hundred years: {_shown(text)}") from None
     match = _WEEKDAYS.match(words)
     if match:
         at = _clock(match.group(1), match.group(2), text)
@@ -710,5 +737,6 @@ def parse_cadence(text: str) -> Cadence:
         at = _clock(match.group(2), match.group(3), text)
         return Recurring(f"FREQ=WEEKLY;BYDAY={_DAY_CODES[match.group(1)]}", at=at)
     raise CadenceError(
-        f"cannot read the cadence {text!r}; try 'every 2 weeks', 'monthly' or 'RRULE:FREQ=...'"
+        f"cannot read the cadence {_shown(text)}; "
+        "try 'every 2 weeks', 'monthly' or 'RRULE:FREQ=...'"
     )

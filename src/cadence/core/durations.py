@@ -8,7 +8,14 @@ from datetime import date, datetime, timedelta
 from cadence.core.errors import CadenceError
 from cadence.core.time import require_aware
 
-__all__ = ["month_day", "parse_date", "parse_duration", "parse_moment"]
+__all__ = [
+    "MAX_DURATION",
+    "describe_duration",
+    "month_day",
+    "parse_date",
+    "parse_duration",
+    "parse_moment",
+]
 
 _YEAR_MONTH_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})|(\d{4})(\d{2})(\d{2})")
 _MONTH_DAY = re.compile(r"(?:--)?(\d{1,2})-(\d{1,2})|--(\d{2})(\d{2})")
@@ -38,25 +45,34 @@ _UNIT_SECONDS = {
     "weeks": 604800,
 }
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+# The longest duration read: a hundred years, as for a cadence. Far longer
+# ones would carry a moment past the calendar's end.
+MAX_DURATION = timedelta(days=36525)
 
 
 def parse_duration(text: object) -> timedelta:
     """Read "30d", "2w", "30 days", "2 weeks", "12h", "1h30m" or "90 minutes" as a duration.
 
-    A bare number is a count of seconds. Months and years are refused: their
-    length depends on the date, so say "4 weeks" or use a cadence instead.
+    A bare number is a count of seconds, and a ``timedelta`` is taken as it
+    is. Months and years are refused: their length depends on the date, so
+    say "4 weeks" or use a cadence instead. A duration must lie between zero
+    and a hundred years (``MAX_DURATION``).
     """
     if isinstance(text, timedelta):
-        return text
+        return _in_range(text, text)
     if isinstance(text, int | float) and not isinstance(text, bool):
-        if text < 0:
-            raise CadenceError(f"a duration cannot be negative: {text!r}")
-        return timedelta(seconds=text)
+        if isinstance(text, int) and text > MAX_DURATION.total_seconds():
+            raise _too_long(text)  # before float(), which a huge int overflows
+        if not _finite(text) or text < 0:
+            raise CadenceError(
+                f"a duration must be a number of seconds of zero or more, not {text!r}"
+            )
+        return _in_range(_seconds(text, text), text)
     if not isinstance(text, str):
-        raise CadenceError(f"not a duration: {text!r}")
+        raise CadenceError(f"not a duration: {shown_value(text)}")
     words = text.strip().lower().replace(",", " ").replace(" and ", " ")
     if re.fullmatch(r"\d+(?:\.\d+)?", words):
-        return timedelta(seconds=float(words))
+        return _in_range(_seconds(float(words), text), text)
     position = 0
     total = 0.0
     squeezed = words.replace(" ", "")
@@ -65,12 +81,71 @@ def parse_duration(text: object) -> timedelta:
             break
         unit = match.group(2)
         if unit not in _UNIT_SECONDS:
-            raise CadenceError(f"not a duration: {text!r} (unknown unit {unit!r})")
+            raise CadenceError(
+                f"not a duration: {shown_value(text)} (unknown unit {shown_value(unit)})"
+            )
         total += float(match.group(1)) * _UNIT_SECONDS[unit]
         position = match.end()
     if position == 0 or position != len(squeezed):
-        raise CadenceError(f"not a duration: {text!r}; write it like '30d', '2 weeks' or '12h'")
-    return timedelta(seconds=total)
+        raise CadenceError(
+            f"not a duration: {shown_value(text)}; write it like '30d', '2 weeks' or '12h'"
+        )
+    return _in_range(_seconds(total, text), text)
+
+
+def _finite(number: float) -> bool:
+    # NaN is the one number unequal to itself.
+    return number == number and abs(number) != float("inf")
+
+
+def _seconds(seconds: float, text: object) -> timedelta:
+    # float() reads a number of any length (as infinity past its range), and
+    # timedelta refuses what lies past its own.
+    if not _finite(seconds) or seconds > MAX_DURATION.total_seconds():
+        raise _too_long(text)
+    return timedelta(seconds=seconds)
+
+
+def _in_range(value: timedelta, text: object) -> timedelta:
+    if value < timedelta(0):
+        raise CadenceError(f"a duration cannot be negative: {shown_value(text)}")
+    if value > MAX_DURATION:
+        raise _too_long(text)
+    return value
+
+
+def _too_long(text: object) -> CadenceError:
+    return CadenceError(f"a duration longer than a hundred years: {shown_value(text)}")
+
+
+def shown_value(value: object) -> str:
+    """``value`` for a message: a duration in words, anything else quoted and cut short."""
+    if isinstance(value, timedelta):
+        return describe_duration(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int past Python's limit on digits converted to text
+        return "a number of thousands of digits"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_duration(value: timedelta) -> str:
+    """A duration in words: "400 days", "2 days 3 hours", "90 seconds", "minus 1 day"."""
+    sign = "minus " if value < timedelta(0) else ""
+    seconds = abs(value).total_seconds()
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, whole = divmod(rest, 60)
+    fraction = seconds - int(seconds)
+    parts = [
+        f"{count} {unit}{'' if count == 1 else 's'}"
+        for count, unit in ((days, "day"), (hours, "hour"), (minutes, "minute"))
+        if count
+    ]
+    if whole or fraction or not parts:
+        number = f"{whole + fraction:g}" if fraction else str(whole)
+        parts.append(f"{number} second{'' if number == '1' else 's'}")
+    return sign + " ".join(parts)
 
 
 def parse_date(text: object) -> date:

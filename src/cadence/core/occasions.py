@@ -8,6 +8,7 @@ from typing import Literal, TypeAlias
 
 import attrs
 
+from cadence.core.durations import shown_value
 from cadence.core.errors import CadenceError
 from cadence.core.model import _identifier
 
@@ -27,7 +28,9 @@ _MAX_LEAD = timedelta(days=366)
 def _lead(value: timedelta) -> timedelta:
     given: object = value  # callers may pass anything at run time
     if not isinstance(given, timedelta) or not timedelta(0) <= given <= _MAX_LEAD:
-        raise CadenceError(f"a lead time must be a duration from zero to a year, not {given!r}")
+        raise CadenceError(
+            f"a lead time must be a duration from zero to a year, not {shown_value(given)}"
+        )
     return given
 
 

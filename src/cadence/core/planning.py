@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from cadence.core.cadences import Every, Recurring
+from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind, yearly
@@ -70,18 +71,24 @@ def _check_roster(roster: object, caller: str) -> Roster:
 def _check_now(now: object, horizon: object = timedelta(0)) -> tuple[datetime, datetime]:
     """``now`` and ``now`` plus ``horizon``, both in UTC, checked."""
     moment = require_aware(now, "now").astimezone(UTC)
+    if isinstance(horizon, str):
+        horizon = parse_duration(horizon)
     if not isinstance(horizon, timedelta) or horizon < timedelta(0):
-        raise CadenceError(f"the horizon must be a duration of zero or more, not {horizon!r}")
+        raise CadenceError(
+            f"the horizon must be a duration of zero or more, not {shown_value(horizon)}"
+        )
     if moment < _EARLIEST or horizon >= _LATEST - moment:
         raise CadenceError(
             f"now and now plus the horizon must lie between the years 1900 and 9000, "
-            f"not {moment.isoformat()} plus {horizon}"
+            f"not {moment.isoformat()} plus {shown_value(horizon)}"
         )
     return moment, moment + horizon
 
 
-def plan(roster: Roster, *, now: datetime, horizon: timedelta = timedelta(days=30)) -> Agenda:
+def plan(roster: Roster, *, now: datetime, horizon: timedelta | str = timedelta(days=30)) -> Agenda:
     """What is due at ``now`` and what falls due within ``horizon`` after it.
+
+    ``horizon`` is a ``timedelta`` or text that ``parse_duration`` reads ("7d").
 
     Pure: it reads nothing but its arguments, so the same roster and ``now``
     always give the same agenda with the same keys. ``now`` must be aware.
@@ -106,7 +113,7 @@ def plan(roster: Roster, *, now: datetime, horizon: timedelta = timedelta(days=3
             reminders.sort(key=_by_key)
         found.extend(reminders)
     found.sort(key=_due_in_utc)
-    return Agenda(_InOrder(found), now=now, horizon=horizon, problems=problems)
+    return Agenda(_InOrder(found), now=now, horizon=until - moment, problems=problems)
 
 
 def problem_reason(error: Exception) -> str:
@@ -125,7 +132,11 @@ def _due_in_utc(reminder: Reminder) -> datetime:
 
 
 def plan_contact(
-    roster: Roster, contact_id: str, *, now: datetime, horizon: timedelta = timedelta(days=30)
+    roster: Roster,
+    contact_id: str,
+    *,
+    now: datetime,
+    horizon: timedelta | str = timedelta(days=30),
 ) -> ContactPlan:
     """The reminders of one contact at ``now``, as ``plan`` gives them, with their stability.
 

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from cadence._plugins import Plugins, get_plugins
+from cadence.core.durations import shown_value
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 
@@ -44,7 +45,7 @@ def _check_name(_: object, __: object, value: str) -> None:
 def _check_ahead(_: object, __: object, value: timedelta) -> None:
     given: object = value
     if not isinstance(given, timedelta) or given < timedelta(days=1):
-        raise ConfigError(f"a source's 'ahead' must be a day or more, not {given!r}")
+        raise ConfigError(f"a source's 'ahead' must be a day or more, not {shown_value(given)}")
 
 
 def _settings(value: Mapping[str, Any] | None) -> Mapping[str, Any]:

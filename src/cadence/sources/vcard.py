@@ -72,6 +72,7 @@ __all__ = ["read_vcard"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FOLDED = (" ", "\t")
+_QP = "quoted-printable"
 _BEGIN = "BEGIN:VCARD"
 _END = "END:VCARD"
 # RFC 6350 escapes backslash, comma, semicolon and newline; Apple also escapes colons.
@@ -86,6 +87,8 @@ _READ = frozenset(
 )  # fmt: skip
 # Dates of RFC 6350 that name no day: a year, a year and month, a day, a month.
 _NO_DAY = re.compile(r"\d{4}|\d{4}-\d{2}|---\d{2}|--\d{2}")
+# Long enough for any number a card means; longer ones are read as no number.
+_ASCII_NUMBER = re.compile(r"0*[0-9]{1,9}")
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?")
 _APPLE_OMIT_YEAR = "X-APPLE-OMIT-YEAR"
 _APPLE_ANNIVERSARY = "_$!<Anniversary>!$_"
@@ -159,22 +162,29 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """
     current: list[str] = []
     start = 0
+    # What the soft-break test needs is kept as the line grows, so a value
+    # continued over many lines costs time in proportion to its length.
+    tail = ""
+    quoted_printable = False
     for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if current and line.startswith(_FOLDED):
-            current.append(line[1:])
+            piece = line[1:]
+        elif current and quoted_printable and tail.endswith("="):
+            piece = "\n" + line
+        else:
+            if current:
+                yield start, "".join(current)
+            current, start = ([line] if line.strip() else []), number
+            tail = line if current else ""
+            quoted_printable = _QP in tail.lower()
             continue
-        if current and _soft_break("".join(current)):
-            current.append("\n" + line)
-            continue
-        if current:
-            yield start, "".join(current)
-        current, start = ([line] if line.strip() else []), number
+        current.append(piece)
+        # The marker may straddle a fold, so look for it across the join.
+        joined = tail[-len(_QP) :] + piece
+        quoted_printable = quoted_printable or _QP in joined.lower()
+        tail = joined[-len(_QP) :]
     if current:
         yield start, "".join(current)
-
-
-def _soft_break(line: str) -> bool:
-    return line.endswith("=") and "quoted-printable" in line.lower()
 
 
 def _cards(text: str, source: str) -> Iterator[_Card]:
@@ -306,11 +316,23 @@ def _email(card: _Card) -> str | None:
 def _preference(prop: _Property) -> int:
     """How much a property is preferred: 1 (most) to 100, and 101 for not at all (RFC 6350)."""
     for value in prop.param("PREF"):
-        if value.isdigit():
-            return max(1, min(int(value), 100))
+        number = _number(value)
+        if number is not None:
+            return max(1, min(number, 100))
     if any(kind.lower() == "pref" for kind in prop.param("TYPE")):
         return 1
     return 101
+
+
+def _number(text: str) -> int | None:
+    """A whole number written in ASCII digits, else None.
+
+    str.isdigit() holds for "²" too, which int() refuses, and int() refuses
+    a number of thousands of digits: neither may escape as a Python error.
+    """
+    if _ASCII_NUMBER.fullmatch(text):
+        return int(text.lstrip("0") or "0")
+    return None
 
 
 def _timezone(card: _Card, source: str) -> str:
@@ -386,7 +408,7 @@ def _date_parts(prop: _Property, source: str) -> tuple[int | None, int, int] | N
         )
     year, month, mday = parts
     omitted = prop.param(_APPLE_OMIT_YEAR)
-    if year is not None and omitted and omitted[0].isdigit() and int(omitted[0]) == year:
+    if year is not None and omitted and _number(omitted[0]) == year:
         return None, month, mday
     return parts
 

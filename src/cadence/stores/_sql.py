@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
@@ -267,6 +268,20 @@ class SqlStore:
         with self._read() as cur:
             return self._rules(cur)
 
+    def without_cadence(self) -> list[str]:
+        """The ids of the contacts no rule applies to, in order: they are never due."""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT c.id FROM contacts c "
+                "WHERE NOT EXISTS (SELECT 1 FROM rules WHERE kind = 'everyone') "
+                "AND NOT EXISTS (SELECT 1 FROM rules r "
+                "WHERE r.kind = 'contact' AND r.target = c.id) "
+                "AND NOT EXISTS (SELECT 1 FROM contact_tags t JOIN rules r "
+                "ON r.kind = 'tag' AND r.target = t.tag WHERE t.contact_id = c.id) "
+                "ORDER BY c.id"
+            )
+            return [str(ident) for (ident,) in cur.fetchall()]
+
     def _rules(self, cur: Cursor) -> list[Rule]:
         cur.execute("SELECT kind, target, cadence FROM rules ORDER BY kind, target")
         rules = []
@@ -376,6 +391,10 @@ class SqlStore:
 
     def remove_occasion(self, occasion_id: int) -> None:
         """Remove the occasion with ``occasion_id``."""
+        given: object = occasion_id
+        if isinstance(given, bool) or not isinstance(given, int) or not 0 < given < 2**63:
+            # Ids are positive 64-bit integers: anything else names no occasion.
+            raise CadenceError(f"no occasion with id {shown_value(given)}")
         with self._tx() as cur:
             cur.execute("SELECT contact_id, tag FROM occasions WHERE id = ?", (occasion_id,))
             row = cur.fetchone()
@@ -498,7 +517,7 @@ class SqlStore:
         cur.execute("SELECT contact_id FROM next_due WHERE key = ?", (key,))
         row = cur.fetchone()
         if row is None:
-            raise CadenceError(f"no planned reminder has the key {key!r}; see 'cadence due'")
+            raise CadenceError(f"no planned reminder has the key {key!r}")
         return str(row[0])
 
     def snooze(self, key: str, until: datetime) -> Contact:
@@ -529,9 +548,12 @@ class SqlStore:
 
     def resolve_key(self, prefix: str) -> str:
         """The full key of the planned reminder whose key starts with ``prefix`` (6+ characters)."""
-        text = prefix.strip().lower()
+        given: object = prefix  # callers may pass anything at run time
+        text = given.strip().lower() if isinstance(given, str) else ""
         if len(text) < 6 or any(c not in "0123456789abcdef" for c in text):
-            raise CadenceError(f"not a reminder key: {prefix!r}; copy it from 'cadence due'")
+            raise CadenceError(
+                f"not a reminder key: {shown_value(prefix)} (keys are 6 or more hexadecimal digits)"
+            )
         with self._read() as cur:
             cur.execute(
                 "SELECT key FROM next_due WHERE key >= ? AND key < ? ORDER BY key LIMIT 2",
@@ -539,7 +561,7 @@ class SqlStore:
             )
             found = [k for (k,) in cur.fetchall()]
         if not found:
-            raise CadenceError(f"no planned reminder has the key {prefix!r}; see 'cadence due'")
+            raise CadenceError(f"no planned reminder has the key {prefix!r}")
         if len(found) > 1:
             raise CadenceError(f"the key {prefix!r} is ambiguous; give more of it")
         return str(found[0])
@@ -555,7 +577,7 @@ class SqlStore:
             )
             row = cur.fetchone()
         if row is None:
-            raise CadenceError(f"no planned reminder has the key {key!r}; see 'cadence due'")
+            raise CadenceError(f"no planned reminder has the key {key!r}")
         return reminder_from_row(row[0], contact_from_row(tuple(row[3:])), row[1], row[2], now)
 
     # -- imports --------------------------------------------------------------
@@ -606,21 +628,21 @@ class SqlStore:
         return Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
 
     def agenda(
-        self, *, now: datetime, within: timedelta = timedelta(0), tag: str | None = None
+        self, *, now: datetime, within: timedelta | str = timedelta(0), tag: str | None = None
     ) -> Agenda:
         """What is due at ``now`` and what falls due ``within`` after it, from the planned table.
 
+        ``within`` is a ``timedelta`` or text that ``parse_duration`` reads ("7d").
         Contacts whose plan is stale or runs out before ``now + within`` are
         planned again first; the rest is one indexed range query.
         """
         now = require_aware(now, "now")
-        if within < timedelta(0):
-            raise CadenceError(f"within must be a duration of zero or more, not {within!r}")
+        within = _within(within)
         _LAST_PROBLEMS.found = None
         self.refresh(now=now, within=within)
         found = getattr(_LAST_PROBLEMS, "found", None)
         problems = found[1] if found is not None and found[0] == id(self) else ()
-        limit = _ts(now + within)
+        limit = _ts(_end(now, within))
         with self._read() as cur:
             sql = (
                 "SELECT n.key, n.due, n.data, c.id, c.name, c.email, c.timezone, c.channel, "
@@ -635,7 +657,7 @@ class SqlStore:
             rows = cur.fetchall()
         contacts: dict[str, Contact] = {}
         found = []
-        end = now + within
+        end = _end(now, within)
         for key, due, data, *contact_row in rows:
             contact = contacts.get(contact_row[0])
             if contact is None:
@@ -645,7 +667,7 @@ class SqlStore:
                 found.append(reminder)
         return Agenda(found, now=now, horizon=within, problems=problems)
 
-    def refresh(self, *, now: datetime, within: timedelta = timedelta(0)) -> int:
+    def refresh(self, *, now: datetime, within: timedelta | str = timedelta(0)) -> int:
         """Plan again every contact whose plan is stale at ``now`` for a look ``within`` ahead.
 
         Returns how many contacts this call planned. ``agenda`` calls it; call
@@ -656,12 +678,13 @@ class SqlStore:
         writers get the database between chunks.
         """
         now = require_aware(now, "now")
+        within = _within(within)
         horizon = max(PLAN_AHEAD, within * 2)
         with self._read() as cur:
             cur.execute(
                 "SELECT contact_id FROM plan_state WHERE stable_until <= ? "
                 "UNION SELECT contact_id FROM plan_state WHERE covers_until < ?",
-                (_ts(now), _ts(now + within)),
+                (_ts(now), _ts(_end(now, within))),
             )
             stale = sorted(row[0] for row in cur.fetchall())
         planned = 0
@@ -1005,3 +1028,21 @@ def _broken_rule_for(
 
 def _broken_words(where: str, reason: str) -> str:
     return f"{where} cannot be used ({reason}); set it again with 'cadence rule set'"
+
+
+def _within(value: object) -> timedelta:
+    """How far ahead to look: a timedelta, or text such as "7d"; checked."""
+    within = parse_duration(value) if isinstance(value, str) else value
+    if not isinstance(within, timedelta) or within < timedelta(0):
+        shown = shown_value(within)
+        raise CadenceError(f"within must be a duration of zero or more, not {shown}")
+    return within
+
+
+def _end(now: datetime, within: timedelta) -> datetime:
+    try:
+        return now + within
+    except OverflowError:
+        raise CadenceError(
+            f"{now.isoformat()} plus {shown_value(within)} lies past the end of the calendar"
+        ) from None

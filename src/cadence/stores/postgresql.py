@@ -618,7 +618,7 @@ class PostgresStore(SqlStore):
 
     # -- keeping the query planner informed -----------------------------------
 
-    def refresh(self, *, now: datetime, within: timedelta = timedelta(0)) -> int:
+    def refresh(self, *, now: datetime, within: timedelta | str = timedelta(0)) -> int:
         planned = super().refresh(now=now, within=within)
         if planned >= ANALYZE_AFTER:
             # Re-planning rewrites a row of each table per contact: vacuum too,

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from cadence.core.errors import CadenceError, ConfigError, StoreBusy
 from cadence.stores._sql import Cursor, SqlStore
@@ -148,9 +148,7 @@ LOCK_TIMEOUT = 30.0
 
 def lock_timeout(url: str) -> float:
     """The seconds a URL's ``?timeout=`` asks writers to wait for a lock; 30 by default."""
-    values = [
-        v for n, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if n == "timeout"
-    ]
+    values = [v for n, v in parse_qsl(_split(url).query, keep_blank_values=True) if n == "timeout"]
     if not values:
         return LOCK_TIMEOUT
     try:
@@ -164,6 +162,13 @@ def lock_timeout(url: str) -> float:
     return seconds
 
 
+def _split(url: str) -> SplitResult:
+    try:
+        return urlsplit(url)
+    except ValueError as error:  # "Invalid IPv6 URL" and the like
+        raise ConfigError(f"not a store URL: {error}") from None
+
+
 def path_from_url(url: str) -> Path | None:
     """The file a SQLite URL names, or None for an in-memory database.
 
@@ -171,7 +176,7 @@ def path_from_url(url: str) -> Path | None:
     ``sqlite:////var/lib/cadence.db`` absolute, as in SQLAlchemy;
     ``sqlite://`` and ``sqlite:///:memory:`` are in memory.
     """
-    parts = urlsplit(url)
+    parts = _split(url)
     if parts.scheme != "sqlite":
         raise ConfigError(f"not a SQLite URL: {url!r}")
     if parts.netloc not in ("", "localhost"):
@@ -291,10 +296,16 @@ class SqliteStore(SqlStore):
         """The version of the schema in the file."""
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
+    def _cursor(self) -> sqlite3.Cursor:
+        try:
+            return self._conn.cursor()
+        except sqlite3.ProgrammingError:  # the only one cursor() raises: a closed connection
+            raise CadenceError(f"the store {self.url} is closed") from None
+
     @contextmanager
     def _tx(self) -> Iterator[Cursor]:
         with self._lock, _busy(self.url):
-            cur = self._conn.cursor()
+            cur = self._cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
                 yield cur
@@ -310,7 +321,7 @@ class SqliteStore(SqlStore):
     @contextmanager
     def _read(self) -> Iterator[Cursor]:
         with self._lock, _busy(self.url):
-            cur = self._conn.cursor()
+            cur = self._cursor()
             try:
                 yield cur
             finally:

@@ -44,7 +44,8 @@ class IcalAdapter:
         self, *, path: str | os.PathLike[str], title: str = "cadence", **unknown: Any
     ) -> None:
         if unknown:
-            raise ConfigError(f"the ical route has unknown settings: {', '.join(sorted(unknown))}")
+            first = sorted(unknown)[0]
+            raise ConfigError(f"unknown ical setting {first!r} (known: path, title)")
         self.path = _path(path)
         try:
             to_ical((), name=title)  # refuse a bad title when the route is read, not at dispatch

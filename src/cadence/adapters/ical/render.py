@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vText
 from icalendar.enums import TRANSP
 
+from cadence.core.durations import shown_value
 from cadence.core.errors import CadenceError
 from cadence.core.reminders import Agenda, Reminder, occasion_words, reminder_key
 from cadence.core.time import local_moment, require_aware
@@ -280,7 +281,9 @@ def to_ical(
         now = require_aware(now, "now")
     every: object = refresh
     if not isinstance(every, timedelta) or every < timedelta(seconds=1):
-        raise CadenceError(f"refresh must be a duration of a second or more, not {every!r}")
+        raise CadenceError(
+            f"refresh must be a duration of a second or more, not {shown_value(every)}"
+        )
     refresh = timedelta(seconds=int(every.total_seconds()))
     zones = _Zones()
     events = [_event(reminder, now, zones) for reminder in _unique(reminders)]
