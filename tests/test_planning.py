@@ -529,6 +529,14 @@ def test_a_store_rule_that_cannot_be_used_leaves_everyone_else_delivered(
     assert feed.returncode == 0, feed.stderr
     assert "Check in with Bo" in feed.stdout
     assert feed.stderr.startswith("warning: contact 'ana' could not be planned")
+    # A run delivers everyone else, names who was left out, and exits 4 so cron notices.
+    out = tmp_path / "out.jsonl"
+    (tmp_path / "cadence.toml").write_text(f'[[routes]]\nadapter = "jsonl"\npath = "{out}"\n')
+    run = cadence("--config", str(tmp_path / "cadence.toml"), "run")
+    assert run.returncode == 4, run.stderr
+    assert "Traceback" not in run.stderr
+    assert [json.loads(line)["contact"] for line in out.read_text().splitlines()] == ["bo"]
+    assert run.stderr.startswith("warning: contact 'ana' could not be planned: the rule for tag")
 
 
 # What survived mutation: each of these would have noticed

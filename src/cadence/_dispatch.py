@@ -25,7 +25,7 @@ import attrs
 from cadence._delivery import Delivery, DeliveryStatus, Failure, Route
 from cadence._plugins import Plugins, get_plugins
 from cadence.core.errors import CadenceError, ConfigError, DeliveryError, EndpointGone
-from cadence.core.reminders import Agenda, Reminder
+from cadence.core.reminders import Agenda, PlanningProblem, Reminder
 from cadence.core.time import require_aware
 
 __all__ = ["DispatchReport", "RetryPolicy", "dispatch"]
@@ -78,7 +78,9 @@ class DispatchReport:
     ``deliveries`` holds the final outcome of each delivery attempted in this
     run; ``planned`` lists, in a dry run, the (route, reminder) pairs that
     would have been attempted; ``errors`` the problems that did not stop the
-    run (a route that could not publish, a plugin that misbehaved).
+    run (a route that could not publish, a plugin that misbehaved);
+    ``problems`` the contacts that could not be planned, whose reminders were
+    therefore not delivered while everyone else's were.
     """
 
     deliveries: tuple[Delivery, ...] = ()
@@ -87,6 +89,7 @@ class DispatchReport:
     filtered: int = 0
     gone_routes: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    problems: tuple[PlanningProblem, ...] = ()
 
     def count(self, status: DeliveryStatus) -> int:
         """How many deliveries ended with ``status``."""
@@ -364,6 +367,7 @@ def dispatch(
         # Planned once per run, whatever the number of routes.
         due: tuple[Reminder, ...] | None = None
         ahead: Agenda | None = None
+        problems: dict[str, PlanningProblem] = {}
         for route in routes:
             adapter = adapters[route.name]
             if route.name in gone:
@@ -375,6 +379,7 @@ def dispatch(
             if not callable(getattr(adapter, "deliver", None)):
                 if ahead is None:
                     ahead = store.agenda(now=now, within=horizon)
+                    problems.update((p.contact, p) for p in ahead.problems)
                 taken = [r for r in ahead if route.takes(r) and plugins.keep(r, route, now=now)]
                 if not dry_run:
                     try:
@@ -391,7 +396,9 @@ def dispatch(
                 published.append(route.name)
                 continue
             if due is None:
-                due = store.agenda(now=now).due
+                found = store.agenda(now=now)
+                problems.update((p.contact, p) for p in found.problems)
+                due = found.due
             wanted = [r for r in due if route.takes(r)]
             kept = [r for r in wanted if plugins.keep(r, route, now=now)]
             filtered += len(wanted) - len(kept)
@@ -434,4 +441,5 @@ def dispatch(
         filtered=filtered,
         gone_routes=tuple(gone_routes),
         errors=tuple(errors),
+        problems=tuple(problems[c] for c in sorted(problems)),
     )

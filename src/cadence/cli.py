@@ -790,8 +790,9 @@ def run(state: State, dry_run: bool, claim_timeout: str | None) -> None:
           source, a feed or an adapter failed; see the error: lines
       2   usage error: an unknown option or command
       3   some deliveries failed and will be retried by a later run
-      4   some deliveries are dead (cadence gave up on them), or a route's
-          receiver is gone and the route is parked until its settings change
+      4   some deliveries are dead (cadence gave up on them), a route's
+          receiver is gone and the route is parked until its settings change,
+          or a contact could not be planned (its reminders were not sent)
       75  the store was busy (locked by another process): run again later
     """
     config = state.config
@@ -825,7 +826,7 @@ def run_status(report: DispatchReport, *, synced_errors: bool = False) -> int:
     """The exit status of a run that ``report`` describes: what most needs a person wins."""
     if report.errors or synced_errors:
         return EXIT_ERROR
-    if report.count("dead") or report.gone_routes:
+    if report.count("dead") or report.gone_routes or report.problems:
         return EXIT_DEAD
     if report.count("failed"):
         return EXIT_RETRY
@@ -881,6 +882,8 @@ def sync(state: State, forget: tuple[str, ...]) -> None:
 def _summarise(
     report: DispatchReport, dry_run: bool, gone: dict[str, tuple[str, str, str]] | None = None
 ) -> None:
+    for problem in report.problems:
+        err.print(f"warning: {problem}")
     if dry_run:
         for route, reminder in report.planned:
             err.print(f"would deliver via {route}: {reminder.title} ({reminder.key})")
@@ -899,8 +902,8 @@ def _summarise(
     for name in report.gone_routes:
         why = f" ({gone[name][2]})" if gone and name in gone else ""
         err.print(f"route {name!r} is gone{why}; change its settings to use it again")
-    for problem in report.errors:
-        err.print(f"error: {problem}")
+    for error in report.errors:
+        err.print(f"error: {error}")
 
 
 @cli.command("status")
