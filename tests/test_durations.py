@@ -239,3 +239,24 @@ def test_refusals_are_one_line_and_quote_the_text_as_given() -> None:
     message = str(raised.value)
     assert "'  Soon\\tISH '" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("text", ["1 1d", "1,000s", "1 000 s", "\u0663d", "\uff11d", "1h and"])
+def test_numbers_are_never_joined_across_spaces_or_read_in_other_scripts(text: str) -> None:
+    """Spaces separate parts, never the digits of one number; only ASCII digits count."""
+    with pytest.raises(CadenceError, match="not a duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1h\t30m", timedelta(minutes=90)),
+        ("1 h 30 m", timedelta(minutes=90)),
+        ("2 wks", timedelta(weeks=2)),
+        ("1h\n30m", timedelta(minutes=90)),
+    ],
+)
+def test_any_whitespace_separates_parts(text: str, expected: timedelta) -> None:
+    """A tab or newline between parts reads as a space does."""
+    assert parse_duration(text) == expected

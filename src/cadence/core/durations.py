@@ -41,10 +41,14 @@ _UNIT_SECONDS = {
     "days": 86400,
     "w": 604800,
     "wk": 604800,
+    "wks": 604800,
     "week": 604800,
     "weeks": 604800,
 }
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+# ASCII digits only: float() would also read other scripts' digits. Spaces may
+# stand between parts and between a number and its unit, never inside a number.
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+_PART = re.compile(rf"\s*({_NUMBER})\s*([a-z]+)\s*")
 # The longest duration read: a hundred years, as for a cadence. Far longer
 # ones would carry a moment past the calendar's end.
 MAX_DURATION = timedelta(days=36525)
@@ -71,14 +75,11 @@ def parse_duration(text: object) -> timedelta:
     if not isinstance(text, str):
         raise CadenceError(f"not a duration: {shown_value(text)}")
     words = text.strip().lower().replace(",", " ").replace(" and ", " ")
-    if re.fullmatch(r"\d+(?:\.\d+)?", words):
+    if re.fullmatch(_NUMBER, words):
         return _in_range(_seconds(float(words), text), text)
     position = 0
     total = 0.0
-    squeezed = words.replace(" ", "")
-    for match in _PART.finditer(squeezed):
-        if match.start() != position:
-            break
+    while match := _PART.match(words, position):
         unit = match.group(2)
         if unit not in _UNIT_SECONDS:
             raise CadenceError(
@@ -86,7 +87,7 @@ def parse_duration(text: object) -> timedelta:
             )
         total += float(match.group(1)) * _UNIT_SECONDS[unit]
         position = match.end()
-    if position == 0 or position != len(squeezed):
+    if position == 0 or position != len(words):
         raise CadenceError(
             f"not a duration: {shown_value(text)}; write it like '30d', '2 weeks' or '12h'"
         )
