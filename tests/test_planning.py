@@ -537,6 +537,9 @@ def test_a_store_rule_that_cannot_be_used_leaves_everyone_else_delivered(
     assert "Traceback" not in run.stderr
     assert [json.loads(line)["contact"] for line in out.read_text().splitlines()] == ["bo"]
     assert run.stderr.startswith("warning: contact 'ana' could not be planned: the rule for tag")
+    listed = cadence("rule", "list")
+    assert listed.returncode == 1
+    assert listed.stderr.startswith("error: the tag rule for 'easter' cannot be used (BYEASTER")
 
 
 # What survived mutation: each of these would have noticed

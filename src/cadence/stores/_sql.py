@@ -283,16 +283,13 @@ class SqlStore:
             return [str(ident) for (ident,) in cur.fetchall()]
 
     def _rules(self, cur: Cursor) -> list[Rule]:
-        cur.execute("SELECT kind, target, cadence FROM rules ORDER BY kind, target")
-        rules = []
-        for kind, target, data in cur.fetchall():
-            cadence = cadence_from_data(json.loads(data))
-            if kind == "contact":
-                rules.append(Rule(cadence, contact=target))
-            elif kind == "tag":
-                rules.append(Rule(cadence, tag=target))
-            else:
-                rules.append(Rule(cadence))
+        rules, broken = self._readable_rules(cur)
+        if broken:
+            kind, target, why = broken[0]
+            where = f"the {kind} rule" + (f" for {target!r}" if target else "")
+            raise CadenceError(
+                f"{where} cannot be used ({why}); set it again with 'cadence rule set'"
+            )
         return rules
 
     def _readable_rules(self, cur: Cursor) -> tuple[list[Rule], list[tuple[str, str | None, str]]]:
