@@ -108,8 +108,8 @@ def test_language_names_the_holidays(plugins: Plugins) -> None:
         ({"country": "US", "contacts": [3]}, "'contacts' must be a list of names"),
         ({"country": "US", "tags": ["a"], "lead": "soon"}, "'lead': not a duration: 'soon'"),
         ({"country": "US", "tags": ["a"], "lead": "400d"}, "'lead' must be a year at most"),
-        ({"tags": ["a"]}, "bad settings for 'holidays'"),
-        ({"country": "US", "tags": ["a"], "colour": "red"}, "bad settings for 'holidays'"),
+        ({"tags": ["a"]}, "holidays needs the setting 'country'"),
+        ({"country": "US", "tags": ["a"], "colour": "red"}, "unknown holidays setting 'colour'"),
     ],
 )
 def test_bad_settings_are_config_errors_naming_the_table(
