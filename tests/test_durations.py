@@ -241,9 +241,9 @@ def test_refusals_are_one_line_and_quote_the_text_as_given() -> None:
     assert "\n" not in message
 
 
-@pytest.mark.parametrize("text", ["1 1d", "1,000s", "1 000 s", "\u0663d", "\uff11d", "1h and"])
-def test_numbers_are_never_joined_across_spaces_or_read_in_other_scripts(text: str) -> None:
-    """Spaces separate parts, never the digits of one number; only ASCII digits count."""
+@pytest.mark.parametrize("text", ["1 1d", "1,000s", "1 000 s", "1h and", "\u00b2d"])
+def test_numbers_are_never_joined_across_spaces(text: str) -> None:
+    """Spaces separate parts, never the digits of one number; a superscript is no digit."""
     with pytest.raises(CadenceError, match="not a duration"):
         parse_duration(text)
 

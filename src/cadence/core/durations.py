@@ -45,9 +45,9 @@ _UNIT_SECONDS = {
     "week": 604800,
     "weeks": 604800,
 }
-# ASCII digits only: float() would also read other scripts' digits. Spaces may
-# stand between parts and between a number and its unit, never inside a number.
-_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+# Decimal digits of any script, as float() reads them. Spaces may stand
+# between parts and between a number and its unit, never inside a number.
+_NUMBER = r"\d+(?:\.\d+)?"
 _PART = re.compile(rf"\s*({_NUMBER})\s*([a-z]+)\s*")
 # The longest duration read: a hundred years, as for a cadence. Far longer
 # ones would carry a moment past the calendar's end.
