@@ -9,8 +9,8 @@ any ratio exceeds the target.
 
 Shapes: a vCard 2.1 quoted-printable value continued over many lines by soft
 line breaks ("=" at the end of each), one long property folded over many
-lines, many small cards, many CSV rows, and CSV rows whose quoted cells run
-over many lines.
+lines, many small cards, cards with a base64 photo each, many CSV rows, and
+CSV rows whose quoted cells run over many lines.
 
     python bench/import_scaling.py            # base 80 KB, 7 repeats
     python bench/import_scaling.py --quick    # base 40 KB, 3 repeats
@@ -61,6 +61,19 @@ def many_cards(kb: int) -> str:
     return "".join(card.format(i) for i in range(kb * 1024 // 100))
 
 
+def cards_with_photos(kb: int) -> str:
+    # iCloud-shaped cards, each with a folded base64 PHOTO of about 4 KB.
+    photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "\r\n ".join(["/9j/4AAQSkZJRg" * 5] * 58)
+    card = (
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Person;{0};;;\r\nFN:Person {0}\r\n"
+        "item1.EMAIL;type=INTERNET;type=pref:p{0}@example.org\r\n"
+        "item1.X-ABLabel:_$!<Work>!$_\r\nTEL;type=CELL;type=VOICE:+1 555 0100\r\n"
+        "BDAY;VALUE=date:1604-12-01\r\n" + photo + "\r\nUID:u{0}\r\nEND:VCARD\r\n"
+    )
+    size = len(card.format(0))
+    return "".join(card.format(i) for i in range(max(1, kb * 1024 // size)))
+
+
 def many_rows(kb: int) -> str:
     rows = ["id,name,email,tags"]
     rows += [f"p{i},Person {i},p{i}@example.org,a;b" for i in range(kb * 1024 // 40)]
@@ -82,6 +95,7 @@ SHAPES: dict[str, tuple[Callable[[int], str], Reader]] = {
         lambda t: read_vcard(t, source="b"),
     ),
     "vcard: many cards": (many_cards, lambda t: read_vcard(t, source="b")),
+    "vcard: cards with photos": (cards_with_photos, lambda t: read_vcard(t, source="b")),
     "csv: many rows": (many_rows, lambda t: read_csv(t, source="b")),
     "csv: quoted cells over many lines": (long_cells, lambda t: read_csv(t, source="b")),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -13,9 +14,29 @@ from hypothesis import strategies as st
 from cadence import Anniversary, Birthday, Contact, ImportBatch, ImportFailed, Occasion
 from cadence._plugins import Plugins
 from cadence.sources._common import clean_name
-from cadence.sources.vcard import read_vcard
+from cadence.sources.vcard import CardFields, card_fields, read_vcard
 
 DATA = Path(__file__).parent / "data"
+FIXTURES = Path(__file__).parent / "fixtures" / "vcard"
+
+
+def fixture_text(name: str) -> str:
+    """A fixture's text, its opening "#" lines (where its shape comes from) made blank.
+
+    Blank lines are skipped by the reader, so line numbers stay the file's.
+    """
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    return re.sub(r"(?m)^#[^\r\n]*", "", text)
+
+
+def read_fixture(name: str) -> ImportBatch:
+    """Read one of the fixtures in the shape of a tool's export."""
+    return read_vcard(fixture_text(name), source=name)
+
+
+def fields_by_name(name: str) -> dict[str, CardFields]:
+    """The fields of each card of a fixture, by the contact's name."""
+    return {fields.name: fields for fields in card_fields(fixture_text(name), source=name)}
 
 
 def read_data(name: str) -> ImportBatch:
@@ -83,11 +104,11 @@ def test_apple_contacts_export() -> None:
 
 
 def test_google_contacts_export() -> None:
-    """A Google export gives tags from CATEGORIES and a birthday in the --MMDD form."""
+    """A Google export gives tags from CATEGORIES, but not Google's groups, and --MMDD birthdays."""
     batch = read_data("google.vcf")
     people = by_id(batch)
-    assert people["katherine@example.com"].tags == {"myContacts", "Clients"}
-    assert people["alan@example.org"].tags == {"myContacts", "Clients", "card-list"}
+    assert people["katherine@example.com"].tags == {"Clients"}
+    assert people["alan@example.org"].tags == {"Clients", "card-list"}
     assert set(batch.occasions) == {
         Birthday("katherine@example.com", 8, 26),
         Birthday("alan@example.org", 6, 23, year=1912),
@@ -170,6 +191,199 @@ def test_quoted_printable_marker_or_soft_break_across_a_fold(first: str, second:
     assert only(read_vcard(text, source="a.vcf")).name == "Zoë"
 
 
+# -- exports in the shape each tool writes (tests/fixtures/vcard) ---------------------
+
+CHLOE = "6B29A774-1C2E-4F9A-9E31-2C4D7E5A8B01"
+BJORN = "0E5C1F2A-77B3-4D2E-8F10-93A1C6B4D702"
+NGOZI = "9D4E2B61-0A3C-4B5D-8E7F-1A2B3C4D5E6F"
+
+
+def test_icloud_export_dates() -> None:
+    """The year 1604, with or without X-APPLE-OMIT-YEAR, means no year; a real year is kept.
+
+    Covers 29 February with and without a year, and X-ABDATE anniversaries
+    labelled in the same item group; the dates labelled otherwise are no occasion.
+    """
+    assert set(read_fixture("icloud.vcf").occasions) == {
+        Birthday(CHLOE, 12, 1),
+        Anniversary(CHLOE, date(2015, 6, 20), label="anniversary"),
+        Birthday(BJORN, 2, 29),
+        Occasion("anniversary", month=9, day=12, contact=BJORN),
+        Birthday(NGOZI, 2, 29, year=1992),
+    }
+
+
+def test_icloud_export_contacts() -> None:
+    """Grouped item EMAILs are read, the preferred first; phones and ORG too; PHOTO is skipped."""
+    batch = read_fixture("icloud.vcf")
+    assert [(c.id, c.name, c.email) for c in batch.contacts] == [
+        (CHLOE, "Chloé Martin", "chloe@atelier-martin.example"),
+        (BJORN, "Björn Åkesson", "bjorn@example.se"),
+        (NGOZI, "Ngozi Okafor", "ngozi@example.ng"),
+        ("C1D2E3F4-A5B6-4C7D-8E9F-0A1B2C3D4E5F", "Analytical Engines Ltd", None),
+    ]
+    chloe = fields_by_name("icloud.vcf")["Chloé Martin"]
+    assert chloe.uid == CHLOE
+    assert chloe.emails == ("chloe@atelier-martin.example", "Chloe.Martin@home.example")
+    assert chloe.phones == ("+33 6 12 34 56 78", "+33 1 23 45 67 89")
+    assert chloe.organization == "Atelier Martin"
+    company = fields_by_name("icloud.vcf")["Analytical Engines Ltd"]
+    assert (company.organization, company.phones) == (
+        "Analytical Engines Ltd",
+        ("+44 20 7946 0000",),
+    )
+
+
+def test_google_export_cards_without_a_name() -> None:
+    """Cards with only an email (FN and N empty, or absent) or only ORG import, named from it."""
+    batch = read_fixture("google.vcf")
+    assert [(c.id, c.name, c.email) for c in batch.contacts] == [
+        ("ana.lopez@example.es", "Ana López", "ana.lopez@example.es"),
+        ("sam.reyes@example.org", "Sam.Reyes@example.org", "Sam.Reyes@example.org"),
+        ("billing@vendor.example", "billing@vendor.example", "billing@vendor.example"),
+        ("bayview-plumbing", "Bayview Plumbing", None),
+        ("kwame@example.gh", "Kwame Mensah", "kwame@example.gh"),
+    ]
+    plumbing = fields_by_name("google.vcf")["Bayview Plumbing"]
+    assert (plumbing.organization, plumbing.phones) == ("Bayview Plumbing", ("+1 415-555-0134",))
+
+
+def test_google_export_tags_leave_out_google_groups() -> None:
+    """CATEGORIES become tags without Google's own groups; a label the user named is kept."""
+    people = by_id(read_fixture("google.vcf"))
+    assert people["ana.lopez@example.es"].tags == {"Clients"}
+    assert people["sam.reyes@example.org"].tags == set()
+    assert people["bayview-plumbing"].tags == {"Suppliers"}
+    # "family", "friends" and "chatBuddies" are Google's; "Family" is the user's label.
+    assert people["kwame@example.gh"].tags == {"Family"}
+
+
+def test_google_export_fields_and_birthdays() -> None:
+    """Every EMAIL of a Google card, grouped or not, is read; birthdays with and without a year."""
+    ana = fields_by_name("google.vcf")["Ana López"]
+    assert ana.emails == ("ana.lopez@example.es", "ana@lopez-design.example")
+    assert (ana.phones, ana.organization) == (("+34 612 34 56 78",), "López Design")
+    assert set(read_fixture("google.vcf").occasions) == {
+        Birthday("ana.lopez@example.es", 12, 1, year=1986),
+        Birthday("kwame@example.gh", 2, 29),
+    }
+
+
+def test_outlook_2_1_export() -> None:
+    """Quoted-printable names in windows-1252 and UTF-8, bare PREF/INTERNET, X-MS-ANNIVERSARY."""
+    batch = read_fixture("outlook.vcf")
+    assert [(c.id, c.name) for c in batch.contacts] == [
+        ("renee.francois@contoso.example", "Renée François"),
+        ("juergen@fabrikam.example", "Jürgen Müller"),
+    ]
+    renee = fields_by_name("outlook.vcf")["Renée François"]
+    # The third EMAIL is the first again in other letter case.
+    assert renee.emails == ("renee.francois@contoso.example", "renee@francois.example")
+    assert renee.phones == ("(425) 555-0101", "+33 6 98 76 54 32")
+    assert renee.organization == "Contoso Ltd"
+    assert set(batch.occasions) == {
+        Birthday("renee.francois@contoso.example", 2, 28, year=1979),
+        Anniversary("renee.francois@contoso.example", date(2015, 6, 20), label="anniversary"),
+    }
+
+
+def test_vcard_4_export() -> None:
+    """urn:uuid UIDs, --MMDD birthdays, basic-form anniversaries, PREF=1 and tel: URIs."""
+    mei_id = "urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1"
+    northwind_id = "urn:uuid:7c1d3a9e-2b4f-4e6a-9c8d-0f1e2d3c4b5a"
+    batch = read_fixture("v4.vcf")
+    assert [(c.id, c.name, c.email) for c in batch.contacts] == [
+        (mei_id, "Mei Chen", "mei.chen@work.example"),
+        (northwind_id, "Northwind Traders", "hello@northwind.example"),
+    ]
+    mei = fields_by_name("v4.vcf")["Mei Chen"]
+    assert mei.emails == ("mei.chen@work.example", "mei@home.example")
+    assert mei.phones == ("+1-555-555-0199",)
+    assert set(batch.occasions) == {
+        Birthday(mei_id, 12, 1),
+        Anniversary(mei_id, date(2015, 6, 20), label="anniversary"),
+        Occasion("anniversary", month=3, day=1, contact=northwind_id),
+    }
+
+
+@pytest.mark.parametrize("name", ["icloud.vcf", "google.vcf", "outlook.vcf", "v4.vcf"])
+def test_an_export_cut_short_fails_at_its_last_card(name: str) -> None:
+    """An export whose last END:VCARD is lost fails naming the file and its last card's line."""
+    text = fixture_text(name).rstrip()
+    cut = text.removesuffix("END:VCARD")
+    assert cut != text
+    last_card = cut[: cut.rindex("BEGIN:VCARD")].count("\n") + 1
+    error = failure(cut, source=name)
+    assert (error.path, error.line) == (name, last_card)
+    assert "never closed" in str(error)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["FN:", "N:;;;;", "EMAIL;TYPE=INTERNET:Sam@Example.org"],
+        ["EMAIL;TYPE=INTERNET:Sam@Example.org"],
+        ["N:;;;;", "item1.EMAIL;type=INTERNET:Sam@Example.org", "item1.X-ABLabel:_$!<Work>!$_"],
+    ],
+)
+def test_a_card_with_only_an_email_is_named_by_it(lines: list[str]) -> None:
+    """Whatever the tool, a card whose only identity is its address is named by that address."""
+    contact = only(read_vcard(card(*lines), source="a.vcf"))
+    assert (contact.id, contact.name, contact.email) == (
+        "sam@example.org",
+        "Sam@Example.org",
+        "Sam@Example.org",
+    )
+
+
+@pytest.mark.parametrize(
+    ("lines", "name"),
+    [
+        (["FN:", "NICKNAME:Bo,Bobby", "ORG:Acme"], "Bo"),
+        (["FN:", "N:;;;;", "ORG:;Research"], "Research"),
+        (["TEL;TYPE=CELL:+1 202 555 0143"], "+1 202 555 0143"),
+    ],
+)
+def test_other_names_for_a_card_without_one(lines: list[str], name: str) -> None:
+    """Without FN or N, a nickname, then the organization, then the phone number name the card."""
+    assert only(read_vcard(card(*lines), source="a.vcf")).name == name
+
+
+@pytest.mark.parametrize(
+    "date_line",
+    [
+        "BDAY;VALUE=date:1604-12-01",
+        "BDAY:1604-12-01",
+        "BDAY:16041201",
+        "BDAY;X-APPLE-OMIT-YEAR=1604:1604-12-01",
+        "BDAY:--1201",
+        "BDAY:--12-01",
+    ],
+)
+def test_birthdays_without_a_year_in_every_form(date_line: str) -> None:
+    """Every way the tools write a birthday without its year gives a Birthday without a year."""
+    batch = read_vcard(card("FN:Ada", "UID:ada", date_line), source="a.vcf")
+    assert batch.occasions == (Birthday("ada", 12, 1),)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["X-MS-ANNIVERSARY:20150620", "X-EVOLUTION-ANNIVERSARY:2015-06-20", "ANNIVERSARY:20150620"],
+)
+def test_anniversaries_of_other_tools(line: str) -> None:
+    """Outlook's and Evolution's anniversary properties read as the standard one."""
+    assert read_vcard(card("FN:Ada", "UID:ada", line), source="a.vcf").occasions == (
+        Anniversary("ada", date(2015, 6, 20), label="anniversary"),
+    )
+
+
+def test_google_system_groups_are_never_tags() -> None:
+    """Each of Google's own groups is left out of the tags, in any place of the list."""
+    groups = "myContacts,starred,friends,family,coworkers,chatBuddies,all,blocked"
+    text = card("FN:Ada", "UID:ada", f"CATEGORIES:{groups},vip", "CATEGORIES:starred")
+    assert only(read_vcard(text, source="a.vcf")).tags == {"vip"}
+
+
 # -- fields --------------------------------------------------------------------------
 
 
@@ -247,7 +461,10 @@ def test_time_zones(tz: str, zone: str) -> None:
         ("BDAY:--0229", Birthday("ada", 2, 29)),
         ("BDAY;X-APPLE-OMIT-YEAR=1604:1604-04-12", Birthday("ada", 4, 12)),
         ("BDAY;X-APPLE-OMIT-YEAR=1604:1604-02-29", Birthday("ada", 2, 29)),
-        ("BDAY:1604-04-12", Birthday("ada", 4, 12, year=1604)),
+        ("BDAY:1604-04-12", Birthday("ada", 4, 12)),
+        ("BDAY;VALUE=date:1604-12-01", Birthday("ada", 12, 1)),
+        ("BDAY:16040229", Birthday("ada", 2, 29)),
+        ("BDAY:1988-02-29", Birthday("ada", 2, 29, year=1988)),
         ("BDAY;VALUE=text:circa 1800", None),
         ("BDAY:1985", None),
         ("BDAY:1985-04", None),
@@ -313,7 +530,8 @@ def test_derived_ids_depend_on_the_card_alone() -> None:
         ("", None, "no vCard"),
         (" \r\n\r\n", None, "no vCard"),
         ("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ada\r\n", 1, "never closed"),
-        (card("FN:Ada") + card("UID:x", "EMAIL:e@example.org"), 5, "no name"),
+        (card("FN:Ada") + card("UID:x", "NOTE:only a note"), 5, "nothing to name"),
+        (card("FN:Ada") + card("FN:", "N:;;;;", "EMAIL:"), 5, "nothing to name"),
         (card("FN:Ada", "BDAY:--1341"), 4, "'--1341'"),
         (card("FN:Ada", "BDAY:2001-02-29"), 4, "'2001-02-29'"),
         (card("FN:Ada", "BDAY:yesterday"), 4, "'yesterday'"),

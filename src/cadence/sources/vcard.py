@@ -2,14 +2,25 @@
 
 Each card becomes a contact. What is read from a card:
 
-- ``FN`` is the name (``N``, then ``ORG``, when ``FN`` is empty).
+- ``FN`` is the name; when it is empty or missing, ``N``, then the first
+  ``NICKNAME``, then ``ORG``, then the card's preferred email address, then
+  its preferred phone number. A card with none of these is an error.
 - ``UID`` is the contact's id. A card without one gets an id derived from
   the card alone, the same on every import: its email address in lowercase,
   else a slug of its name ("Zoë Ålund" -> ``zoe-alund``). Two cards with the
   same id in one file are an error.
-- ``EMAIL``: the preferred address (the lowest ``PREF``, or ``TYPE=pref``),
-  else the first.
-- ``CATEGORIES`` are the contact's tags.
+- ``EMAIL``, grouped (Apple's ``item1.EMAIL``) or not: every address, the
+  preferred one first (the lowest ``PREF``, ``TYPE=pref``, or vCard 2.1's
+  bare ``PREF``), then in the file's order, each once whatever its letter
+  case. The first is the contact's email.
+- ``TEL``: every number, in the same order (a ``tel:`` URI is read as its
+  number). ``ORG``: the organization's name, its first part.
+  Each card's fields are gathered in a ``CardFields`` first (``card_fields``).
+- ``CATEGORIES`` are the contact's tags, without the ids of Google Contacts'
+  own groups (``myContacts``, ``starred``, ``friends``, ``family``,
+  ``coworkers``, ``chatBuddies``, ``all``, ``blocked``), which its export
+  writes among the user's labels. They are compared as written, so a label
+  the user named "Family" stays.
 - ``TZ`` given as an IANA name ("Europe/Paris") is the contact's zone. A UTC
   offset names no place, so it cannot say when daylight saving time
   applies: a whole-hour offset becomes the fixed zone of that offset
@@ -17,18 +28,22 @@ Each card becomes a contact. What is read from a card:
   any other offset (``+05:30``) is ignored, as is a ``TZ`` given as a URI.
   Any other text that names no zone is an error.
 - ``BDAY`` becomes a ``cadence.Birthday``: ``YYYY-MM-DD`` or ``YYYYMMDD``
-  with a year, ``--MM-DD`` or ``--MMDD`` without one. Apple Contacts writes
-  a birthday without a year as ``BDAY;X-APPLE-OMIT-YEAR=1604:1604-MM-DD``:
-  the year named by that parameter means no year. A birthday given as text
+  with a year, ``--MM-DD`` or ``--MMDD`` without one. Apple Contacts
+  (macOS, iOS, iCloud) stores a date without a year in the year 1604, as
+  ``BDAY;X-APPLE-OMIT-YEAR=1604:1604-MM-DD`` or plainly
+  ``BDAY;VALUE=date:1604-MM-DD``: the year 1604, or the year named by
+  ``X-APPLE-OMIT-YEAR``, means no year. A birthday given as text
   (``VALUE=text``) or without a day (a year alone) is ignored.
-- ``ANNIVERSARY`` (vCard 4.0), ``X-ANNIVERSARY`` (earlier versions) and
-  Apple's ``X-ABDATE`` labelled as an anniversary become a
-  ``cadence.Anniversary`` labelled "anniversary"; one without a year becomes
-  a yearly ``cadence.Occasion`` titled "anniversary".
+- ``ANNIVERSARY`` (vCard 4.0), ``X-ANNIVERSARY``, Outlook's
+  ``X-MS-ANNIVERSARY``, Evolution's ``X-EVOLUTION-ANNIVERSARY`` and Apple's
+  ``X-ABDATE`` labelled ``_$!<Anniversary>!$_`` by the ``X-ABLabel`` of its
+  item group become a ``cadence.Anniversary`` labelled "anniversary"; one
+  without a year becomes a yearly ``cadence.Occasion`` titled "anniversary".
 
-Not read: ``TEL`` (contacts have no phone number), addresses, photos and
-notes. The preferred channel is left unset, since a card does not say how
-someone likes to be reached. Group cards (``KIND:group``, or Apple's
+Not read: addresses, photos and notes (their lines are delimited, not
+parsed, so a large base64 ``PHOTO`` costs only its length). The preferred
+channel is left unset, since a card does not say how someone likes to be
+reached. Group cards (``KIND:group``, or Apple's
 ``X-ADDRESSBOOKSERVER-KIND:group``) are skipped.
 
 Each content line that is read (its group, name and parameters,
@@ -46,7 +61,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 
 import attrs
@@ -68,7 +83,7 @@ from cadence.sources._common import (
 )
 from cadence.sources.batch import ImportBatch
 
-__all__ = ["read_vcard"]
+__all__ = ["CardFields", "card_fields", "read_vcard"]
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FOLDED = (" ", "\t")
@@ -82,15 +97,27 @@ _NAMED = re.compile(r"(?:[A-Za-z0-9-]+\.)?([A-Za-z0-9-]+)[;:]")
 # The properties read here. Only these are parsed: a card's photo alone can
 # be larger than the rest of the file.
 _READ = frozenset(
-    {"FN", "N", "ORG", "UID", "EMAIL", "CATEGORIES", "TZ", "BDAY", "ANNIVERSARY",
-     "X-ANNIVERSARY", "X-ABDATE", "X-ABLABEL", "KIND", "X-ADDRESSBOOKSERVER-KIND"}
+    {"FN", "N", "NICKNAME", "ORG", "UID", "EMAIL", "TEL", "CATEGORIES", "TZ", "BDAY",
+     "ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY",
+     "X-ABDATE", "X-ABLABEL", "KIND", "X-ADDRESSBOOKSERVER-KIND"}
 )  # fmt: skip
+# The anniversary properties, the standard one first.
+_ANNIVERSARIES = ("ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY")
 # Dates of RFC 6350 that name no day: a year, a year and month, a day, a month.
 _NO_DAY = re.compile(r"\d{4}|\d{4}-\d{2}|---\d{2}|--\d{2}")
 # Long enough for any number a card means; longer ones are read as no number.
 _ASCII_NUMBER = re.compile(r"0*[0-9]{1,9}")
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?")
 _APPLE_OMIT_YEAR = "X-APPLE-OMIT-YEAR"
+# Apple Contacts (macOS, iOS, iCloud) stores a date without a year in the
+# year 1604, with or without X-APPLE-OMIT-YEAR saying so.
+_APPLE_NO_YEAR = 1604
+# The ids of Google Contacts' own groups, which its vCard export writes in
+# CATEGORIES next to the user's labels ("myContacts,starred,Clients"). They
+# are compared as written: a label the user made ("Family") is kept.
+_GOOGLE_SYSTEM_GROUPS = frozenset(
+    {"myContacts", "starred", "friends", "family", "coworkers", "chatBuddies", "all", "blocked"}
+)
 _APPLE_ANNIVERSARY = "_$!<Anniversary>!$_"
 _ANNIVERSARY = "anniversary"
 _DEFAULT_ZONE = str(attrs.fields(Contact).timezone.default)
@@ -142,12 +169,24 @@ def read_vcard(text: str, *, source: str) -> ImportBatch:
     for card in cards:
         if _is_group(card):
             continue
-        contact = _contact(card, source)
+        contact = _contact(_fields(card, source), source)
         note_first_line(first_line, contact.id, card.line, source)
         contacts.append(contact)
         occasions.extend(_birthday(card, contact.id, source))
         occasions.extend(_anniversary(card, contact.id, source))
     return ImportBatch(contacts, occasions=occasions)
+
+
+def card_fields(text: str, *, source: str) -> list[CardFields]:
+    """What each card of a vCard file says about its person, group cards left out.
+
+    Raises ImportFailed as read_vcard does, for the same faults.
+    """
+    return [
+        _fields(card, source)
+        for card in _cards(text.removeprefix(BOM), source)
+        if not _is_group(card)
+    ]
 
 
 # -- from text to cards ------------------------------------------------------------
@@ -265,19 +304,65 @@ def _is_group(card: _Card) -> bool:
     return any(kind is not None and kind.text().lower() == "group" for kind in kinds)
 
 
-def _contact(card: _Card, source: str) -> Contact:
-    name = _name(card)
+@attrs.frozen
+class CardFields:
+    """What one card says about a person, before it becomes a Contact.
+
+    ``emails`` and ``phones`` are every address and number of the card, the
+    preferred one first (the lowest ``PREF``, or ``TYPE=pref``), then in the
+    file's order, each once. ``organization`` is the name in ``ORG``.
+    """
+
+    line: int
+    uid: str | None
+    name: str
+    emails: tuple[str, ...]
+    phones: tuple[str, ...]
+    organization: str | None
+    tags: tuple[str, ...]
+    timezone: str
+
+
+def _fields(card: _Card, source: str) -> CardFields:
+    emails = _ranked(card.all("EMAIL"), _email_value)
+    phones = _ranked(card.all("TEL"), _phone_value)
+    organization = _organization(card)
+    name = _name(card) or organization or (emails[0] if emails else "")
+    name = name or (phones[0] if phones else "")
     if not name:
-        raise ImportFailed("the card has no name (FN)", path=source, line=card.line)
-    email = _email(card)
+        raise ImportFailed(
+            "the card has nothing to name the contact by (no FN, N, NICKNAME, ORG, EMAIL or TEL)",
+            path=source,
+            line=card.line,
+        )
     uid = card.first("UID")
-    with reading(source, card.line):
+    return CardFields(
+        line=card.line,
+        uid=uid.text() if uid else None,
+        name=name,
+        emails=emails,
+        phones=phones,
+        organization=organization,
+        tags=tuple(
+            tag
+            for p in card.all("CATEGORIES")
+            for tag in _list(p.value, ",")
+            if tag not in _GOOGLE_SYSTEM_GROUPS
+        ),
+        timezone=_timezone(card, source),
+    )
+
+
+def _contact(fields: CardFields, source: str) -> Contact:
+    """The one place a card's fields become a Contact."""
+    email = fields.emails[0] if fields.emails else None
+    with reading(source, fields.line):
         return Contact(
-            uid.text() if uid else _derived_id(name, email),
-            name,
+            fields.uid if fields.uid else _derived_id(fields.name, email),
+            fields.name,
             email=email,
-            timezone=_timezone(card, source),
-            tags=[tag for p in card.all("CATEGORIES") for tag in _list(p.value, ",")],
+            timezone=fields.timezone,
+            tags=fields.tags,
         )
 
 
@@ -287,6 +372,7 @@ def _list(value: str, separator: str) -> list[str]:
 
 
 def _name(card: _Card) -> str:
+    """The name a card gives: FN, else N, else NICKNAME, else the whole of ORG; else ""."""
     formatted = card.first("FN")
     if formatted:
         return clean_name(formatted.text())
@@ -298,8 +384,20 @@ def _name(card: _Card) -> str:
         name = clean_name(" ".join((prefix, given, additional, family, suffix)).replace(",", " "))
         if name:
             return name
+    nickname = card.first("NICKNAME")
+    if nickname:
+        names = _list(nickname.value, ",")
+        if names:
+            return names[0]
     organisation = card.first("ORG")
     return " ".join(_list(organisation.value, ";")) if organisation else ""
+
+
+def _organization(card: _Card) -> str | None:
+    """The organization's name: the first part of ORG (the others are its units)."""
+    prop = card.first("ORG")
+    parts = _list(prop.value, ";") if prop else []
+    return parts[0] if parts else None
 
 
 def _derived_id(name: str, email: str | None) -> str:
@@ -308,9 +406,33 @@ def _derived_id(name: str, email: str | None) -> str:
     return slug(name) or "vcard-" + hashlib.sha256(name.encode()).hexdigest()[:12]
 
 
-def _email(card: _Card) -> str | None:
-    ranked = [(_preference(p), n, p.text()) for n, p in enumerate(card.all("EMAIL")) if p.text()]
-    return min(ranked)[2] if ranked else None
+def _ranked(props: list[_Property], value: Callable[[_Property], str]) -> tuple[str, ...]:
+    """The values of ``props``, the preferred first, then in order, each once.
+
+    Values that differ only in case are the same (an email address's domain
+    has no case, and its local part is compared the same way everywhere in
+    cadence).
+    """
+    ranked = sorted((_preference(p), n, text) for n, p in enumerate(props) if (text := value(p)))
+    seen: set[str] = set()
+    values: list[str] = []
+    for _, _, text in ranked:
+        if text.casefold() not in seen:
+            seen.add(text.casefold())
+            values.append(text)
+    return tuple(values)
+
+
+def _email_value(prop: _Property) -> str:
+    text = prop.text()
+    # vCard 4.0 allows an address as a URI.
+    return text[len("mailto:") :].strip() if text.lower().startswith("mailto:") else text
+
+
+def _phone_value(prop: _Property) -> str:
+    text = prop.text()
+    # vCard 4.0 writes numbers as URIs: "TEL;VALUE=uri:tel:+1-555-555-5555".
+    return text[len("tel:") :].strip() if text.lower().startswith("tel:") else text
 
 
 def _preference(prop: _Property) -> int:
@@ -408,7 +530,7 @@ def _date_parts(prop: _Property, source: str) -> tuple[int | None, int, int] | N
         )
     year, month, mday = parts
     omitted = prop.param(_APPLE_OMIT_YEAR)
-    if year is not None and omitted and _number(omitted[0]) == year:
+    if year == _APPLE_NO_YEAR or (year is not None and omitted and _number(omitted[0]) == year):
         return None, month, mday
     return parts
 
@@ -423,7 +545,7 @@ def _birthday(card: _Card, contact: str, source: str) -> list[OccasionKind]:
 
 
 def _anniversary_property(card: _Card) -> _Property | None:
-    for name in ("ANNIVERSARY", "X-ANNIVERSARY"):
+    for name in _ANNIVERSARIES:
         found = card.first(name)
         if found:
             return found
