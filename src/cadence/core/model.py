@@ -144,7 +144,8 @@ class Contact:
 
     id: str = attrs.field(converter=_contact_id)
     name: str = attrs.field(converter=_name)
-    emails: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_emails)
+    # Checked and cleaned by __init__, through which evolve() goes too.
+    emails: tuple[str, ...] = attrs.field(default=(), kw_only=True)
     phones: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_phones)
     organization: str | None = attrs.field(default=None, kw_only=True, converter=_organization)
     timezone: str = attrs.field(default="UTC", kw_only=True)

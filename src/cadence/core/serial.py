@@ -157,13 +157,13 @@ def contact_to_row(contact: Contact) -> tuple[Any, ...]:
 def contact_from_row(row: tuple[Any, ...] | list[Any]) -> Contact:
     """The contact that ``contact_to_row`` gave."""
     ident, name, email, timezone, channel, tags, since, emails, phones, organization = row
+    addresses = json.loads(emails) if emails and emails != "[]" else ()
     return Contact(
         ident,
         name,
         # A row written before contacts had several addresses holds only the primary.
-        email=email,
-        emails=json.loads(emails) if emails else (),
-        phones=json.loads(phones) if phones else (),
+        emails=addresses or ([email] if email is not None else ()),
+        phones=json.loads(phones) if phones and phones != "[]" else (),
         organization=organization,
         timezone=timezone,
         channel=channel,
