@@ -84,6 +84,54 @@ def test_contacts_are_added_listed_and_shown(cli: Cli) -> None:
     assert "health: 0%" in shown
 
 
+def test_a_contact_takes_several_emails_phones_and_an_organization(cli: Cli) -> None:
+    """--email and --phone repeat (the first email is the primary); show names them all."""
+    cli(
+        "contact",
+        "add",
+        "ana",
+        "--name",
+        "Ana López",
+        "--email",
+        "ana@work.example",
+        "--email",
+        "Ana.Home@example.org",
+        "--email",
+        "ANA@WORK.EXAMPLE",
+        "--phone",
+        "+34 600 000 001",
+        "--phone",
+        "+34 911 000 002",
+        "--org",
+        "Acme S.L.",
+        "--every",
+        "weekly",
+    )
+    shown = cli("contact", "show", "ana").stdout
+    assert "email: ana@work.example" in shown
+    assert "other emails: Ana.Home@example.org\n" in shown
+    assert "phones: +34 600 000 001, +34 911 000 002" in shown
+    assert "organization: Acme S.L." in shown
+    listed = cli("contact", "list").stdout
+    assert "ana@work.example" in listed
+    assert "Ana.Home@example.org" not in listed
+    due = json.loads(cli("due", "--json", "--within", "0d").stdout)
+    assert due[0]["email"] == "ana@work.example"
+    assert due[0]["emails"] == ["ana@work.example", "Ana.Home@example.org"]
+    assert due[0]["phones"] == ["+34 600 000 001", "+34 911 000 002"]
+    assert due[0]["organization"] == "Acme S.L."
+    before = cli.tables()
+    _refused(
+        cli("contact", "add", "bo", "--name", "Bo", "--email", "b@x", "--email", "", ok=False),
+        "email address",
+    )
+    _refused(
+        cli("contact", "add", "bo", "--name", "Bo", "--phone", "1\x1b[2J", ok=False),
+        "phone number",
+    )
+    assert cli.tables() == before
+
+
 def test_bad_input_is_one_line_and_changes_nothing(cli: Cli) -> None:
     """Unknown zone, cadence, contact or date: one line on stderr, non-zero exit, same store."""
     cli("contact", "add", "ana", "--name", "Ana")

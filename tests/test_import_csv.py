@@ -80,6 +80,7 @@ def test_sample_file_with_every_column() -> None:
             "ada",
             "Lovelace, Ada",
             email="ada@example.org",
+            phones=["+44 20 7946 0000"],
             timezone="Europe/London",
             channel="email",
             tags={"retainer", "card-list"},
@@ -150,9 +151,24 @@ def test_cells_are_trimmed_and_tags_split() -> None:
     assert contact.tags == {"retainer", "card list"}
 
 
-def test_the_phone_column_is_accepted() -> None:
-    """A phone column is read without error (contacts keep no phone number yet)."""
-    assert read("id,name,phone\nada,Ada,+44 20 7946 0000\n").contacts == (Contact("ada", "Ada"),)
+def test_phones_emails_and_organization_columns_are_kept() -> None:
+    """phone and phones give the phones, email then emails the addresses, organization too."""
+    text = (
+        "id,name,email,emails,phone,phones,organization\n"
+        "ada,Ada,ada@example.org,Ada@Example.org; ada@home.example,+44 20 7946 0000,"
+        "+44 7700 900000;+44 20 7946 0000,Analytical Ltd\n"
+        "bo,Bo,,bo@x.example;bo@y.example,,,\n"
+    )
+    assert read(text).contacts == (
+        Contact(
+            "ada",
+            "Ada",
+            emails=["ada@example.org", "ada@home.example"],
+            phones=["+44 20 7946 0000", "+44 7700 900000"],
+            organization="Analytical Ltd",
+        ),
+        Contact("bo", "Bo", emails=["bo@x.example", "bo@y.example"]),
+    )
 
 
 @pytest.mark.parametrize(

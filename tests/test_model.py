@@ -94,6 +94,17 @@ def test_contacts_are_frozen_and_hashable() -> None:
         ({"timezone": 0}, "unknown time zone 0"),
         ({"email": 5}, "an email address must be text, not 5"),
         ({"email": "a@b\r\nBcc: x@y"}, "an email address must not hold control characters"),
+        ({"emails": 5}, "emails must be a list of text, not 5"),
+        ({"emails": [None]}, "emails must be a list of text"),
+        ({"emails": b"a@b"}, "emails must be a list of text"),
+        ({"emails": ["ana@x", ""]}, "an email address must not be empty"),
+        ({"emails": ["ana@x", "a@b\nBcc: x@y"]}, "an email address must not hold control"),
+        ({"phones": [7]}, "phones must be a list of text"),
+        ({"phones": ["+34 600\t1"]}, "a phone number must not hold control characters"),
+        ({"phones": [" "]}, "a phone number must not be empty"),
+        ({"organization": ""}, "an organization must not be empty"),
+        ({"organization": 3}, "an organization must be text, not 3"),
+        ({"organization": "Acme\x00"}, "an organization must not hold control characters"),
         ({"channel": ""}, "a channel must not be empty"),
         ({"tags": None}, "tags must be a list of text, not None"),
         ({"tags": 3}, "tags must be a list of text, not 3"),
@@ -111,6 +122,66 @@ def test_contacts_refuse_bad_values(kwargs: dict[str, object], message: str) -> 
     contact_id, name = values.pop("id"), values.pop("name")
     with pytest.raises(CadenceError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Contact(contact_id, name, **values)  # type: ignore[arg-type]  # wrong types on purpose
+
+
+def test_a_contact_has_several_emails_the_primary_first() -> None:
+    """``email`` is the primary of ``emails``; either way of giving it means the same contact."""
+    one = Contact("ana", "Ana", email="ana@example.org")
+    assert one.emails == ("ana@example.org",)
+    assert one == Contact("ana", "Ana", emails=["ana@example.org"])
+    assert hash(one) == hash(Contact("ana", "Ana", emails=("ana@example.org",)))
+    many = Contact("ana", "Ana", emails=["ana@work.example", "ana@home.example"])
+    assert many.email == "ana@work.example"
+    assert many.emails == ("ana@work.example", "ana@home.example")
+    assert Contact("ana", "Ana").email is None
+    assert Contact("ana", "Ana").emails == ()
+    assert Contact("ana", "Ana", emails="ana@x.example").emails == ("ana@x.example",)
+
+
+def test_an_email_given_with_emails_becomes_the_primary() -> None:
+    """``email`` is moved or added to the front of ``emails``: evolving it changes the primary."""
+    both = Contact("ana", "Ana", email="b@x.example", emails=["a@x.example", "B@X.example"])
+    assert both.emails == ("b@x.example", "a@x.example")
+    added = Contact("ana", "Ana", email="c@x.example", emails=["a@x.example"])
+    assert added.emails == ("c@x.example", "a@x.example")
+    assert attrs.evolve(added, emails=["z@x.example"]).emails == ("z@x.example",)
+    assert attrs.evolve(added, email="a@x.example").emails == ("a@x.example", "c@x.example")
+
+
+def test_emails_that_differ_only_in_case_are_one_the_first_spelling_kept() -> None:
+    """Addresses compare case-insensitively: later spellings of one are dropped."""
+    ana = Contact(
+        "ana",
+        "Ana",
+        emails=["Ana@Example.org", "ana@example.ORG", "ANA@EXAMPLE.ORG", "b@x.example"],
+    )
+    assert ana.emails == ("Ana@Example.org", "b@x.example")
+    assert ana == Contact("ana", "Ana", emails=["Ana@Example.org", "b@x.example", "B@x.example"])
+    # Case folding, not just ASCII lowering: the German sharp s folds to "ss".
+    assert Contact("s", "S", emails=["straße@x.example", "STRASSE@x.example"]).emails == (
+        "straße@x.example",
+    )
+
+
+def test_has_email_asks_about_every_address_case_insensitively() -> None:
+    """has_email is true for any of the contact's addresses, in any case, and false otherwise."""
+    ana = Contact("ana", "Ana", emails=["ana@work.example", "Ana.Home@Example.org"])
+    assert ana.has_email("ana@work.example")
+    assert ana.has_email("ANA@WORK.EXAMPLE")
+    assert ana.has_email("ana.home@example.org")
+    assert not ana.has_email("ana@example.org")
+    assert not ana.has_email("")
+    assert not ana.has_email(None)  # type: ignore[arg-type]  # wrong type on purpose
+    assert not Contact("bo", "Bo").has_email("bo@example.org")
+
+
+def test_phones_and_organization_are_kept() -> None:
+    """Phones keep their order and spelling, exact repeats dropped; organization is kept."""
+    ana = Contact("ana", "Ana", phones=["+34 600 000 001", "+34 911 000 002", "+34 600 000 001"])
+    assert ana.phones == ("+34 600 000 001", "+34 911 000 002")
+    assert Contact("ana", "Ana", organization="Acme S.L.").organization == "Acme S.L."
+    assert Contact("ana", "Ana").phones == ()
+    assert Contact("ana", "Ana").organization is None
 
 
 def test_a_touchpoint_keeps_what_it_is_given() -> None:

@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,6 +43,7 @@ from cadence._config import open_store
 from cadence._plugins import Plugins
 from cadence.core.serial import dumps, occasion_to_data
 from cadence.stores import postgresql
+from cadence.stores import sqlite as sqlite_store
 
 POSTGRES_ENV = "CADENCE_TEST_POSTGRES"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -159,6 +161,9 @@ def store(stores: Stores) -> Any:
 def ana(**changes: Any) -> Contact:
     fields: dict[str, Any] = {
         "email": "ana@example.org",
+        "emails": ["Ana.Home@example.net"],
+        "phones": ["+34 600 000 001", "+34 911 000 002"],
+        "organization": "Álvarez & Hijos",
         "timezone": "Europe/Madrid",
         "channel": "phone",
         "tags": ["client", "card-list"],
@@ -216,11 +221,69 @@ def test_a_contact_comes_back_as_it_was_put(store: Any) -> None:
 def test_putting_a_contact_again_updates_it(store: Any) -> None:
     """A contact put under an existing id replaces the one before, tags included."""
     store.put_contact(ana())
-    store.put_contact(ana(email=None, tags=["family"], since=None, timezone="Asia/Kolkata"))
-    assert store.get_contact("ana") == ana(
-        email=None, tags=["family"], since=None, timezone="Asia/Kolkata"
-    )
+    changed = {
+        "email": None,
+        "emails": [],
+        "phones": [],
+        "organization": None,
+        "tags": ["family"],
+        "since": None,
+        "timezone": "Asia/Kolkata",
+    }
+    store.put_contact(ana(**changed))
+    assert store.get_contact("ana") == ana(**changed)
+    assert store.get_contact("ana").emails == ()
     assert store.count_contacts() == 1
+
+
+def test_every_email_phone_and_the_organization_come_back(store: Any) -> None:
+    """Several addresses keep their order (the primary first), phones and organization too."""
+    store.put_contacts([ana(), Contact("bo", "Bo", emails=["BO@x.example", "bo@y.example"])])
+    got = store.get_contact("ana")
+    assert got.emails == ("ana@example.org", "Ana.Home@example.net")
+    assert got.email == "ana@example.org"
+    assert got.phones == ("+34 600 000 001", "+34 911 000 002")
+    assert got.organization == "Álvarez & Hijos"
+    assert [c.emails for c in store.list_contacts()] == [
+        ("ana@example.org", "Ana.Home@example.net"),
+        ("BO@x.example", "bo@y.example"),
+    ]
+
+
+def test_contacts_are_found_by_any_of_their_emails_in_any_case(store: Any) -> None:
+    """contacts_by_email matches every address of a contact case-insensitively, by id."""
+    store.put_contacts(
+        [
+            ana(),
+            Contact("bo", "Bo", emails=["bo@x.example", "Shared@Team.example"]),
+            Contact("cy", "Cy", emails=["shared@team.example"]),
+            Contact("de", "De", email="Straße@x.example"),
+            Contact("ed", "Ed"),
+        ]
+    )
+    assert store.contacts_by_email("ana@example.org") == [ana()]
+    assert store.contacts_by_email("ANA.HOME@EXAMPLE.NET") == [ana()]
+    assert [c.id for c in store.contacts_by_email("shared@TEAM.example")] == ["bo", "cy"]
+    assert [c.id for c in store.contacts_by_email("STRASSE@X.EXAMPLE")] == ["de"]
+    assert store.contacts_by_email("nobody@example.org") == []
+    assert store.contacts_by_email("") == []
+    with pytest.raises(CadenceError, match="an email address must be text"):
+        store.contacts_by_email(None)
+
+
+def test_finding_by_email_follows_changes_imports_and_removals(store: Any) -> None:
+    """An address given up, or a contact removed, is no longer found; an imported one is."""
+    store.put_contact(ana())
+    store.put_contact(ana(email="ana@new.example", emails=[]))
+    assert store.contacts_by_email("ana@example.org") == []
+    assert store.contacts_by_email("ana.home@example.net") == []
+    assert [c.id for c in store.contacts_by_email("ANA@NEW.EXAMPLE")] == ["ana"]
+    store.import_batch(
+        ImportBatch(contacts=[Contact("bo", "Bo", emails=["bo@x.example", "Bo@Home.example"])])
+    )
+    assert [c.id for c in store.contacts_by_email("bo@home.example")] == ["bo"]
+    store.remove_contact("ana")
+    assert store.contacts_by_email("ana@new.example") == []
 
 
 def test_an_unknown_contact_is_an_error(store: Any) -> None:
@@ -464,9 +527,13 @@ def test_an_import_leaves_the_birthdays_a_source_gave(store: Any) -> None:
     assert [o for _, o in store.list_occasions(source="hr")] == [Birthday("ana", 7, 8)]
 
 
-def _first_schema_store(stores: Stores) -> str:
-    """The URL of a store made by the first migration alone, holding a contact and an occasion."""
-    contact = "INSERT INTO contacts (id, name, timezone) VALUES ('ana', 'Ana', 'UTC')"
+def _first_schema_store(stores: Stores, steps: int = 1) -> str:
+    """The URL of a store made by the first ``steps`` migrations, holding two contacts (one
+    with an email) and an occasion."""
+    contact = (
+        "INSERT INTO contacts (id, name, email, timezone) VALUES "
+        "('ana', 'Ana', 'Ana@Example.org', 'UTC'), ('bo', 'Bo', NULL, 'UTC')"
+    )
     data = dumps(occasion_to_data(Birthday("ana", 11, 25)))
     occasion = "INSERT INTO occasions (kind, contact_id, data) VALUES ('birthday', 'ana', {})"
     url = stores.url()
@@ -478,10 +545,11 @@ def _first_schema_store(stores: Stores) -> str:
         path = sqlite_store.path_from_url(url)
         assert path is not None
         with sqlite3.connect(path) as conn:
-            conn.executescript(sqlite_store.MIGRATIONS[0])
+            for step in sqlite_store.MIGRATIONS[:steps]:
+                conn.executescript(step)
             conn.execute(contact)
             conn.execute(occasion.format("?"), (data,))
-            conn.execute("PRAGMA user_version = 1")
+            conn.execute(f"PRAGMA user_version = {steps}")
         conn.close()
         return url
     import psycopg
@@ -491,14 +559,16 @@ def _first_schema_store(stores: Stores) -> str:
     with psycopg.connect(postgresql.split_url(stores.base)[0], autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
         conn.execute(f'SET search_path TO "{schema}"')
-        for statement in postgresql.MIGRATIONS[0].split(";"):
-            if statement.strip():
-                conn.execute(statement)
+        for step in postgresql.MIGRATIONS[:steps]:
+            for statement in step.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
         conn.execute(
             "CREATE TABLE cadence_migrations ("
             "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
-        conn.execute("INSERT INTO cadence_migrations (version) VALUES (1)")
+        for version in range(1, steps + 1):
+            conn.execute("INSERT INTO cadence_migrations (version) VALUES (%s)", (version,))
         conn.execute(contact)
         conn.execute(occasion.format("%s"), (data,))
     return url
@@ -514,6 +584,26 @@ def test_a_store_of_the_first_schema_is_migrated_and_its_occasions_stay_manual(
     assert store.replace_source_occasions("hr", [Birthday("ana", 1, 2)]) == (0, 1)
     assert store.replace_source_occasions("hr", []) == (1, 0)
     assert store.list_occasions() == [(1, Birthday("ana", 11, 25))]
+
+
+@pytest.mark.parametrize("steps", [1, 2])
+def test_a_store_of_one_email_a_contact_is_migrated_keeping_it_the_primary(
+    stores: Stores, steps: int
+) -> None:
+    """A store written when a contact had one email keeps it as the primary, findable by it."""
+    store = stores.open(_first_schema_store(stores, steps))
+    newest = sqlite_store.MIGRATIONS if stores.kind == "sqlite" else postgresql.MIGRATIONS
+    assert store.schema_version == len(newest)
+    ana = store.get_contact("ana")
+    assert ana.email == "Ana@Example.org"
+    assert ana.emails == ("Ana@Example.org",)
+    assert (ana.phones, ana.organization) == ((), None)
+    assert store.get_contact("bo").emails == ()
+    assert store.contacts_by_email("ana@example.ORG") == [ana]
+    assert store.list_contacts() == [ana, Contact("bo", "Bo")]
+    store.put_contact(attrs.evolve(ana, emails=["ana@work.example", "Ana@Example.org"]))
+    assert [c.id for c in store.contacts_by_email("ANA@WORK.EXAMPLE")] == ["ana"]
+    assert store.get_contact("ana").email == "ana@work.example"
 
 
 # -- touchpoints, snoozes, dismissals --------------------------------------------

@@ -221,7 +221,14 @@ def contact() -> None:
 @contact.command("add")
 @click.argument("contact_id", metavar="ID")
 @click.option("--name", required=True, help="The contact's name.")
-@click.option("--email", help="Email address.")
+@click.option(
+    "--email",
+    "emails",
+    multiple=True,
+    help="An email address (repeat for several; the first is the primary).",
+)
+@click.option("--phone", "phones", multiple=True, help="A phone number (repeat for several).")
+@click.option("--org", "organization", help="The organization they work for.")
 @click.option("--timezone", default="UTC", show_default=True, help="IANA zone, e.g. Europe/Madrid.")
 @click.option("--channel", help="Preferred channel: phone, email, video, text...")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeat for several).")
@@ -232,7 +239,9 @@ def contact_add(
     state: State,
     contact_id: str,
     name: str,
-    email: str | None,
+    emails: tuple[str, ...],
+    phones: tuple[str, ...],
+    organization: str | None,
     timezone: str,
     channel: str | None,
     tags: tuple[str, ...],
@@ -243,7 +252,9 @@ def contact_add(
     person = Contact(
         contact_id,
         name,
-        email=email,
+        emails=emails,
+        phones=phones,
+        organization=organization,
         timezone=timezone,
         channel=channel,
         tags=tags,
@@ -290,6 +301,9 @@ def contact_show(state: State, contact_id: str) -> None:
     out.print(Text.assemble((person.name, "bold"), f" ({person.id})"))
     for label, value in (
         ("email", person.email),
+        ("other emails", ", ".join(person.emails[1:]) or None),
+        ("phones", ", ".join(person.phones) or None),
+        ("organization", person.organization),
         ("zone", person.timezone),
         ("channel", person.channel),
         ("tags", ", ".join(sorted(person.tags)) or None),

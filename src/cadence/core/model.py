@@ -14,7 +14,7 @@ from cadence.core.cadences import Every, Recurring
 from cadence.core.errors import CadenceError
 from cadence.core.time import require_aware, zone
 
-__all__ = ["Contact", "Rule", "Snooze", "Touchpoint"]
+__all__ = ["Contact", "Rule", "Snooze", "Touchpoint", "email_key"]
 
 
 # ASCII control characters: they would break a key's separator, a header or a line.
@@ -78,15 +78,52 @@ def _name(value: str) -> str:
     return _text("a contact's name", value)
 
 
-def _email(value: str | None) -> str | None:
-    return _optional_text("an email address", value)
+def email_key(address: str) -> str:
+    """The form of an email address used to compare it: addresses compare case-insensitively."""
+    return address.casefold()
+
+
+def _texts(what: str, value: object) -> list[str]:
+    """A list of text values given as one text or as a list of them."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise CadenceError(f"{what} must be a list of text, not {value!r}")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise CadenceError(f"{what} must be a list of text, not {value!r}")
+    return items
+
+
+def _emails(value: Iterable[str]) -> tuple[str, ...]:
+    kept: dict[str, str] = {}
+    for address in _texts("emails", value):
+        text = _optional_text("an email address", address)
+        assert text is not None
+        # The first spelling of an address is kept; later ones differing in case are the same.
+        kept.setdefault(email_key(text), text)
+    return tuple(kept.values())
+
+
+def _phones(value: Iterable[str]) -> tuple[str, ...]:
+    kept: dict[str, None] = {}
+    for number in _texts("phones", value):
+        text = _optional_text("a phone number", number)
+        assert text is not None
+        kept.setdefault(text, None)
+    return tuple(kept)
+
+
+def _organization(value: str | None) -> str | None:
+    return _optional_text("an organization", value)
 
 
 def _preferred_channel(value: str | None) -> str | None:
     return _optional_text("a channel", value)
 
 
-@attrs.frozen
+@attrs.frozen(init=False)
 class Contact:
     """Someone you keep in touch with.
 
@@ -95,19 +132,73 @@ class Contact:
     ``channel`` is how they prefer to hear from you (phone, email, video...);
     ``tags`` put them in tiers and lists; ``since`` is the day the relationship
     began, counted as the last touch until one is logged.
+
+    ``emails`` are the contact's email addresses, the primary first; ``email``
+    is the primary one (or None). Give either: ``email="a@example.com"`` alone
+    means ``emails=["a@example.com"]``, and an ``email`` given with ``emails``
+    becomes the primary, moved or added to the front. Addresses compare
+    case-insensitively, so one that differs from an earlier one only in case
+    is dropped and the first spelling kept. ``phones`` are phone numbers as
+    written, and ``organization`` where the contact works.
     """
 
     id: str = attrs.field(converter=_contact_id)
     name: str = attrs.field(converter=_name)
-    email: str | None = attrs.field(default=None, kw_only=True, converter=_email)
+    # Checked and cleaned by __init__, through which evolve() goes too.
+    emails: tuple[str, ...] = attrs.field(default=(), kw_only=True)
+    phones: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_phones)
+    organization: str | None = attrs.field(default=None, kw_only=True, converter=_organization)
     timezone: str = attrs.field(default="UTC", kw_only=True)
     channel: str | None = attrs.field(default=None, kw_only=True, converter=_preferred_channel)
     tags: frozenset[str] = attrs.field(default=(), kw_only=True, converter=_tags)
     since: date | None = attrs.field(default=None, kw_only=True, converter=_since)
 
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        *,
+        email: str | None = None,
+        emails: Iterable[str] = (),
+        phones: Iterable[str] = (),
+        organization: str | None = None,
+        timezone: str = "UTC",
+        channel: str | None = None,
+        tags: Iterable[str] = (),
+        since: date | None = None,
+    ) -> None:
+        addresses = _emails(emails)
+        primary = _optional_text("an email address", email)
+        if primary is not None:
+            addresses = _emails([primary, *addresses])
+        self.__attrs_init__(
+            id,
+            name,
+            emails=addresses,
+            phones=phones,
+            organization=organization,
+            timezone=timezone,
+            channel=channel,
+            tags=tags,
+            since=since,
+        )
+
     @timezone.validator
     def _check_timezone(self, _: object, value: object) -> None:
         zone(value)
+
+    @property
+    def email(self) -> str | None:
+        """The primary email address, or None when the contact has none."""
+        return self.emails[0] if self.emails else None
+
+    def has_email(self, address: str) -> bool:
+        """Whether ``address`` is one of the contact's, compared case-insensitively."""
+        given: object = address  # callers may pass anything at run time
+        if not isinstance(given, str):
+            return False
+        key = email_key(given)
+        return any(email_key(mine) == key for mine in self.emails)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -13,6 +13,7 @@ from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.reminders import Reminder
 
 __all__ = [
+    "CONTACT_COLUMNS",
     "cadence_from_data",
     "cadence_to_data",
     "contact_from_row",
@@ -122,8 +123,23 @@ def occasion_from_data(data: dict[str, Any]) -> OccasionKind:
     raise CadenceError(f"unknown occasion kind {kind!r} in the store")
 
 
+#: The stored columns of a contact, as ``contact_to_row`` gives them.
+CONTACT_COLUMNS = (
+    "id",
+    "name",
+    "email",
+    "timezone",
+    "channel",
+    "tags",
+    "since",
+    "emails",
+    "phones",
+    "organization",
+)
+
+
 def contact_to_row(contact: Contact) -> tuple[Any, ...]:
-    """The columns (id, name, email, timezone, channel, tags, since) of a contact."""
+    """The columns of a contact, in the order of ``CONTACT_COLUMNS``."""
     return (
         contact.id,
         contact.name,
@@ -132,16 +148,23 @@ def contact_to_row(contact: Contact) -> tuple[Any, ...]:
         contact.channel,
         dumps(sorted(contact.tags)),
         contact.since.isoformat() if contact.since else None,
+        dumps(list(contact.emails)),
+        dumps(list(contact.phones)),
+        contact.organization,
     )
 
 
 def contact_from_row(row: tuple[Any, ...] | list[Any]) -> Contact:
     """The contact that ``contact_to_row`` gave."""
-    ident, name, email, timezone, channel, tags, since = row
+    ident, name, email, timezone, channel, tags, since, emails, phones, organization = row
+    addresses = json.loads(emails) if emails and emails != "[]" else ()
     return Contact(
         ident,
         name,
-        email=email,
+        # A row written before contacts had several addresses holds only the primary.
+        emails=addresses or ([email] if email is not None else ()),
+        phones=json.loads(phones) if phones and phones != "[]" else (),
+        organization=organization,
         timezone=timezone,
         channel=channel,
         tags=json.loads(tags) if tags else (),
@@ -157,6 +180,9 @@ def reminder_to_json(reminder: Reminder) -> dict[str, Any]:
         "contact": contact.id,
         "name": contact.name,
         "email": contact.email,
+        "emails": list(contact.emails),
+        "phones": list(contact.phones),
+        "organization": contact.organization,
         "tags": sorted(contact.tags),
         "kind": reminder.kind,
         "purpose": reminder.purpose,

@@ -10,11 +10,14 @@ that cadence does not know is an error, so a misspelt header is caught
 rather than dropped. An empty cell means the value is absent.
 
 - ``tags`` are separated by ``;``.
+- ``email`` is the primary address; ``emails`` holds more, separated by ``;``
+  (the first is the primary when there is no ``email``). ``phone`` is one
+  phone number and ``phones`` more, separated by ``;``.
+- ``organization`` is where the contact works.
 - ``since`` is an ISO date, ``YYYY-MM-DD``.
 - ``birthday`` is ``YYYY-MM-DD``, or ``--MM-DD`` or ``MM-DD`` without a year.
 - ``every`` is a cadence as ``cadence.parse_cadence`` reads it ("monthly",
   "every 2 weeks", "RRULE:...") and becomes the contact's own rule.
-- ``phone`` is accepted and not kept yet: contacts have no phone number.
 
 Quoted cells may hold commas and line breaks. A UTF-8 byte order mark, as
 spreadsheet programs write, is skipped. Errors name the line on which the
@@ -47,7 +50,10 @@ COLUMNS = (
     "id",
     "name",
     "email",
+    "emails",
     "phone",
+    "phones",
+    "organization",
     "timezone",
     "channel",
     "tags",
@@ -172,11 +178,19 @@ def _contact(record: _Record, source: str) -> Contact:
             cells["id"],
             clean_name(cells["name"]),
             email=cells.get("email"),
+            emails=_list(cells.get("emails", "")),
+            phones=_list(cells.get("phone", "")) + _list(cells.get("phones", "")),
+            organization=cells.get("organization"),
             timezone=timezone,
             channel=cells.get("channel"),
             tags=tags,
             since=since,
         )
+
+
+def _list(value: str) -> list[str]:
+    """The non-empty items of a cell separated by ``;``."""
+    return [item for item in (part.strip() for part in value.split(";")) if item]
 
 
 def _since(value: str, line: int, source: str) -> date:

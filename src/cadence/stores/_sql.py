@@ -19,12 +19,13 @@ import attrs
 
 from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
-from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier
+from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier, email_key
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import plan_contact, problem_reason
 from cadence.core.reminders import Agenda, PlanningProblem, Reminder
 from cadence.core.roster import Roster
 from cadence.core.serial import (
+    CONTACT_COLUMNS,
     cadence_from_data,
     cadence_to_data,
     contact_from_row,
@@ -39,6 +40,10 @@ from cadence.core.time import require_aware
 from cadence.sources.batch import ImportBatch
 
 __all__ = ["Claim", "LedgerEntry", "SqlStore"]
+
+#: The contact columns every query reads, in ``contact_from_row``'s order.
+_CONTACT_COLUMNS = ", ".join(CONTACT_COLUMNS)
+_CONTACT_COLUMNS_OF_C = ", ".join(f"c.{c}" for c in CONTACT_COLUMNS)
 
 #: Stable-until value of a contact whose plan must be made again before use.
 STALE = -1e15
@@ -93,6 +98,19 @@ def _ts(moment: datetime) -> float:
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def legacy_emails(
+    found: Iterable[Sequence[Any]],
+) -> tuple[list[tuple[str, str]], list[tuple[str, int, str, str]]]:
+    """For (id, email) rows stored when a contact had one address: the emails
+    column's (value, id) and the contact_emails rows, that address the primary."""
+    emails = []
+    rows = []
+    for ident, address in found:
+        emails.append((dumps([address]), ident))
+        rows.append((ident, 0, address, email_key(address)))
+    return emails, rows
 
 
 def _marks(n: int) -> str:
@@ -163,17 +181,28 @@ class SqlStore:
         return len(items)
 
     def _put_contacts(self, cur: Cursor, contacts: Sequence[Contact]) -> None:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in CONTACT_COLUMNS if c != "id")
         cur.executemany(
-            "INSERT INTO contacts (id, name, email, timezone, channel, tags, since) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-            "name = excluded.name, email = excluded.email, timezone = excluded.timezone, "
-            "channel = excluded.channel, tags = excluded.tags, since = excluded.since",
+            f"INSERT INTO contacts ({_CONTACT_COLUMNS}) "
+            f"VALUES ({_marks(len(CONTACT_COLUMNS))}) ON CONFLICT (id) DO UPDATE SET "
+            + updates,  # column names are ours
             [contact_to_row(c) for c in contacts],
         )
         for chunk in _chunks([c.id for c in contacts], 500):
+            marks = _marks(len(chunk))
+            cur.execute(f"DELETE FROM contact_emails WHERE contact_id IN ({marks})", chunk)
             cur.execute(
-                f"DELETE FROM contact_tags WHERE contact_id IN ({_marks(len(chunk))})", chunk
-            )
+                f"DELETE FROM contact_tags WHERE contact_id IN ({marks})", chunk
+            )  # placeholders only
+        cur.executemany(
+            "INSERT INTO contact_emails (contact_id, position, address, address_key) "
+            "VALUES (?, ?, ?, ?)",
+            [
+                (c.id, position, address, email_key(address))
+                for c in contacts
+                for position, address in enumerate(c.emails)
+            ],
+        )
         cur.executemany(
             "INSERT INTO contact_tags (contact_id, tag) VALUES (?, ?)",
             [(c.id, tag) for c in contacts for tag in sorted(c.tags)],
@@ -192,7 +221,7 @@ class SqlStore:
 
     def _contact(self, cur: Cursor, contact_id: str) -> Contact:
         cur.execute(
-            "SELECT id, name, email, timezone, channel, tags, since FROM contacts WHERE id = ?",
+            f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id = ?",
             (contact_id,),
         )
         row = cur.fetchone()
@@ -203,8 +232,19 @@ class SqlStore:
     def list_contacts(self) -> list[Contact]:
         """Every contact, by id."""
         with self._read() as cur:
+            cur.execute(f"SELECT {_CONTACT_COLUMNS} FROM contacts ORDER BY id")
+            return [contact_from_row(tuple(row)) for row in cur.fetchall()]
+
+    def contacts_by_email(self, address: str) -> list[Contact]:
+        """The contacts with ``address`` among their emails, compared case-insensitively, by id."""
+        given: object = address  # callers may pass anything at run time
+        if not isinstance(given, str):
+            raise CadenceError(f"an email address must be text, not {given!r}")
+        with self._read() as cur:
             cur.execute(
-                "SELECT id, name, email, timezone, channel, tags, since FROM contacts ORDER BY id"
+                f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id IN "
+                "(SELECT contact_id FROM contact_emails WHERE address_key = ?) ORDER BY id",
+                (email_key(given),),
             )
             return [contact_from_row(tuple(row)) for row in cur.fetchall()]
 
@@ -228,6 +268,7 @@ class SqlStore:
                 )  # table names are ours
             cur.execute("DELETE FROM rules WHERE kind = 'contact' AND target = ?", (contact_id,))
             cur.execute("DELETE FROM contact_tags WHERE contact_id = ?", (contact_id,))
+            cur.execute("DELETE FROM contact_emails WHERE contact_id = ?", (contact_id,))
             cur.execute("DELETE FROM plan_state WHERE contact_id = ?", (contact_id,))
             cur.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
 
@@ -567,8 +608,8 @@ class SqlStore:
         """The planned reminder with ``key``, as seen at ``now``."""
         with self._read() as cur:
             cur.execute(
-                "SELECT n.key, n.due, n.data, c.id, c.name, c.email, c.timezone, c.channel, "
-                "c.tags, c.since FROM next_due n JOIN contacts c ON c.id = n.contact_id "
+                f"SELECT n.key, n.due, n.data, {_CONTACT_COLUMNS_OF_C} "
+                "FROM next_due n JOIN contacts c ON c.id = n.contact_id "
                 "WHERE n.key = ?",
                 (key,),
             )
@@ -642,8 +683,8 @@ class SqlStore:
         limit = _ts(_end(now, within))
         with self._read() as cur:
             sql = (
-                "SELECT n.key, n.due, n.data, c.id, c.name, c.email, c.timezone, c.channel, "
-                "c.tags, c.since FROM next_due n JOIN contacts c ON c.id = n.contact_id "
+                f"SELECT n.key, n.due, n.data, {_CONTACT_COLUMNS_OF_C} "
+                "FROM next_due n JOIN contacts c ON c.id = n.contact_id "
                 "WHERE n.due_ts <= ?"
             )
             params: list[Any] = [int(limit) + 1]
@@ -713,7 +754,7 @@ class SqlStore:
                 return 0, []
             marks = _marks(len(ids))
             cur.execute(
-                "SELECT id, name, email, timezone, channel, tags, since FROM contacts "
+                f"SELECT {_CONTACT_COLUMNS} FROM contacts "
                 f"WHERE id IN ({marks})",  # placeholders only
                 ids,
             )

@@ -23,7 +23,7 @@ import attrs
 
 from cadence.core.errors import CadenceError, ConfigError, StoreBusy
 from cadence.sources.batch import ImportBatch
-from cadence.stores._sql import Claim, Cursor, SqlStore
+from cadence.stores._sql import Claim, Cursor, SqlStore, legacy_emails
 
 if TYPE_CHECKING:
     import psycopg
@@ -135,7 +135,26 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE occasions ADD COLUMN source TEXT COLLATE "C";
     CREATE INDEX occasions_source ON occasions (source)
     """,
+    # Contacts have several email addresses (the primary stays in email), phones
+    # and an organization; contact_emails finds a contact by any address. The
+    # existing addresses are copied in by the step after this one.
+    """
+    ALTER TABLE contacts ADD COLUMN emails TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE contacts ADD COLUMN phones TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE contacts ADD COLUMN organization TEXT;
+    CREATE TABLE contact_emails (
+        contact_id TEXT COLLATE "C" NOT NULL,
+        position INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        address_key TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (contact_id, position)
+    );
+    CREATE INDEX contact_emails_key ON contact_emails (address_key)
+    """,
 )
+
+#: The step after which the contacts' existing addresses are copied into contact_emails.
+EMAILS_STEP = 2
 
 #: Planning or importing this many contacts at once refreshes the planner's
 #: statistics of the tables they changed.
@@ -540,6 +559,19 @@ class PostgresStore(SqlStore):
                 for statement in MIGRATIONS[step].split(";"):
                     if statement.strip():
                         conn.execute(statement)
+                if step == EMAILS_STEP:
+                    found = conn.execute(
+                        "SELECT id, email FROM contacts WHERE email IS NOT NULL"
+                    ).fetchall()
+                    emails, rows = legacy_emails(found)
+                    with conn.cursor() as cur:
+                        cur.executemany("UPDATE contacts SET emails = %s WHERE id = %s", emails)
+                        cur.executemany(
+                            "INSERT INTO contact_emails "
+                            "(contact_id, position, address, address_key) "
+                            "VALUES (%s, %s, %s, %s)",
+                            rows,
+                        )
                 conn.execute("INSERT INTO cadence_migrations (version) VALUES (%s)", (step + 1,))
 
     @property

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 from cadence.core.errors import CadenceError, ConfigError, StoreBusy
-from cadence.stores._sql import Cursor, SqlStore
+from cadence.stores._sql import Cursor, SqlStore, legacy_emails
 
 __all__ = ["SqliteStore", "path_from_url"]
 
@@ -116,7 +116,26 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE occasions ADD COLUMN source TEXT;
     CREATE INDEX occasions_source ON occasions (source);
     """,
+    # Contacts have several email addresses (the primary stays in email), phones
+    # and an organization; contact_emails finds a contact by any address. The
+    # existing addresses are copied in by ``_fill_contact_emails``.
+    """
+    ALTER TABLE contacts ADD COLUMN emails TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE contacts ADD COLUMN phones TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE contacts ADD COLUMN organization TEXT;
+    CREATE TABLE contact_emails (
+        contact_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        address_key TEXT NOT NULL,
+        PRIMARY KEY (contact_id, position)
+    );
+    CREATE INDEX contact_emails_key ON contact_emails (address_key);
+    """,
 )
+
+#: The step after which the contacts' existing addresses are copied into contact_emails.
+EMAILS_STEP = 2
 
 
 def _is_busy(error: sqlite3.Error) -> bool:
@@ -289,6 +308,15 @@ class SqliteStore(SqlStore):
                 for statement in MIGRATIONS[step].split(";"):
                     if statement.strip():
                         cur.execute(statement)
+                if step == EMAILS_STEP:
+                    cur.execute("SELECT id, email FROM contacts WHERE email IS NOT NULL")
+                    emails, rows = legacy_emails(cur.fetchall())
+                    cur.executemany("UPDATE contacts SET emails = ? WHERE id = ?", emails)
+                    cur.executemany(
+                        "INSERT INTO contact_emails (contact_id, position, address, address_key) "
+                        "VALUES (?, ?, ?, ?)",
+                        rows,
+                    )
                 cur.execute(f"PRAGMA user_version = {step + 1}")
 
     @property
