@@ -234,6 +234,22 @@ def test_icloud_export_contacts() -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["icloud.vcf", "google.vcf", "outlook.vcf", "v4.vcf"])
+def test_every_address_phone_and_organization_reaches_the_contact(name: str) -> None:
+    """What a card holds is what its Contact holds: every email and phone, and the ORG."""
+    fields = {f.name: f for f in card_fields(fixture_text(name), source=name)}
+    contacts = read_fixture(name).contacts
+    assert contacts
+    for contact in contacts:
+        card = fields[contact.name]
+        assert contact.emails == card.emails
+        assert contact.phones == card.phones
+        assert contact.organization == card.organization
+    chloe = [c for c in contacts if c.name == "Chloé Martin"]
+    if name == "icloud.vcf":
+        assert chloe[0].has_email("CHLOE.MARTIN@HOME.EXAMPLE")
+
+
 def test_google_export_cards_without_a_name() -> None:
     """Cards with only an email (FN and N empty, or absent) or only ORG import, named from it."""
     batch = read_fixture("google.vcf")

@@ -360,7 +360,9 @@ def _contact(fields: CardFields, source: str) -> Contact:
         return Contact(
             fields.uid if fields.uid else _derived_id(fields.name, email),
             fields.name,
-            email=email,
+            emails=fields.emails,
+            phones=fields.phones,
+            organization=fields.organization,
             timezone=fields.timezone,
             tags=fields.tags,
         )
