@@ -6,6 +6,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -188,6 +189,28 @@ def _split(url: str) -> SplitResult:
         raise ConfigError(f"not a store URL: {error}") from None
 
 
+def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Put the file in WAL mode, waiting up to ``timeout`` seconds for other openers.
+
+    SQLite answers "database is locked" at once, without its busy handler,
+    when two connections switch a new file's journal mode together: the
+    switch needs the file to itself. So wait here, as the busy handler would.
+    """
+    if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return  # the mode is kept in the file: nothing to switch
+    deadline = time.monotonic() + timeout
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.1)
+
+
 def path_from_url(url: str) -> Path | None:
     """The file a SQLite URL names, or None for an in-memory database.
 
@@ -283,7 +306,7 @@ class SqliteStore(SqlStore):
                 # An empty file, or another program's database: nothing of cadence's to read.
                 self._conn.close()
                 raise CadenceError(f"no cadence store at {path}: the file holds none")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(self._conn, timeout)
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
