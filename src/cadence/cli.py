@@ -227,7 +227,12 @@ def cli(ctx: click.Context, db: str | None, config: str | None, now: str | None)
 
 @cli.group()
 def contact() -> None:
-    """Add, list, show and remove contacts."""
+    """Add, list, show, edit and remove contacts.
+
+    A command that takes a contact takes its id, one of its email addresses,
+    or the start of its id or name, in any case; text that fits several
+    contacts is refused with the candidates listed.
+    """
 
 
 @contact.command("add")
@@ -260,7 +265,10 @@ def contact_add(
     since: str | None,
     every: str | None,
 ) -> None:
-    """Add a contact; an ID already in use is refused ('cadence contact edit' changes one)."""
+    """Add a new contact.
+
+    An ID already in use is refused: 'cadence contact edit' changes a contact.
+    """
     person = Contact(
         contact_id,
         name,
@@ -398,7 +406,10 @@ _NO_CADENCE = "none, so never due ('cadence rule set' gives one)"
 @click.argument("contact_id", metavar="ID")
 @pass_state
 def contact_show(state: State, contact_id: str) -> None:
-    """Show a contact (ID: the id, one of the emails, or the start of the id or name)."""
+    """Show a contact with its cadence, occasions, touchpoints and health.
+
+    ID is the id, one of the emails, or the start of the id or name.
+    """
     store = state.store
     person = _find(state, contact_id)
     contact_id = person.id
