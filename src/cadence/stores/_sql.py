@@ -305,8 +305,11 @@ class SqlStore:
             if row is not None:
                 return contact_from_row(tuple(row))
         by_email = self.contacts_by_email(wanted) if "@" in wanted else []
+        if by_email:
+            # An address outranks every prefix: no need to scan names for one.
+            return pick_contact(given, match_contacts(wanted, by_email))
         starting, total = self.contacts_starting(wanted, limit=SHOWN + 1)
-        matches = match_contacts(wanted, [*by_email, *starting])
+        matches = match_contacts(wanted, starting)
         more = 0
         if matches and match_kind(wanted, matches[0]) == BY_PREFIX:
             more = total - len(matches)
