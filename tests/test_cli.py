@@ -445,7 +445,7 @@ def test_bare_cadence_prints_the_help(cli: Cli) -> None:
     assert "Usage: cadence" in done.stdout
     assert "Commands:" in done.stdout
     contact_help = cli("contact", "--help").stdout
-    assert "Add, list, show and remove contacts." in contact_help
+    assert "Add, list, show, edit and remove contacts." in contact_help
 
 
 def test_counts_agree_with_their_nouns(cli: Cli, tmp_path: Path) -> None:

@@ -286,6 +286,95 @@ def test_finding_by_email_follows_changes_imports_and_removals(store: Any) -> No
     assert store.contacts_by_email("ana@new.example") == []
 
 
+def _lookup_people() -> list[Contact]:
+    return [
+        Contact("ana-lopez", "Ana López", emails=["ana@example.org", "Ana.Home@Example.net"]),
+        Contact("anabel", "Anabel Ruiz"),
+        Contact("ana", "Ana Ortega"),
+        Contact("6B29A774-1C2D:ABPerson", "Chloé Martin"),
+        Contact("e1", "Élodie Durand", email="shared@team.example"),
+        Contact("e2", "Bo Tran", email="SHARED@team.example"),
+        Contact("p100%", "Percy Ward"),
+        Contact("p_1", "Pam Under"),
+        Contact("px1", "Pia Xu"),
+    ]
+
+
+def test_contacts_starting_finds_ids_and_names_by_prefix_in_any_case(store: Any) -> None:
+    """contacts_starting matches the start of an id or a name, any case, % and _ literally."""
+    store.put_contacts(_lookup_people())
+
+    def ids(text: str) -> list[str]:
+        return [c.id for c in store.contacts_starting(text)[0]]
+
+    assert ids("ANA L") == ["ana-lopez"]
+    assert ids("ana-") == ["ana-lopez"]
+    assert ids("6b29") == ["6B29A774-1C2D:ABPerson"]
+    assert ids("chlo") == ["6B29A774-1C2D:ABPerson"]
+    assert ids("  pia ") == ["px1"]
+    assert ids("p100%") == ["p100%"]
+    assert ids("p_") == ["p_1"]
+    assert ids("p%") == []
+    assert ids("%") == []
+    assert ids("_") == []
+    assert ids("") == []
+    assert ids("zzz") == []
+    # The whole name first, then by id; the count is of every match.
+    found, total = store.contacts_starting("ana ortega")
+    assert [c.id for c in found] == ["ana"]
+    assert total == 1
+    found, total = store.contacts_starting("an", limit=2)
+    assert total == 3
+    assert [c.id for c in found] == ["ana", "ana-lopez"]
+    with pytest.raises(CadenceError, match="must be named by text"):
+        store.contacts_starting(None)
+
+
+def test_find_contact_prefers_the_id_then_an_email_then_a_prefix(store: Any) -> None:
+    """find_contact: exact id, then email (any case), then whole name, then a unique prefix."""
+    store.put_contacts(_lookup_people())
+    assert store.find_contact("ana").id == "ana"  # exact id, though it starts two others
+    assert store.find_contact("ANA.HOME@example.NET").id == "ana-lopez"
+    assert store.find_contact("ana lópez").id == "ana-lopez"
+    assert store.find_contact("Ana L").id == "ana-lopez"
+    assert store.find_contact("anab").id == "anabel"
+    assert store.find_contact("6b29a7").id == "6B29A774-1C2D:ABPerson"
+    assert store.find_contact("p_").id == "p_1"
+    with pytest.raises(CadenceError) as caught:
+        store.find_contact("shared@team.example")
+    assert "e1 (Élodie Durand), e2 (Bo Tran)" in str(caught.value)
+    assert store.find_contact("élo").id == "e1"
+    assert store.find_contact("ÉLODIE D").id == "e1"
+    with pytest.raises(CadenceError) as caught:
+        store.find_contact("An")
+    assert str(caught.value) == (
+        "'An' could be several contacts: ana (Ana Ortega), ana-lopez (Ana López), "
+        "anabel (Anabel Ruiz); give more of it, or the id"
+    )
+    with pytest.raises(CadenceError, match="no contact has the id, email or name 'zzz'"):
+        store.find_contact("zzz")
+    with pytest.raises(CadenceError, match="no contact"):
+        store.find_contact("p%")
+    with pytest.raises(CadenceError, match="no contact"):
+        store.find_contact("   ")
+
+
+def test_an_ambiguous_prefix_names_a_few_candidates_and_counts_the_rest(store: Any) -> None:
+    """More candidates than are shown end in "and N more"; fewer are all named."""
+    store.put_contacts(Contact(f"sam-{i:02}", f"Sam {i:02}") for i in range(12))
+    with pytest.raises(CadenceError) as caught:
+        store.find_contact("SAM")
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "sam-00 (Sam 00), sam-01 (Sam 01)" in message
+    assert "sam-04 (Sam 04)" in message
+    assert "sam-05" not in message
+    assert "and 7 more" in message
+    with pytest.raises(CadenceError) as caught:
+        store.find_contact("sam-0")
+    assert "and 5 more" in str(caught.value)
+
+
 def test_an_unknown_contact_is_an_error(store: Any) -> None:
     """Asking for a contact that is not there raises CadenceError naming it."""
     with pytest.raises(CadenceError, match="'nobody'"):

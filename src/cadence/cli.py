@@ -32,7 +32,7 @@ from cadence._terminal import escape_json, neutralise
 from cadence.core.cadences import parse_cadence
 from cadence.core.durations import month_day, parse_date, parse_duration, parse_moment
 from cadence.core.errors import CadenceError, StoreBusy
-from cadence.core.model import Contact, Rule, Touchpoint
+from cadence.core.model import Contact, Rule, Touchpoint, email_key
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import health as contact_health
 from cadence.core.reminders import Agenda, occasion_words
@@ -166,6 +166,18 @@ def _fail(message: str) -> NoReturn:
     raise CadenceError(message)
 
 
+#: How a command's help names the ways to give a contact.
+CONTACT_HELP = "the id, one of the emails, or the start of the id or name"
+
+
+def _find(state: State, text: str) -> Contact:
+    """The contact ``text`` names (see :data:`CONTACT_HELP`), or one error line."""
+    store = state.store
+    finder = getattr(store, "find_contact", None)
+    found: Contact = finder(text) if finder is not None else store.get_contact(text)
+    return found
+
+
 @contextmanager
 def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
     """A progress bar on stderr when it is a terminal; a no-op otherwise."""
@@ -215,7 +227,12 @@ def cli(ctx: click.Context, db: str | None, config: str | None, now: str | None)
 
 @cli.group()
 def contact() -> None:
-    """Add, list, show and remove contacts."""
+    """Add, list, show, edit and remove contacts.
+
+    A command that takes a contact takes its id, one of its email addresses,
+    or the start of its id or name, in any case; text that fits several
+    contacts is refused with the candidates listed.
+    """
 
 
 @contact.command("add")
@@ -248,7 +265,10 @@ def contact_add(
     since: str | None,
     every: str | None,
 ) -> None:
-    """Add a contact, or update the contact with this ID."""
+    """Add a new contact.
+
+    An ID already in use is refused: 'cadence contact edit' changes a contact.
+    """
     person = Contact(
         contact_id,
         name,
@@ -262,10 +282,104 @@ def contact_add(
     )
     rule = Rule(parse_cadence(every), contact=contact_id) if every else None
     store = state.store
+    try:
+        there = store.get_contact(person.id)
+    except CadenceError:
+        there = None
+    if there is not None:
+        _fail(
+            f"there is already a contact {there.id} ({there.name}); "
+            f"change it with 'cadence contact edit {there.id} --name ...' (only what you give "
+            "changes), or remove it first"
+        )
     store.put_contact(person)
     if rule is not None:
         store.set_rule(rule)
     out.print(f"saved {person.id} ({person.name})")
+
+
+def _edited(kept: str | None, given: str | None) -> str | None:
+    """What ``contact edit`` leaves in a field: ``kept`` when not given, nothing when ''."""
+    if given is None:
+        return kept
+    return given if given.strip() else None
+
+
+@contact.command("edit")
+@click.argument("contact_id", metavar="ID")
+@click.option("--name", help="A new name.")
+@click.option("--add-email", "add_emails", multiple=True, help="Add an email address (repeatable).")
+@click.option(
+    "--remove-email", "remove_emails", multiple=True, help="Remove an email address (any case)."
+)
+@click.option("--primary-email", help="Make this address the primary one (added if new).")
+@click.option("--phone", "add_phones", multiple=True, help="Add a phone number (repeatable).")
+@click.option("--remove-phone", "remove_phones", multiple=True, help="Remove a phone number.")
+@click.option("--org", "organization", help="A new organization ('' removes it).")
+@click.option("--tag", "add_tags", multiple=True, help="Add a tag (repeatable).")
+@click.option("--untag", "remove_tags", multiple=True, help="Remove a tag (repeatable).")
+@click.option("--channel", help="A new preferred channel ('' removes it).")
+@click.option("--timezone", help="A new IANA zone, e.g. Europe/Madrid.")
+@click.option("--since", help="A new day the relationship began, YYYY-MM-DD ('' removes it).")
+@click.option("--every", help="Give the contact a cadence of its own: '2 weeks', 'monthly'...")
+@click.option("--no-cadence", is_flag=True, help="Remove the contact's own cadence rule.")
+@pass_state
+def contact_edit(
+    state: State,
+    contact_id: str,
+    name: str | None,
+    add_emails: tuple[str, ...],
+    remove_emails: tuple[str, ...],
+    primary_email: str | None,
+    add_phones: tuple[str, ...],
+    remove_phones: tuple[str, ...],
+    organization: str | None,
+    add_tags: tuple[str, ...],
+    remove_tags: tuple[str, ...],
+    channel: str | None,
+    timezone: str | None,
+    since: str | None,
+    every: str | None,
+    no_cadence: bool,
+) -> None:
+    """Change a contact: only what is given changes, the rest is kept.
+
+    ID is the id, one of the emails, or the start of the id or name.
+    """
+    if every and no_cadence:
+        _fail("give --every or --no-cadence, not both")
+    store = state.store
+    person = _find(state, contact_id)
+    dropped = {email_key(a) for a in remove_emails}
+    unknown = [a for a in remove_emails if email_key(a) not in map(email_key, person.emails)]
+    if unknown:
+        _fail(f"{person.id} has no email address {unknown[0]!r}")
+    missing = [p for p in remove_phones if p not in person.phones]
+    if missing:
+        _fail(f"{person.id} has no phone number {missing[0]!r}")
+    emails = [a for a in (*person.emails, *add_emails) if email_key(a) not in dropped]
+    changed = Contact(
+        person.id,
+        person.name if name is None else name,
+        email=primary_email,
+        emails=emails,
+        phones=[p for p in (*person.phones, *add_phones) if p not in remove_phones],
+        organization=_edited(person.organization, organization),
+        timezone=person.timezone if timezone is None else timezone,
+        channel=_edited(person.channel, channel),
+        tags=(person.tags | set(add_tags)) - set(remove_tags),
+        since=person.since if since is None else parse_date(since) if since.strip() else None,
+    )
+    rule = Rule(parse_cadence(every), contact=person.id) if every else None
+    if changed != person:
+        store.put_contact(changed)
+    if rule is not None:
+        store.set_rule(rule)
+    dropped_rule = no_cadence and store.remove_rule(contact=person.id)
+    if changed != person or rule is not None or dropped_rule:
+        out.print(f"saved {changed.id} ({changed.name})")
+    else:
+        out.print(f"unchanged {changed.id} ({changed.name})")
 
 
 @contact.command("list")
@@ -292,9 +406,13 @@ _NO_CADENCE = "none, so never due ('cadence rule set' gives one)"
 @click.argument("contact_id", metavar="ID")
 @pass_state
 def contact_show(state: State, contact_id: str) -> None:
-    """Show a contact with its cadence, occasions, touchpoints and health."""
+    """Show a contact with its cadence, occasions, touchpoints and health.
+
+    ID is the id, one of the emails, or the start of the id or name.
+    """
     store = state.store
-    person = store.get_contact(contact_id)
+    person = _find(state, contact_id)
+    contact_id = person.id
     roster = store.roster()
     cadence = roster.cadence_for(person)
     score = contact_health(roster, contact_id, now=state.now)
@@ -325,9 +443,13 @@ def contact_show(state: State, contact_id: str) -> None:
 @click.argument("contact_id", metavar="ID")
 @pass_state
 def contact_remove(state: State, contact_id: str) -> None:
-    """Remove a contact with its rules, occasions and touchpoints."""
-    state.store.remove_contact(contact_id)
-    out.print(f"removed {contact_id}")
+    """Remove a contact with its rules, occasions and touchpoints.
+
+    ID is the id, one of the emails, or the start of the id or name.
+    """
+    person = _find(state, contact_id)
+    state.store.remove_contact(person.id)
+    out.print(f"removed {person.id} ({person.name})")
 
 
 # -- rules ----------------------------------------------------------------------
@@ -340,11 +462,15 @@ def rule() -> None:
 
 @rule.command("set")
 @click.argument("cadence_text", metavar="CADENCE")
-@click.option("--contact", "contact_id", metavar="ID", help="For one contact.")
+@click.option(
+    "--contact", "contact_id", metavar="CONTACT", help=f"For one contact: {CONTACT_HELP}."
+)
 @click.option("--tag", help="For every contact with this tag.")
 @pass_state
 def rule_set(state: State, cadence_text: str, contact_id: str | None, tag: str | None) -> None:
     """Set a cadence ('2 weeks', 'monthly', 'every weekday at 17:00', 'RRULE:...')."""
+    if contact_id is not None:
+        contact_id = _find(state, contact_id).id
     made = Rule(parse_cadence(cadence_text), contact=contact_id, tag=tag)
     state.store.set_rule(made)
     out.print(f"{_target(made)}: {made.cadence.describe()}")
@@ -366,11 +492,15 @@ def rule_list(state: State) -> None:
 
 
 @rule.command("remove")
-@click.option("--contact", "contact_id", metavar="ID", help="The contact's rule.")
+@click.option(
+    "--contact", "contact_id", metavar="CONTACT", help=f"The contact's rule: {CONTACT_HELP}."
+)
 @click.option("--tag", help="The tag's rule.")
 @pass_state
 def rule_remove(state: State, contact_id: str | None, tag: str | None) -> None:
     """Remove a rule (with neither option, the rule for everyone)."""
+    if contact_id is not None:
+        contact_id = _find(state, contact_id).id
     if not state.store.remove_rule(contact=contact_id, tag=tag):
         _fail("there is no such rule")
     out.print("removed")
@@ -410,7 +540,9 @@ def occasion() -> None:
 
 
 @occasion.command("add")
-@click.option("--contact", "contact_id", metavar="ID", help="For one contact.")
+@click.option(
+    "--contact", "contact_id", metavar="CONTACT", help=f"For one contact: {CONTACT_HELP}."
+)
 @click.option("--tag", help="For every contact with this tag (one-off and yearly dates).")
 @click.option("--birthday", metavar="DATE", help="YYYY-MM-DD, or MM-DD without a year.")
 @click.option("--anniversary", metavar="DATE", help="YYYY-MM-DD the relationship or event began.")
@@ -441,6 +573,8 @@ def occasion_add(
     leap_day: str,
 ) -> None:
     """Add an occasion for a contact, a tag, or everyone."""
+    if contact_id is not None:
+        contact_id = _find(state, contact_id).id
     chosen = [x for x in (birthday, anniversary, on_date, yearly) if x]
     if len(chosen) != 1:
         _fail("give exactly one of --birthday, --anniversary, --on or --yearly")
@@ -473,12 +607,16 @@ def occasion_add(
 
 
 @occasion.command("list")
-@click.option("--contact", "contact_id", metavar="ID", help="Only this contact's.")
+@click.option(
+    "--contact", "contact_id", metavar="CONTACT", help=f"Only this contact's: {CONTACT_HELP}."
+)
 @click.option("--source", metavar="NAME", help="Only those a source gave ([[sources]]).")
 @pass_state
 def occasion_list(state: State, contact_id: str | None, source: str | None) -> None:
     """List occasions, with the source that gave each (none: added by hand)."""
     store = state.store
+    if contact_id is not None:
+        contact_id = _find(state, contact_id).id
     given = {
         ident: name
         for name in store.occasion_sources()
@@ -557,9 +695,14 @@ def log_touch(
     bulk: bool,
     inbound: bool,
 ) -> None:
-    """Log a touchpoint with a contact."""
+    """Log a touchpoint with a contact.
+
+    CONTACT is the id, one of the emails, or the start of the id or name
+    ("ana", "Ana L", "ana@example.com"); one that fits several is refused.
+    """
     store = state.store
-    person = store.get_contact(contact_id)
+    person = _find(state, contact_id)
+    contact_id = person.id
     at = parse_moment(at_text, default_zone=person.timezone) if at_text else state.now
     if at - state.now > LOG_AHEAD:
         shown = state.now.astimezone(person.zone)

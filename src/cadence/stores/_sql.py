@@ -19,6 +19,14 @@ import attrs
 
 from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
+from cadence.core.lookup import (
+    BY_PREFIX,
+    SHOWN,
+    like_prefix,
+    match_contacts,
+    match_kind,
+    pick_contact,
+)
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier, email_key
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import plan_contact, problem_reason
@@ -127,6 +135,10 @@ class SqlStore:
     """
 
     url: str
+    #: The SQL function and its Python twin that fold names and ids for a
+    #: case-insensitive prefix search; a dialect may give a better pair.
+    _fold_sql: str = "lower"
+    _fold_text: Callable[[str], str] = staticmethod(str.lower)
     #: How many contacts this store object has planned again, over its life.
     replanned: int = 0
     #: The clock claims expire by, in seconds since the epoch; a database
@@ -247,6 +259,61 @@ class SqlStore:
                 (email_key(given),),
             )
             return [contact_from_row(tuple(row)) for row in cur.fetchall()]
+
+    def contacts_starting(self, text: str, *, limit: int = 100) -> tuple[list[Contact], int]:
+        """The contacts whose id or name starts with ``text``, in any case, and how many there are.
+
+        At most ``limit`` contacts are read: those whose whole name is
+        ``text`` first, then by id; the count is of every match.
+        """
+        given: object = text  # callers may pass anything at run time
+        if not isinstance(given, str):
+            raise CadenceError(f"a contact must be named by text, not {given!r}")
+        wanted = self._fold_text(given.strip())
+        if not wanted:
+            return [], 0
+        fold = self._fold_sql  # a function name of ours, never input
+        pattern = like_prefix(wanted)
+        where = f"({fold}(id) LIKE ? ESCAPE '\\' OR {fold}(name) LIKE ? ESCAPE '\\')"
+        with self._read() as cur:
+            cur.execute(
+                f"SELECT {_CONTACT_COLUMNS}, COUNT(*) OVER () FROM contacts WHERE {where} "
+                f"ORDER BY CASE WHEN {fold}(name) = ? THEN 0 ELSE 1 END, id LIMIT ?",
+                (pattern, pattern, wanted, max(0, limit)),
+            )
+            rows = [tuple(row) for row in cur.fetchall()]
+        if not rows:
+            return [], 0
+        return [contact_from_row(row[:-1]) for row in rows], int(rows[0][-1])
+
+    def find_contact(self, text: str) -> Contact:
+        """The contact ``text`` names: its id, one of its emails, or the start of its id or name.
+
+        An exact id wins, then an email address (any case), then the whole
+        name, then the start of the id or name (any case); text that names
+        no contact, or several equally well, raises CadenceError naming the
+        candidates.
+        """
+        given: object = text  # callers may pass anything at run time
+        if not isinstance(given, str):
+            raise CadenceError(f"a contact must be named by text, not {given!r}")
+        wanted = given.strip()
+        if wanted:
+            with self._read() as cur:
+                cur.execute(f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id = ?", (wanted,))
+                row = cur.fetchone()
+            if row is not None:
+                return contact_from_row(tuple(row))
+        by_email = self.contacts_by_email(wanted) if "@" in wanted else []
+        if by_email:
+            # An address outranks every prefix: no need to scan names for one.
+            return pick_contact(given, match_contacts(wanted, by_email))
+        starting, total = self.contacts_starting(wanted, limit=SHOWN + 1)
+        matches = match_contacts(wanted, starting)
+        more = 0
+        if matches and match_kind(wanted, matches[0]) == BY_PREFIX:
+            more = total - len(matches)
+        return pick_contact(given, matches, more=more)
 
     def count_contacts(self) -> int:
         """How many contacts the store holds."""

@@ -265,6 +265,10 @@ def _create_private(path: Path) -> None:
         os.close(handle)
 
 
+def _fold_or_none(value: object) -> str | None:
+    return value.casefold() if isinstance(value, str) else None
+
+
 class SqliteStore(SqlStore):
     """cadence's store in one SQLite file (WAL mode; every write in a transaction).
 
@@ -275,6 +279,9 @@ class SqliteStore(SqlStore):
     false: then only an existing cadence store opens, and anything else
     raises CadenceError naming the file.
     """
+
+    _fold_sql = "cadence_fold"
+    _fold_text = staticmethod(str.casefold)
 
     def __init__(self, url: str, *, timeout: float | None = None, create: bool = True) -> None:
         self.url = url
@@ -300,6 +307,8 @@ class SqliteStore(SqlStore):
             )
         except sqlite3.Error as error:
             raise CadenceError(f"cannot open the store {url}: {error}") from None
+        # SQLite's own lower() folds ASCII only: "élo" would never find "Élodie".
+        self._conn.create_function("cadence_fold", 1, _fold_or_none, deterministic=True)
         self._lock = threading.RLock()
         try:
             if not create and path is not None and self.schema_version == 0:
