@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Alarm, Calendar, Event, Timezone
 from icalendar.enums import TRANSP
 
-from cadence import Contact, Reminder, reminder_key
+from cadence import Contact, Reminder, occasion_words, reminder_key
 from cadence.adapters.ical.render import _vtimezone, to_ical
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -108,9 +108,13 @@ def minimal(reminders: Sequence[Reminder], now: datetime, name: str = "cadence")
             lines.append(f"Why: {r.reason}")
         if r.channel:
             lines.append(f"Channel: {r.channel}")
+        # The words are cadence's (how far the occasion is); the race is the rendering.
+        words = occasion_words(r, now) if moved else None
         if r.occasion_date is not None:
-            lines.append(f"Occasion: {r.occasion_date.isoformat()}")
-        if moved:
+            lines.append(
+                f"Occasion: {r.occasion_date.isoformat()}" + (f" ({words})" if words else "")
+            )
+        if moved and words is None:
             lines.append(f"Overdue since: {r.date.isoformat()}")
         all_day = moved or r.kind == "occasion"
         event = Event.new(
@@ -120,7 +124,7 @@ def minimal(reminders: Sequence[Reminder], now: datetime, name: str = "cadence")
             sequence=int((revised - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() // 60),
             summary=r.title,
             description="\n".join(lines),
-            start=day if all_day else r.due.astimezone(tz),
+            start=day if all_day else _start(r.due, tz),
             end=day + timedelta(days=1) if all_day else None,
             transparency=TRANSP.TRANSPARENT,
         )
@@ -148,6 +152,12 @@ def minimal(reminders: Sequence[Reminder], now: datetime, name: str = "cadence")
     calendar["REFRESH-INTERVAL"].params["VALUE"] = "DURATION"
     calendar.add("X-PUBLISHED-TTL", "PT1H")
     return bytes(calendar.to_ical())
+
+
+def _start(due: datetime, tz: ZoneInfo) -> datetime:
+    # A local time that reads back through its TZID as another instant goes in UTC.
+    local = due.astimezone(tz)
+    return due.astimezone(UTC) if local.replace(fold=0).astimezone(UTC) != due else local
 
 
 def _cadence(reminders: Sequence[Reminder]) -> bytes:
