@@ -8,7 +8,6 @@ PostgreSQL read alike.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -743,11 +742,9 @@ class SqlStore:
         """
         now = require_aware(now, "now")
         within = _within(within)
-        _LAST_PROBLEMS.found = None
-        self.refresh(now=now, within=within)
-        found = getattr(_LAST_PROBLEMS, "found", None)
-        problems = found[1] if found is not None and found[0] == id(self) else ()
-        limit = _ts(_end(now, within))
+        _, problems = self._refresh(now, within)
+        end = _end(now, within)
+        limit = _ts(end)
         with self._read() as cur:
             sql = (
                 f"SELECT n.key, n.due, n.data, {_CONTACT_COLUMNS_OF_C} "
@@ -762,7 +759,6 @@ class SqlStore:
             rows = cur.fetchall()
         contacts: dict[str, Contact] = {}
         found = []
-        end = _end(now, within)
         for key, due, data, *contact_row in rows:
             contact = contacts.get(contact_row[0])
             if contact is None:
@@ -782,8 +778,10 @@ class SqlStore:
         contact is planned once however many processes asked, and other
         writers get the database between chunks.
         """
-        now = require_aware(now, "now")
-        within = _within(within)
+        return self._refresh(require_aware(now, "now"), _within(within))[0]
+
+    def _refresh(self, now: datetime, within: timedelta) -> tuple[int, tuple[PlanningProblem, ...]]:
+        """``refresh``: how many contacts were planned, and those that could not be."""
         horizon = max(PLAN_AHEAD, within * 2)
         with self._read() as cur:
             cur.execute(
@@ -799,10 +797,11 @@ class SqlStore:
             planned += count
             problems.extend(found)
         self.replanned += planned
-        # For the agenda this thread asks for next: refresh keeps its signature,
-        # and stores that wrap it still run their own steps.
-        _LAST_PROBLEMS.found = (id(self), tuple(problems))
-        return planned
+        self._after_replan(planned)
+        return planned, tuple(problems)
+
+    def _after_replan(self, planned: int) -> None:
+        """What a store does once ``planned`` contacts were planned again: nothing here."""
 
     def _replan(
         self, ids: list[str], now: datetime, horizon: timedelta, within: timedelta
@@ -1099,10 +1098,6 @@ def _touch(row: Sequence[Any]) -> Touchpoint:
         direction=direction,
         note=note or "",
     )
-
-
-# The contacts the last refresh in this thread could not plan, with its store.
-_LAST_PROBLEMS = threading.local()
 
 
 def _broken_rule_for(

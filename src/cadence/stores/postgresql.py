@@ -15,7 +15,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
@@ -650,13 +650,11 @@ class PostgresStore(SqlStore):
 
     # -- keeping the query planner informed -----------------------------------
 
-    def refresh(self, *, now: datetime, within: timedelta | str = timedelta(0)) -> int:
-        planned = super().refresh(now=now, within=within)
+    def _after_replan(self, planned: int) -> None:
         if planned >= ANALYZE_AFTER:
             # Re-planning rewrites a row of each table per contact: vacuum too,
             # or the indexes keep pointing at the old rows until autovacuum.
             self._analyze("plan_state", "next_due", vacuum=True)
-        return planned
 
     def import_batch(self, batch: ImportBatch) -> int:
         kept = super().import_batch(batch)
