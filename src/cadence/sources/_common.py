@@ -12,6 +12,7 @@ from cadence.core.occasions import Birthday
 
 __all__ = [
     "BOM",
+    "ProposedIds",
     "birthday",
     "clean_name",
     "note_first_line",
@@ -80,3 +81,24 @@ def note_first_line(seen: dict[str, int], contact_id: str, line: int, source: st
             line=line,
         )
     seen[contact_id] = line
+
+
+class ProposedIds:
+    """Readable ids made from names, each unique within one file: ``ana-lopez``, ``ana-lopez-2``.
+
+    They are proposals (``ImportBatch.proposed_ids``): the store keeps the id
+    of a contact it already has and makes a new one free in the store.
+    """
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+
+    def __call__(self, name: str) -> str:
+        """A readable id for ``name`` not proposed before in this file."""
+        base = slug(name) or "contact"
+        proposed, count = base, 1
+        while proposed in self._taken:
+            count += 1
+            proposed = f"{base}-{count}"
+        self._taken.add(proposed)
+        return proposed

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import attrs
 
+from cadence.core.errors import CadenceError
 from cadence.core.model import Contact, Rule, Touchpoint
 from cadence.core.occasions import OccasionKind
 
-__all__ = ["ImportBatch"]
+__all__ = ["ContactChanges", "ImportBatch", "Origin", "Skipped"]
 
 
 def _contacts(items: Iterable[Contact]) -> tuple[Contact, ...]:
@@ -29,15 +31,87 @@ def _touchpoints(items: Iterable[Touchpoint]) -> tuple[Touchpoint, ...]:
 
 
 @attrs.frozen
+class Origin:
+    """Where one contact of a batch came from.
+
+    ``line`` is the line of the file its record starts on; ``uid`` is the
+    source's own id for it (a vCard ``UID``, a LinkedIn profile address),
+    kept so that a later import of the same source finds the same contact.
+    """
+
+    line: int | None = None
+    uid: str | None = None
+
+
+@attrs.frozen
+class Skipped:
+    """A record an importer left out, with the line it starts on and why, in plain words."""
+
+    line: int | None
+    reason: str
+
+
+def _origins(items: Mapping[str, Origin]) -> Mapping[str, Origin]:
+    if not isinstance(items, Mapping):
+        raise CadenceError(f"an import batch's origins must be a mapping, not {items!r}")
+    return MappingProxyType(dict(items))
+
+
+def _skipped(items: Iterable[Skipped]) -> tuple[Skipped, ...]:
+    return tuple(items)
+
+
+@attrs.frozen
 class ImportBatch:
     """Everything read from one file, kept or dropped as a whole.
 
-    ``contacts`` are added or updated by id; ``rules`` and ``occasions`` that
-    came with them (a CSV ``every`` column, a vCard BDAY) replace the ones
-    those contacts had.
+    ``contacts`` are merged into the store: a contact the store already has
+    (found by the source's uid, by id, or by an email address) is updated
+    with what the batch carries, and keeps what was set by hand. ``rules``
+    and ``occasions`` name the batch's contacts by their ids in the batch.
+
+    ``origins`` tell, by contact id in the batch, the line and the source's
+    uid of each contact; ``skipped`` lists the records left out and why.
+    ``proposed_ids`` says that the ids were made up by the importer (from
+    names) rather than chosen in the file: the store then gives a new
+    contact a free readable id of its own, and never matches on these ids.
     """
 
     contacts: tuple[Contact, ...] = attrs.field(converter=_contacts)
     rules: tuple[Rule, ...] = attrs.field(default=(), converter=_rules)
     occasions: tuple[OccasionKind, ...] = attrs.field(default=(), converter=_occasions)
     touchpoints: tuple[Touchpoint, ...] = attrs.field(default=(), converter=_touchpoints)
+    origins: Mapping[str, Origin] = attrs.field(factory=dict, kw_only=True, converter=_origins)
+    skipped: tuple[Skipped, ...] = attrs.field(default=(), kw_only=True, converter=_skipped)
+    proposed_ids: bool = attrs.field(default=False, kw_only=True)
+
+    def origin(self, contact_id: str) -> Origin:
+        """The origin of the batch's contact ``contact_id`` (an empty one when none was given)."""
+        return self.origins.get(contact_id, _NOWHERE)
+
+
+_NOWHERE = Origin()
+
+
+def _state(value: Mapping[str, str] | None) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise CadenceError(f"a contact source's state must be a mapping, not {value!r}")
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen
+class ContactChanges:
+    """What a contact source (an address book on a server) has changed since its last sync.
+
+    ``batch`` holds the cards that are new or changed, each with its uid in
+    ``batch.origins``; ``gone`` the uids of those the source no longer has.
+    ``state`` is what the source wants back on its next sync (a sync token,
+    the ETag of each card); the store keeps it with the changes, in the same
+    transaction, and None leaves the kept state as it was.
+    """
+
+    batch: ImportBatch
+    gone: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    state: Mapping[str, str] | None = attrs.field(default=None, converter=_state, eq=False)

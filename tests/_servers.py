@@ -1,0 +1,27 @@
+"""A test that needs a real server it cannot find: skipped on a developer's machine, failed in CI.
+
+``.ci/run`` sets ``CADENCE_CI=1``; there, a missing server (PostgreSQL,
+Radicale, Dovecot...) is a failure, so a green CI run never hides tests that
+did not run.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NoReturn
+
+import pytest
+
+CI_ENV = "CADENCE_CI"
+
+
+def in_ci() -> bool:
+    """Whether the suite runs in CI, where every server must be there."""
+    return os.environ.get(CI_ENV, "") not in ("", "0")
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip the calling test for ``reason``, or fail it in CI."""
+    if in_ci():
+        pytest.fail(f"{reason} ({CI_ENV} is set, so this cannot be skipped)")
+    pytest.skip(reason)
