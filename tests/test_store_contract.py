@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _servers import missing
 from cadence import (
     Agenda,
     Anniversary,
@@ -42,6 +43,7 @@ from cadence import (
 from cadence._config import open_store
 from cadence._plugins import Plugins
 from cadence.core.serial import dumps, occasion_to_data
+from cadence.sources.batch import Origin
 from cadence.stores import postgresql
 from cadence.stores import sqlite as sqlite_store
 
@@ -59,6 +61,9 @@ TABLES = (
     "next_due",
     "deliveries",
     "route_state",
+    "contact_emails",
+    "contact_links",
+    "source_state",
 )
 ZONES = ("UTC", "Europe/Madrid", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
 
@@ -143,7 +148,7 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path, plugins: Plugins) -> 
     if request.param == "postgresql":
         base = _postgres_base()
         if base is None:
-            pytest.skip(f"set {POSTGRES_ENV} to a PostgreSQL URL to run the PostgreSQL cases")
+            missing(f"set {POSTGRES_ENV} to a PostgreSQL URL to run the PostgreSQL cases")
         _use_postgresql(plugins)
     made = Stores(request.param, tmp_path, plugins, base)
     try:
@@ -850,6 +855,207 @@ def test_an_import_with_a_bad_item_changes_nothing(store: Any, bad: ImportBatch)
     assert after.rules == before.rules
     assert after.touchpoints == before.touchpoints
     assert store.refresh(now=NOW) == 1
+
+
+# -- merging imports ----------------------------------------------------------------
+
+
+def _card(ident: str, name: str, uid: str | None, *emails: str, **more: Any) -> Contact:
+    return Contact(ident, name, emails=emails, **more)
+
+
+def _export(*records: tuple[Contact, str | None], occasions: Any = ()) -> ImportBatch:
+    """A batch as a vCard export gives it: proposed ids, each record with its uid."""
+    return ImportBatch(
+        [c for c, _ in records],
+        occasions=occasions,
+        origins={c.id: Origin(line=n * 10 + 1, uid=uid) for n, (c, uid) in enumerate(records)},
+        proposed_ids=True,
+    )
+
+
+def _google() -> ImportBatch:
+    return _export(
+        (Contact("ana-lopez", "Ana López", emails=["ana@example.es"], tags=["Clients"]), "u-ana"),
+        (Contact("ben-okafor", "Ben Okafor", emails=["ben@example.com"]), "u-ben"),
+        (Contact("bayview", "Bayview Plumbing", phones=["+1 415 555 0134"]), None),
+        occasions=[
+            Birthday("ana-lopez", 12, 1, year=1986),
+            Occasion("anniversary", month=3, day=15, contact="ben-okafor"),
+        ],
+    )
+
+
+def _tables(store: Any) -> dict[str, list[Any]]:
+    """Every row of every table, to compare a store before and after."""
+    found = {}
+    with store._read() as cur:
+        for table in TABLES:
+            cur.execute(f"SELECT * FROM {table}")
+            found[table] = sorted(map(repr, cur.fetchall()))
+    return found
+
+
+def test_a_new_contact_gets_a_readable_id_free_in_the_store(store: Any) -> None:
+    """Ids are made from names; one already taken gets -2; uids are kept for matching."""
+    store.put_contact(Contact("ana-lopez", "Another Ana"))
+    report = store.merge_batch(_google(), source="file:vcard", today=NOW.date())
+    assert [(c.contact.id, c.status) for c in report.changes] == [
+        ("ana-lopez-2", "new"),
+        ("ben-okafor", "new"),
+        ("bayview-plumbing", "new"),
+    ]
+    assert report.changes[0].line == 1
+    assert store.get_contact("ana-lopez-2").added == NOW.date()
+    assert store.get_contact("ana-lopez").name == "Another Ana"
+    assert len(store.list_occasions()) == 2
+
+
+def test_re_importing_keeps_what_was_set_by_hand_and_duplicates_nothing(store: Any) -> None:
+    """Channel, tags, rules and touches set in cadence survive; occasions are not added twice."""
+    store.merge_batch(_google(), source="file:vcard", today=NOW.date())
+    ana = store.get_contact("ana-lopez")
+    store.put_contact(attrs.evolve(ana, channel="phone", tags={"Clients", "vip"}))
+    store.set_rule(Rule(Every(weeks=2), contact="ana-lopez"))
+    store.log(Touchpoint("ana-lopez", NOW - timedelta(days=1), "phone"))
+    before = _tables(store)
+    report = store.merge_batch(_google(), source="file:vcard", today=NOW.date() + timedelta(1))
+    assert [c.status for c in report.changes] == ["unchanged"] * 3
+    assert not report.changed_anything
+    assert not report.missing
+    assert _tables(store) == before
+    again = store.get_contact("ana-lopez")
+    assert (again.channel, again.tags, again.added) == ("phone", {"Clients", "vip"}, NOW.date())
+    assert store.list_rules() == [Rule(Every(weeks=2), contact="ana-lopez")]
+    assert len(store.touchpoints("ana-lopez")) == 1
+
+
+def test_a_changed_record_updates_only_what_the_file_carries(store: Any) -> None:
+    """A new name, address and birthday reach the contact; its own extra address stays."""
+    store.merge_batch(_google(), source="file:vcard", today=NOW.date())
+    ana = store.get_contact("ana-lopez")
+    store.put_contact(attrs.evolve(ana, emails=[*ana.emails, "ana@home.example"]))
+    changed = _export(
+        (Contact("x", "Ana López García", emails=["ana.new@example.es"]), "u-ana"),
+        occasions=[Birthday("x", 12, 2, year=1986)],
+    )
+    report = store.merge_batch(changed, source="file:vcard", today=NOW.date())
+    assert [(c.contact.id, c.status, c.fields) for c in report.changes] == [
+        ("ana-lopez", "updated", ("name", "emails", "birthday")),
+    ]
+    ana = store.get_contact("ana-lopez")
+    assert ana.name == "Ana López García"
+    assert ana.emails == ("ana.new@example.es", "ana@example.es", "ana@home.example")
+    assert [o for _, o in store.list_occasions("ana-lopez")] == [
+        Birthday("ana-lopez", 12, 2, year=1986)
+    ]
+    # Missing from this file: the two others, reported, not removed.
+    assert [c.id for c in report.missing] == ["bayview-plumbing", "ben-okafor"]
+    assert store.count_contacts() == 3
+
+
+def test_a_record_finds_its_contact_by_email_in_any_case_across_sources(store: Any) -> None:
+    """A contact added by hand is found by an address of the file; no duplicate is made."""
+    store.put_contact(Contact("ben", "Ben", emails=["BEN@example.com"], channel="sms"))
+    report = store.merge_batch(_google(), source="file:google-csv", today=NOW.date())
+    assert [(c.contact.id, c.status) for c in report.changes][1] == ("ben", "updated")
+    assert store.get_contact("ben").channel == "sms"
+    assert store.get_contact("ben").name == "Ben Okafor"
+    assert store.count_contacts() == 3
+
+
+def test_a_record_with_only_a_name_finds_the_one_contact_of_that_name(store: Any) -> None:
+    """With no uid and no address, a name held by exactly one contact is that contact."""
+    store.put_contact(Contact("bp", "Bayview Plumbing"))
+    store.merge_batch(_google(), source="file:vcard", today=NOW.date())
+    assert store.get_contact("bp").phones == ("+1 415 555 0134",)
+    assert store.count_contacts() == 3
+
+
+def test_a_contact_imported_with_its_uid_as_id_is_found_by_it(store: Any) -> None:
+    """Contacts imported before uids were kept had the UID as their id; they are matched."""
+    store.put_contact(Contact("u-ben", "Ben"))
+    store.merge_batch(_google(), source="file:vcard", today=NOW.date())
+    assert store.get_contact("u-ben").name == "Ben Okafor"
+    assert store.count_contacts() == 3
+
+
+def test_a_dry_run_reports_and_changes_nothing(store: Any) -> None:
+    """--dry-run's report is the real one's, and every table is as it was."""
+    store.merge_batch(_google(), source="file:vcard", today=NOW.date())
+    before = _tables(store)
+    changed = _export(
+        (Contact("x", "Ana L", emails=["ana@example.es"]), "u-ana"),
+        (Contact("carl", "Carl"), "u-carl"),
+    )
+    dry = store.merge_batch(
+        changed, source="file:vcard", today=NOW.date(), dry_run=True, prune=True
+    )
+    assert dry.dry_run
+    assert _tables(store) == before
+    assert [(c.contact.id, c.status, c.fields) for c in dry.changes] == [
+        ("ana-lopez", "updated", ("name",)),
+        ("carl", "new", ()),
+    ]
+    assert [c.id for c in dry.removed] == ["bayview-plumbing", "ben-okafor"]
+    real = store.merge_batch(changed, source="file:vcard", today=NOW.date(), prune=True)
+    assert attrs.evolve(real, dry_run=True) == dry
+    assert {c.id for c in store.list_contacts()} == {"ana-lopez", "carl"}
+
+
+def test_pruning_removes_only_what_this_source_brought(store: Any) -> None:
+    """Contacts of another source, or added by hand, are never missing from a file."""
+    store.put_contact(Contact("mine", "Mine"))
+    store.merge_batch(_google(), source="file:vcard", today=NOW.date())
+    other = _export((Contact("zed", "Zed"), "z"))
+    report = store.merge_batch(other, source="file:linkedin-csv", today=NOW.date(), prune=True)
+    assert report.missing == ()
+    assert report.removed == ()
+    assert store.count_contacts() == 5
+
+
+def test_a_contact_sources_changes_merge_incrementally_with_its_state(store: Any) -> None:
+    """Only changed cards come; gone uids are reported (removed with prune); state is kept."""
+    first = store.merge_batch(
+        _google(), source="carddav", today=NOW.date(), complete=False, state={"token": "1"}
+    )
+    assert len(first.new) == 3
+    assert store.source_state("carddav") == {"token": "1"}
+    before = _tables(store)
+    quiet = store.merge_batch(
+        ImportBatch(()), source="carddav", today=NOW.date(), complete=False, state={"token": "1"}
+    )
+    assert quiet.changes == ()
+    assert not quiet.changed_anything
+    assert _tables(store) == before
+    gone = store.merge_batch(
+        ImportBatch(()),
+        source="carddav",
+        today=NOW.date(),
+        complete=False,
+        gone={"u-ben"},
+        state={"token": "2"},
+        prune=True,
+    )
+    assert [c.id for c in gone.removed] == ["ben-okafor"]
+    assert store.source_state("carddav") == {"token": "2"}
+    assert store.count_contacts() == 2
+
+
+def test_an_import_spreads_the_first_check_ins_over_the_first_interval(store: Any) -> None:
+    """Two hundred contacts never touched fall due over the month, not all on the first day."""
+    people = [Contact(f"p{n}", f"Person {n}") for n in range(200)]
+    batch = _export(*((c, f"u{n}") for n, c in enumerate(people)))
+    store.merge_batch(batch, source="file:vcard", today=NOW.date())
+    store.set_rule(Rule(Every(months=1)))
+    today = store.agenda(now=NOW)
+    month = store.agenda(now=NOW, within=timedelta(days=31))
+    assert 0 < len(today) < 30
+    assert len(month) == 200
+    days = {r.date for r in month}
+    assert len(days) > 20
+    assert max(days) < NOW.date() + timedelta(days=31)
+    assert store.agenda(now=NOW) == today
 
 
 # -- transactions -----------------------------------------------------------------

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+import attrs
 import click
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.segment import Segment
@@ -38,6 +39,9 @@ from cadence.core.planning import health as contact_health
 from cadence.core.reminders import Agenda, occasion_words
 from cadence.core.serial import reminder_to_json
 from cadence.core.time import local_moment, zone
+from cadence.sources._encoding import decode
+from cadence.sources.csv import read_csv
+from cadence.sources.merge import ImportReport
 from cadence.sources.sync import SyncReport, sync_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -369,6 +373,7 @@ def contact_edit(
         channel=_edited(person.channel, channel),
         tags=(person.tags | set(add_tags)) - set(remove_tags),
         since=person.since if since is None else parse_date(since) if since.strip() else None,
+        added=person.added,
     )
     rule = Rule(parse_cadence(every), contact=person.id) if every else None
     if changed != person:
@@ -646,23 +651,154 @@ def occasion_remove(state: State, occasion_id: int) -> None:
 
 @cli.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "format_name", help="Importer to use (default: by file suffix).")
+@click.option(
+    "--format",
+    "format_name",
+    help="Importer to use (default: told from the file's content and suffix).",
+)
+@click.option(
+    "--map",
+    "mapping",
+    multiple=True,
+    metavar='"COLUMN=FIELD"',
+    help="Read a column of any CSV as one of cadence's (repeatable): --map 'Full Name=name'.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would change and change nothing.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove the contacts an earlier import of this format brought in "
+    "that the file no longer has.",
+)
+@click.option(
+    "--since",
+    "since_text",
+    metavar="YYYY-MM-DD",
+    help="The day the relationship began, for every contact the file gives none.",
+)
 @pass_state
-def import_file(state: State, path: Path, format_name: str | None) -> None:
-    """Import contacts from a vCard (.vcf) or CSV (.csv) file, all or nothing."""
-    entry = get_plugins().importer_for(path.name, format_name)
+def import_file(
+    state: State,
+    path: Path,
+    format_name: str | None,
+    mapping: tuple[str, ...],
+    dry_run: bool,
+    prune: bool,
+    since_text: str | None,
+) -> None:
+    """Import contacts from a file, merging them with those cadence has; all or nothing.
+
+    Reads vCard (.vcf: Apple, iCloud, Google, Outlook, vCard 2.1 to 4.0), the
+    CSV exports of Google Contacts, Outlook and LinkedIn (told apart by their
+    header), and cadence's own CSV, whose columns are
+
+    \b
+        id,name,email,emails,phone,phones,organization,timezone,channel,tags,since,birthday,every
+
+    (id and name required; emails, phones and tags separated by ";"; since
+    and birthday as YYYY-MM-DD, birthday also --MM-DD without a year; every
+    a cadence such as "monthly"). Any other CSV is read with --map, one for
+    each column to read. docs/importing.md says what is read from each.
+
+    A contact the store already has (by the file's own id for it, by id, or
+    by email address) is updated with what the file carries and keeps what
+    was set in cadence: channel, tags, rules, touchpoints. New contacts get
+    an id made from their name and their first check-in spread over their
+    cadence's first interval.
+    """
+    since = parse_date(since_text) if since_text else None
+    text = _read_import(path)
+    if mapping:
+        if format_name not in (None, "csv"):
+            _fail("--map reads a CSV with cadence's own importer; leave out --format")
+        columns = _mapping(mapping)
+        batch = read_csv(text, source=str(path), mapping=columns)  # type: ignore[call-arg]
+        format_name = "csv"
+    else:
+        entry = get_plugins().importer_for(path.name, format_name)
+        format_name = entry.name
+        batch = entry.thing(text, source=str(path))
+    if since is not None:
+        batch = attrs.evolve(
+            batch,
+            contacts=[c if c.since else attrs.evolve(c, since=since) for c in batch.contacts],
+        )
+    report = state.store.merge_batch(
+        batch,
+        source=f"file:{format_name}",
+        today=state.now.date(),
+        dry_run=dry_run,
+        prune=prune,
+    )
+    _print_import(report, path.name, format_name)
+
+
+def _read_import(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         _fail(f"{path}: no such file")
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+    except OSError as error:
         _fail(f"{path}: cannot read it: {error}")
-    batch = entry.thing(text, source=str(path))
-    kept = state.store.import_batch(batch)
+    return decode(data, source=str(path))
+
+
+def _mapping(pairs: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, field = pair.rpartition("=")
+        if not sep or not column.strip() or not field.strip():
+            _fail(f'--map {pair!r}: write it as "Their Column=field"')
+        found[column.strip()] = field.strip()
+    return found
+
+
+def _print_import(report: ImportReport, name: str, format_name: str) -> None:
+    counts = [
+        f"{len(report.new)} new",
+        f"{len(report.updated)} updated",
+        f"{len(report.unchanged)} unchanged",
+    ]
+    if report.skipped:
+        counts.append(f"{len(report.skipped)} skipped")
+    if report.removed:
+        counts.append(f"{len(report.removed)} removed")
+    verb = "would import" if report.dry_run else "imported"
     out.print(
-        f"imported {plural(kept, 'contact')}, {plural(len(batch.occasions), 'occasion')}, "
-        f"{plural(len(batch.rules), 'rule')} from {path.name}"
+        f"{verb} {name} ({format_name}): {', '.join(counts)}; "
+        f"{plural(report.occasions, 'occasion')}, {plural(report.rules, 'rule')}"
     )
+    lines: list[str] = []
+    if report.dry_run:
+        for change in report.new:
+            lines.append(f"new        {change.contact.id}  {change.contact.name}{_at(change.line)}")
+    for change in report.updated:
+        lines.append(
+            f"updated    {change.contact.id}  {change.contact.name}: "
+            f"{', '.join(change.fields)}{_at(change.line)}"
+        )
+    for skipped in report.skipped:
+        lines.append(
+            f"skipped    line {skipped.line}: {skipped.reason}"
+            if skipped.line
+            else f"skipped    {skipped.reason}"
+        )
+    removed = {c.id for c in report.removed}
+    for contact in report.missing:
+        if contact.id in removed:
+            lines.append(
+                f"{'would remove' if report.dry_run else 'removed':<11}{contact.id}  {contact.name}"
+            )
+        else:
+            lines.append(
+                f"missing    {contact.id}  {contact.name}: not in the file (--prune removes it)"
+            )
+    for line in lines:
+        out.print(line, markup=False, highlight=False)
+
+
+def _at(line: int | None) -> str:
+    return f" (line {line})" if line else ""
 
 
 #: How far ahead of now ``log --at`` may be: two clocks a few minutes apart.

@@ -50,15 +50,23 @@ def _tags(value: Iterable[str]) -> frozenset[str]:
         raise CadenceError(f"tags must be a list of text, not {value!r}") from None
 
 
-def _since(value: date | None) -> date | None:
+def _day(what: str, value: date | None) -> date | None:
     given: object = value  # callers may pass anything at run time
     if given is None:
         return None
     if isinstance(given, datetime):
-        raise CadenceError(f"since must be a date, not a datetime: {given!r}")
+        raise CadenceError(f"{what} must be a date, not a datetime: {given!r}")
     if not isinstance(given, date):
-        raise CadenceError(f"since must be a date, not {given!r}")
+        raise CadenceError(f"{what} must be a date, not {given!r}")
     return given
+
+
+def _since(value: date | None) -> date | None:
+    return _day("since", value)
+
+
+def _added(value: date | None) -> date | None:
+    return _day("added", value)
 
 
 def _optional_text(what: str, value: object) -> str | None:
@@ -131,7 +139,12 @@ class Contact:
     and the zone in which the contact's dates and check-in times are reckoned;
     ``channel`` is how they prefer to hear from you (phone, email, video...);
     ``tags`` put them in tiers and lists; ``since`` is the day the relationship
-    began, counted as the last touch until one is logged.
+    began, counted as the last touch until one is logged. ``added`` is the day
+    the contact came into cadence by an import, which sets it: a
+    contact with neither a touch nor ``since`` has its first check-in spread
+    over its cadence's first interval from that day, so that an import does
+    not make everyone due at once; without ``added`` either, the first
+    check-in is due at once.
 
     ``emails`` are the contact's email addresses, the primary first; ``email``
     is the primary one (or None). Give either: ``email="a@example.com"`` alone
@@ -152,6 +165,7 @@ class Contact:
     channel: str | None = attrs.field(default=None, kw_only=True, converter=_preferred_channel)
     tags: frozenset[str] = attrs.field(default=(), kw_only=True, converter=_tags)
     since: date | None = attrs.field(default=None, kw_only=True, converter=_since)
+    added: date | None = attrs.field(default=None, kw_only=True, converter=_added)
 
     def __init__(
         self,
@@ -166,6 +180,7 @@ class Contact:
         channel: str | None = None,
         tags: Iterable[str] = (),
         since: date | None = None,
+        added: date | None = None,
     ) -> None:
         addresses = _emails(emails)
         primary = _optional_text("an email address", email)
@@ -181,6 +196,7 @@ class Contact:
             channel=channel,
             tags=tags,
             since=since,
+            added=added,
         )
 
     @timezone.validator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeAlias
 from zoneinfo import ZoneInfo
@@ -307,6 +308,9 @@ class _Planner:
             last = touched.astimezone(tz).date()
         elif contact.since is not None:
             last = contact.since
+        elif contact.added is not None:
+            self._first_check_in(contact, cadence, contact.added, tz, found)
+            return
         else:
             # Never touched and no start date: due now, under a key that stays
             # put until the first touch so that it is delivered once, not daily.
@@ -342,6 +346,28 @@ class _Planner:
             local,
             due_utc,
             reason,
+        )
+        if reminder is not None:
+            found.append(reminder)
+
+    def _first_check_in(
+        self, contact: Contact, cadence: Every, added: date, tz: ZoneInfo, found: list[Reminder]
+    ) -> None:
+        """Add the first check-in of a contact never touched, spread from the day it was added."""
+        day = first_check_in(contact.id, cadence, added)
+        local, due_utc = self._due_at(day, DUE_AT, _NO_LEAD, tz)
+        if due_utc > self.until:
+            return
+        reminder = self._finish(
+            contact,
+            tz,
+            "cadence",
+            day.isoformat(),
+            "cadence",
+            f"Check in with {contact.name}",
+            local,
+            due_utc,
+            f"{cadence.describe()}; no touch logged yet (added {added.isoformat()})",
         )
         if reminder is not None:
             found.append(reminder)
@@ -509,6 +535,23 @@ def _precedence(reminder: Reminder) -> tuple[datetime, str, str]:
     return (reminder.due.astimezone(UTC), reminder.title, reminder.reason)
 
 
+def first_check_in(contact_id: str, cadence: Every, added: date) -> date:
+    """The first check-in of a contact added on ``added`` and never touched since.
+
+    So that contacts added together (an import) do not all fall due at once,
+    each is given a day within its cadence's first interval from ``added``:
+    ``added`` plus a number of days, from 0 to one less than the interval,
+    taken from a hash of the contact's id. The same contact always gets the
+    same day.
+    """
+    try:
+        interval = (cadence.after(added) - added).days
+    except CadenceError:  # an interval past the year 9999
+        return added
+    spread = int.from_bytes(hashlib.sha256(contact_id.encode()).digest()[:8], "big")
+    return added + timedelta(days=spread % max(interval, 1))
+
+
 def _last_touch(roster: Roster, contact: Contact, tz: ZoneInfo, now: datetime) -> datetime | None:
     """In UTC, the last personal touch at or before ``now``, else the start date if it has come."""
     touched = roster.last_touch(contact.id, now)
@@ -573,8 +616,11 @@ def health(roster: Roster, contact_id: str, *, now: datetime) -> float | None:
     between its moments, so health is about 0.5 one gap after a touch.
 
     Until a touch is logged the start date (``since``) counts as one, and
-    health is 1.0 before it comes; a contact never touched and without a
-    start date has health 0.0. A contact without a cadence has None.
+    health is 1.0 before it comes. A contact never touched, without a start
+    date but with the day it was added, is reckoned as if touched one
+    interval before its spread first check-in (``first_check_in``), so it is
+    at 0.5 on that day; one without even that has health 0.0. A contact
+    without a cadence has None.
     """
     roster = _check_roster(roster, "health()")
     moment = _check_now(now)[0]
@@ -585,9 +631,17 @@ def health(roster: Roster, contact_id: str, *, now: datetime) -> float | None:
     tz = zone(contact.timezone)
     last = roster.last_touch(contact.id, moment)
     if last is None:
-        if contact.since is None:
+        if contact.since is not None:
+            last = local_moment(contact.since, _MIDNIGHT, tz)
+        elif contact.added is not None and isinstance(cadence, Every):
+            # Spread like the first check-in: the interval ends on its day.
+            first = first_check_in(contact.id, cadence, contact.added)
+            last = local_moment(first, DUE_AT, tz) - (
+                local_moment(cadence.after(contact.added), DUE_AT, tz)
+                - local_moment(contact.added, DUE_AT, tz)
+            )
+        else:
             return 0.0
-        last = local_moment(contact.since, _MIDNIGHT, tz)
         if last > moment:
             return 1.0
     if isinstance(cadence, Every):

@@ -135,6 +135,7 @@ CONTACT_COLUMNS = (
     "emails",
     "phones",
     "organization",
+    "added",
 )
 
 
@@ -151,12 +152,13 @@ def contact_to_row(contact: Contact) -> tuple[Any, ...]:
         dumps(list(contact.emails)),
         dumps(list(contact.phones)),
         contact.organization,
+        contact.added.isoformat() if contact.added else None,
     )
 
 
 def contact_from_row(row: tuple[Any, ...] | list[Any]) -> Contact:
     """The contact that ``contact_to_row`` gave."""
-    ident, name, email, timezone, channel, tags, since, emails, phones, organization = row
+    ident, name, email, timezone, channel, tags, since, emails, phones, organization, added = row
     addresses = json.loads(emails) if emails and emails != "[]" else ()
     return Contact(
         ident,
@@ -169,6 +171,7 @@ def contact_from_row(row: tuple[Any, ...] | list[Any]) -> Contact:
         channel=channel,
         tags=json.loads(tags) if tags else (),
         since=date.fromisoformat(since) if since else None,
+        added=date.fromisoformat(added) if added else None,
     )
 
 

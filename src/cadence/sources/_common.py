@@ -72,11 +72,13 @@ def reading(source: str, line: int | None, about: str | None = None) -> Iterator
         raise ImportFailed(message, path=source, line=line) from None
 
 
-def note_first_line(seen: dict[str, int], contact_id: str, line: int, source: str) -> None:
+def note_first_line(
+    seen: dict[str, int], contact_id: str, line: int, source: str, *, what: str = "contact id"
+) -> None:
     """Remember the line ``contact_id`` is on; ImportFailed if an earlier record had it."""
     if contact_id in seen:
         raise ImportFailed(
-            f"contact id {shown(contact_id)} appears twice (first on line {seen[contact_id]})",
+            f"{what} {shown(contact_id)} appears twice (first on line {seen[contact_id]})",
             path=source,
             line=line,
         )

@@ -5,10 +5,10 @@ Each card becomes a contact. What is read from a card:
 - ``FN`` is the name; when it is empty or missing, ``N``, then the first
   ``NICKNAME``, then ``ORG``, then the card's preferred email address, then
   its preferred phone number. A card with none of these is an error.
-- ``UID`` is the contact's id. A card without one gets an id derived from
-  the card alone, the same on every import: its email address in lowercase,
-  else a slug of its name ("Zoë Ålund" -> ``zoe-alund``). Two cards with the
-  same id in one file are an error.
+- ``UID`` is kept to find the contact again when the file is imported
+  again (``docs/importing.md``); two cards with the same ``UID`` in one file
+  are an error. A new contact's id is made from its name ("Zoë Ålund" ->
+  ``zoe-alund``, then ``zoe-alund-2``).
 - ``EMAIL``, grouped (Apple's ``item1.EMAIL``) or not: every address, the
   preferred one first (the lowest ``PREF``, ``TYPE=pref``, or vCard 2.1's
   bare ``PREF``), then in the file's order, each once whatever its letter
@@ -59,7 +59,6 @@ property at fault, or else the line of the card's ``BEGIN:VCARD``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -74,14 +73,14 @@ from cadence.core.occasions import Anniversary, Occasion, OccasionKind
 from cadence.core.time import zone
 from cadence.sources._common import (
     BOM,
+    ProposedIds,
     birthday,
     clean_name,
     note_first_line,
     reading,
     shown,
-    slug,
 )
-from cadence.sources.batch import ImportBatch
+from cadence.sources.batch import ImportBatch, Origin
 
 __all__ = ["CardFields", "card_fields", "read_vcard"]
 
@@ -165,16 +164,21 @@ def read_vcard(text: str, *, source: str) -> ImportBatch:
         raise ImportFailed("no vCard in the file (expected BEGIN:VCARD)", path=source)
     contacts: list[Contact] = []
     occasions: list[OccasionKind] = []
+    origins: dict[str, Origin] = {}
     first_line: dict[str, int] = {}
+    ids = ProposedIds()
     for card in cards:
         if _is_group(card):
             continue
-        contact = _contact(_fields(card, source), source)
-        note_first_line(first_line, contact.id, card.line, source)
+        fields = _fields(card, source)
+        if fields.uid:
+            note_first_line(first_line, fields.uid, card.line, source, what="UID")
+        contact = _contact(ids(fields.name), fields, source)
         contacts.append(contact)
+        origins[contact.id] = Origin(line=card.line, uid=fields.uid)
         occasions.extend(_birthday(card, contact.id, source))
         occasions.extend(_anniversary(card, contact.id, source))
-    return ImportBatch(contacts, occasions=occasions)
+    return ImportBatch(contacts, occasions=occasions, origins=origins, proposed_ids=True)
 
 
 def card_fields(text: str, *, source: str) -> list[CardFields]:
@@ -353,12 +357,11 @@ def _fields(card: _Card, source: str) -> CardFields:
     )
 
 
-def _contact(fields: CardFields, source: str) -> Contact:
+def _contact(ident: str, fields: CardFields, source: str) -> Contact:
     """The one place a card's fields become a Contact."""
-    email = fields.emails[0] if fields.emails else None
     with reading(source, fields.line):
         return Contact(
-            fields.uid if fields.uid else _derived_id(fields.name, email),
+            ident,
             fields.name,
             emails=fields.emails,
             phones=fields.phones,
@@ -400,12 +403,6 @@ def _organization(card: _Card) -> str | None:
     prop = card.first("ORG")
     parts = _list(prop.value, ";") if prop else []
     return parts[0] if parts else None
-
-
-def _derived_id(name: str, email: str | None) -> str:
-    if email:
-        return email.lower()
-    return slug(name) or "vcard-" + hashlib.sha256(name.encode()).hexdigest()[:12]
 
 
 def _ranked(props: list[_Property], value: Callable[[_Property], str]) -> tuple[str, ...]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import attrs
@@ -45,6 +45,7 @@ from cadence.core.serial import (
 )
 from cadence.core.time import require_aware
 from cadence.sources.batch import ImportBatch
+from cadence.sources.merge import ImportReport, Known, MergePlan, merge, occasion_group
 
 __all__ = ["Claim", "LedgerEntry", "SqlStore"]
 
@@ -327,16 +328,50 @@ class SqlStore:
         """
         with self._tx() as cur:
             self._contact(cur, contact_id)
-            self._lock_plans(cur, [contact_id])
-            for table in ("touchpoints", "occasions", "snoozes", "dismissals", "next_due"):
-                cur.execute(
-                    f"DELETE FROM {table} WHERE contact_id = ?", (contact_id,)
-                )  # table names are ours
-            cur.execute("DELETE FROM rules WHERE kind = 'contact' AND target = ?", (contact_id,))
-            cur.execute("DELETE FROM contact_tags WHERE contact_id = ?", (contact_id,))
-            cur.execute("DELETE FROM contact_emails WHERE contact_id = ?", (contact_id,))
-            cur.execute("DELETE FROM plan_state WHERE contact_id = ?", (contact_id,))
-            cur.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+            self._remove_contact(cur, contact_id)
+
+    def _remove_contact(self, cur: Cursor, contact_id: str) -> None:
+        self._lock_plans(cur, [contact_id])
+        for table in (
+            "touchpoints",
+            "occasions",
+            "snoozes",
+            "dismissals",
+            "next_due",
+            "contact_tags",
+            "contact_emails",
+            "contact_links",
+            "plan_state",
+        ):
+            cur.execute(
+                f"DELETE FROM {table} WHERE contact_id = ?", (contact_id,)
+            )  # table names are ours
+        cur.execute("DELETE FROM rules WHERE kind = 'contact' AND target = ?", (contact_id,))
+        cur.execute("DELETE FROM contacts WHERE id = ?", (contact_id,))
+
+    # -- contact sources' state -------------------------------------------------
+
+    def source_state(self, source: str) -> dict[str, str]:
+        """What the contact source called ``source`` kept for its next sync (empty at first)."""
+        with self._read() as cur:
+            cur.execute("SELECT key, value FROM source_state WHERE source = ?", (source,))
+            return {str(k): str(v) for k, v in cur.fetchall()}
+
+    def _put_state(self, cur: Cursor, source: str, state: Mapping[str, str]) -> None:
+        """Make ``state`` the source's kept state, writing only the keys that changed."""
+        cur.execute("SELECT key, value FROM source_state WHERE source = ?", (source,))
+        kept = {str(k): str(v) for k, v in cur.fetchall()}
+        gone = sorted(set(kept) - set(state))
+        for chunk in _chunks(gone, 500):
+            cur.execute(
+                f"DELETE FROM source_state WHERE source = ? AND key IN ({_marks(len(chunk))})",
+                [source, *chunk],
+            )  # placeholders only
+        cur.executemany(
+            "INSERT INTO source_state (source, key, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (source, key) DO UPDATE SET value = excluded.value",
+            [(source, k, v) for k, v in sorted(state.items()) if kept.get(k) != v],
+        )
 
     # -- rules ----------------------------------------------------------------
 
@@ -687,29 +722,159 @@ class SqlStore:
     # -- imports --------------------------------------------------------------
 
     def import_batch(self, batch: ImportBatch) -> int:
-        """Keep everything in ``batch`` in one transaction, or nothing; returns the contacts kept.
+        """Merge ``batch`` as an import of its own; returns how many contacts the file had.
 
-        Contacts are added or updated by id. Birthdays and anniversaries in the
-        batch replace those the same contacts had (not those an occasion source
-        gave), so importing a file twice changes nothing; rules in the batch
-        replace those contacts' rules.
+        ``merge_batch`` with the source "import" and today's UTC date: see there.
         """
-        with self._tx() as cur:
-            self._put_contacts(cur, batch.contacts)
-            ids = [c.id for c in batch.contacts]
-            for chunk in _chunks(ids, 500):
-                cur.execute(
-                    # The f-string only inserts "?" placeholders.
-                    f"DELETE FROM occasions WHERE contact_id IN ({_marks(len(chunk))}) "
-                    "AND kind IN ('birthday', 'anniversary') AND source IS NULL",
-                    chunk,
-                )
-            for rule in batch.rules:
-                self._set_rule(cur, rule)
-            for occasion in batch.occasions:
-                self._add_occasion(cur, occasion)
-            self._log(cur, batch.touchpoints)
+        self.merge_batch(batch, source="import", today=datetime.now(UTC).date())
         return len(batch.contacts)
+
+    def merge_batch(
+        self,
+        batch: ImportBatch,
+        *,
+        source: str,
+        today: date,
+        dry_run: bool = False,
+        prune: bool = False,
+        complete: bool = True,
+        gone: Iterable[str] = (),
+        state: Mapping[str, str] | None = None,
+    ) -> ImportReport:
+        """Merge what ``batch`` says into the store, all of it in one transaction, or nothing.
+
+        ``cadence.sources.merge`` says how a record finds its contact and
+        what it changes; new contacts are added on ``today``. ``source`` names
+        where the batch comes from ("file:vcard", a contact source's name):
+        the source's uids are tied to the contacts they found, so the next
+        import of the same source finds them again. With ``complete`` (a
+        whole file) the contacts tied to ``source`` that the batch lacks are
+        reported missing; otherwise those whose uid is in ``gone``.
+        ``prune`` removes the missing ones. ``state`` replaces what the store
+        keeps for the source's next sync (``source_state``). With ``dry_run``
+        nothing is written and the report says what would have been.
+        """
+        _identifier("a source's name", source)
+        _check_batch(batch)
+        if isinstance(today, datetime) or not isinstance(today, date):
+            raise CadenceError(f"today must be a date, not {today!r}")
+        opened = self._read() if dry_run else self._tx()
+        with opened as cur:
+            known = self._known(cur, batch, source)
+            plan = merge(batch, known, today=today, complete=complete, gone=frozenset(gone))
+            report = plan.report
+            if prune:
+                report = attrs.evolve(report, removed=report.missing)
+            if dry_run:
+                return attrs.evolve(report, dry_run=True)
+            self._apply(cur, plan, source, prune=prune)
+            if state is not None:
+                self._put_state(cur, source, state)
+        self._after_import(len(plan.contacts))
+        return report
+
+    def _after_import(self, written: int) -> None:
+        """Run after an import wrote ``written`` contacts; a dialect may refresh statistics."""
+
+    def _known(self, cur: Cursor, batch: ImportBatch, source: str) -> Known:
+        """What the store has that ``batch`` may meet, for ``merge``."""
+        cur.execute("SELECT uid, contact_id FROM contact_links WHERE source = ?", (source,))
+        links = {str(uid): str(ident) for uid, ident in cur.fetchall()}
+        uids = {o.uid for o in batch.origins.values() if o.uid}
+        wanted: set[str] = set(links.values()) | uids
+        if not batch.proposed_ids:
+            wanted.update(c.id for c in batch.contacts)
+        keys = sorted({email_key(a) for c in batch.contacts for a in c.emails})
+        by_email: dict[str, list[str]] = {}
+        for chunk in _chunks(keys, 500):
+            cur.execute(
+                "SELECT address_key, contact_id FROM contact_emails "
+                f"WHERE address_key IN ({_marks(len(chunk))})",  # placeholders only
+                chunk,
+            )
+            for key, ident in cur.fetchall():
+                by_email.setdefault(str(key), []).append(str(ident))
+        wanted.update(i for found in by_email.values() for i in found)
+        names = {c.name for c in batch.contacts if not c.emails and not batch.origin(c.id).uid}
+        cur.execute("SELECT id, name FROM contacts")
+        ids: set[str] = set()
+        by_name: dict[str, list[str]] = {}
+        for ident, name in cur.fetchall():
+            ids.add(str(ident))
+            if name in names:
+                by_name.setdefault(str(name), []).append(str(ident))
+        wanted.update(i for found in by_name.values() for i in found)
+        wanted &= ids
+        contacts: dict[str, Contact] = {}
+        occasions: dict[str, list[tuple[int, OccasionKind]]] = {}
+        rules: dict[str, str] = {}
+        for chunk in _chunks(sorted(wanted), 500):
+            marks = _marks(len(chunk))  # placeholders only, below
+            cur.execute(f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id IN ({marks})", chunk)
+            for row in cur.fetchall():
+                contact = contact_from_row(tuple(row))
+                contacts[contact.id] = contact
+            cur.execute(
+                "SELECT id, contact_id, data FROM occasions WHERE source IS NULL "
+                f"AND kind IN ('birthday', 'anniversary', 'occasion') AND contact_id IN ({marks}) "
+                "ORDER BY id",
+                chunk,
+            )
+            for ident, contact_id, data in cur.fetchall():
+                occasion = occasion_from_data(json.loads(data))
+                if occasion_group(occasion) is not None:
+                    occasions.setdefault(str(contact_id), []).append((int(ident), occasion))
+            cur.execute(
+                f"SELECT target, cadence FROM rules WHERE kind = 'contact' AND target IN ({marks})",
+                chunk,
+            )
+            rules.update((str(t), str(c)) for t, c in cur.fetchall())
+        return Known(
+            contacts=contacts,
+            ids=ids,
+            links=links,
+            by_email=by_email,
+            by_name=by_name,
+            occasions=occasions,
+            rules=rules,
+        )
+
+    def _apply(self, cur: Cursor, plan: MergePlan, source: str, *, prune: bool) -> None:
+        """Write what ``merge`` planned."""
+        self._put_contacts(cur, plan.contacts)
+        cur.executemany(
+            "INSERT INTO contact_links (source, uid, contact_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (source, uid) DO UPDATE SET contact_id = excluded.contact_id",
+            [(source, uid, ident) for uid, ident in plan.links],
+        )
+        for chunk in _chunks(plan.drop_occasions, 500):
+            cur.execute(
+                f"DELETE FROM occasions WHERE id IN ({_marks(len(chunk))})", chunk
+            )  # placeholders only
+        self._known_contacts(cur, {o.contact for o in plan.add_occasions if o.contact})
+        cur.executemany(
+            "INSERT INTO occasions (kind, contact_id, tag, data) VALUES (?, ?, ?, ?)",
+            [
+                (data["kind"], o.contact, _occasion_tag(o), dumps(data))
+                for o in plan.add_occasions
+                for data in (occasion_to_data(o),)
+            ],
+        )
+        written = {c.id for c in plan.contacts}
+        self._occasions_changed(
+            cur,
+            {(o.contact, _occasion_tag(o)) for o in plan.add_occasions if o.contact is None},
+        )
+        for contact in sorted(set(plan.dated) - written):
+            # Written contacts are stale already.
+            self._mark_stale(cur, "contact", contact)
+        for rule in plan.rules:
+            self._set_rule(cur, rule)
+        self._known_contacts(cur, {t.contact for t in plan.touchpoints})
+        self._log(cur, plan.touchpoints)
+        if prune:
+            for ident in plan.missing:
+                self._remove_contact(cur, ident)
 
     # -- the whole roster and the agenda ------------------------------------
 
@@ -1077,6 +1242,22 @@ class SqlStore:
         with self._read() as cur:
             cur.execute("SELECT key FROM deliveries WHERE route = ? AND status = 'sent'", (route,))
             return {k for (k,) in cur.fetchall()}
+
+
+def _check_batch(batch: object) -> None:
+    if not isinstance(batch, ImportBatch):
+        raise CadenceError(f"not an ImportBatch: {batch!r}")
+    for contact in batch.contacts:
+        if not isinstance(contact, Contact):
+            raise CadenceError(f"not a Contact: {contact!r}")
+    for occasion in batch.occasions:
+        _check_occasion(occasion)
+    for rule in batch.rules:
+        if not isinstance(rule, Rule):
+            raise CadenceError(f"not a Rule: {rule!r}")
+    for touch in batch.touchpoints:
+        if not isinstance(touch, Touchpoint):
+            raise CadenceError(f"not a Touchpoint: {touch!r}")
 
 
 def _check_occasion(occasion: object) -> None:

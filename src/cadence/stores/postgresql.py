@@ -22,7 +22,6 @@ from urllib.parse import quote, unquote
 import attrs
 
 from cadence.core.errors import CadenceError, ConfigError, StoreBusy
-from cadence.sources.batch import ImportBatch
 from cadence.stores._sql import Claim, Cursor, SqlStore, legacy_emails
 
 if TYPE_CHECKING:
@@ -150,6 +149,26 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (contact_id, position)
     );
     CREATE INDEX contact_emails_key ON contact_emails (address_key)
+    """,
+    # Contacts remember the day they were added (their first check-in is
+    # spread from it); contact_links tie each source's own ids (a vCard UID)
+    # to contacts, so re-importing merges; source_state keeps what a contact
+    # source needs for its next sync (a sync token, ETags).
+    """
+    ALTER TABLE contacts ADD COLUMN added TEXT;
+    CREATE TABLE contact_links (
+        source TEXT COLLATE "C" NOT NULL,
+        uid TEXT COLLATE "C" NOT NULL,
+        contact_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (source, uid)
+    );
+    CREATE INDEX contact_links_contact ON contact_links (contact_id);
+    CREATE TABLE source_state (
+        source TEXT COLLATE "C" NOT NULL,
+        key TEXT COLLATE "C" NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+    )
     """,
 )
 
@@ -656,11 +675,11 @@ class PostgresStore(SqlStore):
             # or the indexes keep pointing at the old rows until autovacuum.
             self._analyze("plan_state", "next_due", vacuum=True)
 
-    def import_batch(self, batch: ImportBatch) -> int:
-        kept = super().import_batch(batch)
-        if kept >= ANALYZE_AFTER:
-            self._analyze("contacts", "contact_tags", "occasions", "touchpoints")
-        return kept
+    def _after_import(self, written: int) -> None:
+        if written >= ANALYZE_AFTER:
+            self._analyze(
+                "contacts", "contact_tags", "contact_emails", "contact_links", "occasions"
+            )
 
     def _analyze(self, *tables: str, vacuum: bool = False) -> None:
         # Until autovacuum comes round (a minute or more), the planner would

@@ -133,6 +133,26 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX contact_emails_key ON contact_emails (address_key);
     """,
+    # Contacts remember the day they were added (their first check-in is
+    # spread from it); contact_links tie each source's own ids (a vCard UID)
+    # to contacts, so re-importing merges; source_state keeps what a contact
+    # source needs for its next sync (a sync token, ETags).
+    """
+    ALTER TABLE contacts ADD COLUMN added TEXT;
+    CREATE TABLE contact_links (
+        source TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        PRIMARY KEY (source, uid)
+    );
+    CREATE INDEX contact_links_contact ON contact_links (contact_id);
+    CREATE TABLE source_state (
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+    );
+    """,
 )
 
 #: The step after which the contacts' existing addresses are copied into contact_emails.
