@@ -48,7 +48,7 @@ _MONTHS = {
         start=1,
     )
 }
-_DATE = re.compile(r"(\d{1,2})[ -]([A-Za-z]{3,9})\.?[ -](\d{4}|\d{2})")
+_DATE = re.compile(r"([0-9]{1,2})[ -]([A-Za-z]{3,9})\.?[ -]([0-9]{4}|[0-9]{2})")
 _DATES = "D Mon YYYY, as 15 Jan 2024"
 
 

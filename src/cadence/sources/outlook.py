@@ -82,9 +82,9 @@ _NO_YEAR = 1604
 # Windows reads a two-digit year as 1930 to 2029.
 _CENTURY_PIVOT = 30
 _NONE = frozenset({"0/0/00", "0/0/0000", "00/00/0000", "0.0.00", "0.0.0000"})
-_SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?")
-_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(?:(\d{2}|\d{4}))?")
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_SLASHED = re.compile(r"([0-9]{1,2})/([0-9]{1,2})(?:/([0-9]{2}|[0-9]{4}))?")
+_DOTTED = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.(?:([0-9]{2}|[0-9]{4}))?")
+_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 _DATES = "M/D/YYYY, M/D or YYYY-MM-DD"
 _DATE_COLUMNS = ("Birthday", "Anniversary")
 
@@ -119,6 +119,8 @@ def outlook_date(value: str, *, day_first: bool = False) -> tuple[int | None, in
         raise ValueError(f"{value!r} is not a date")
     if month == 0 and day == 0:
         return None
+    if month == 0 or day == 0:
+        raise ValueError(f"{value!r} is not a date")
     return (None if year == _NO_YEAR else year), month, day
 
 
