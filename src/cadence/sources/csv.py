@@ -83,6 +83,8 @@ COLUMNS = (
 _REQUIRED = ("id", "name")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DEFAULT_ZONE = str(attrs.fields(Contact).timezone.default)
+# How many unknown columns an error names; an export has dozens.
+_LISTED = 5
 # The exports that have importers of their own, for the hint when one is
 # read as cadence's own CSV.
 _EXPORTS = (
@@ -221,10 +223,12 @@ def _columns(header: Sequence[str], line: int, source: str, text: str) -> list[s
     names = [cell.strip().lower() for cell in header]
     unknown = [name for name in names if name not in COLUMNS]
     if unknown:
+        listed = ", ".join(shown(name) for name in unknown[:_LISTED])
+        if len(unknown) > _LISTED:
+            listed += f" and {len(unknown) - _LISTED} more"
         raise ImportFailed(
-            f"unknown column{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(shown(name) for name in unknown)}; known: {', '.join(COLUMNS)}"
-            f"{_hint(header, unknown, text)}",
+            f"unknown column{'s' if len(unknown) > 1 else ''} {listed}; "
+            f"known: {', '.join(COLUMNS)}{_hint(header, unknown, text)}",
             path=source,
             line=line,
         )

@@ -51,7 +51,6 @@ from cadence.sources._common import GOOGLE_SYSTEM_GROUPS
 from cadence.sources._tabular import (
     Gathered,
     Record,
-    Table,
     anniversary,
     born,
     looks_like,
@@ -92,7 +91,7 @@ def read_google_csv(text: str, *, source: str) -> ImportBatch:
     for record in found.records:
         contact = gathered.contact(
             record.line,
-            names=_names(found, record),
+            names=_names(record),
             nickname=record.get("Nickname"),
             organization=record.get("Organization Name") or record.get("Organization 1 - Name"),
             emails=[v for column in emails for v in values(record.get(column), _SEPARATOR)],
@@ -109,8 +108,9 @@ def read_google_csv(text: str, *, source: str) -> ImportBatch:
     return gathered.batch()
 
 
-def _names(found: Table, record: Record) -> Sequence[str]:
-    if found.has("Name") and record.get("Name"):
+def _names(record: Record) -> Sequence[str]:
+    # The export before 2020 has the whole name in one column.
+    if record.get("Name"):
         return [record.get("Name")]
     first = record.get("First Name") or record.get("Given Name")
     middle = record.get("Middle Name") or record.get("Additional Name")

@@ -41,12 +41,15 @@ __all__ = ["connected_on", "read_linkedin_csv", "recognises_linkedin_csv"]
 _HEADER = ("First Name", "Last Name", "URL", "Connected On")
 # The notes take a few lines; a header further down is not LinkedIn's.
 _NOTES_ROWS = 8
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+# Each month by its English name and its first three letters ("Sept" too, as en-GB writes it).
 _MONTHS = {
-    name: number
-    for number, name in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-        start=1,
-    )
+    spelt: number
+    for number, name in enumerate(_MONTH_NAMES, start=1)
+    for spelt in (name, name[:3], "sept" if number == 9 else name)
 }
 _DATE = re.compile(r"([0-9]{1,2})[ -]([A-Za-z]{3,9})\.?[ -]([0-9]{4}|[0-9]{2})")
 _DATES = "D Mon YYYY, as 15 Jan 2024"
@@ -60,7 +63,7 @@ def recognises_linkedin_csv(text: str) -> bool:
 def connected_on(value: str) -> date:
     """The date of a ``Connected On`` cell ("15 Jan 2024"); ValueError for any other text."""
     match = _DATE.fullmatch(value.strip())
-    month = _MONTHS.get(match.group(2)[:3].casefold()) if match else None
+    month = _MONTHS.get(match.group(2).casefold()) if match else None
     if match is None or month is None:
         raise ValueError(f"{value!r} is not a date")
     year = int(match.group(3))
