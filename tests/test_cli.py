@@ -261,7 +261,9 @@ def test_plugins_lists_the_builtins(cli: Cli) -> None:
 
 
 def _seed(cli: Cli, count: int) -> None:
-    lines = ["id,name,every,since"] + [f"c{i:04},Person {i},weekly,2026-01-05" for i in range(count)]
+    # A start long past makes every one of them due now.
+    rows = [f"c{i:04},Person {i},weekly,2026-01-05" for i in range(count)]
+    lines = ["id,name,every,since", *rows]
     path = cli.db.parent / "people.csv"
     path.write_text("\n".join(lines) + "\n")
     cli("import", str(path))

@@ -54,6 +54,26 @@ class _Importer(_Builtin):
             register(name, lazy(self.target), **self.options)
 
 
+class _Importers:
+    """A plugin that registers several importers, each a ``lazy`` reference.
+
+    ``importers`` holds (name, target, options); an option given as a
+    ``lazy`` target ("recognises") is a reference too.
+    """
+
+    def __init__(self, name: str, *importers: tuple[str, str, dict[str, Any]]) -> None:
+        self.name = name
+        self.importers = importers
+
+    def __repr__(self) -> str:
+        return f"<built-in plugin {self.name!r}: {', '.join(i[0] for i in self.importers)}>"
+
+    @hookimpl
+    def cadence_register_importers(self, register: Register) -> None:
+        for name, target, options in self.importers:
+            register(name, lazy(target), **options)
+
+
 class _Store(_Builtin):
     @hookimpl
     def cadence_register_stores(self, register: Register) -> None:
@@ -66,7 +86,33 @@ ical = _Adapter("ical", "cadence.adapters.ical:IcalAdapter")
 jsonl = _Adapter("jsonl", "cadence.adapters.jsonl:JsonLinesAdapter")
 smtp = _Adapter("smtp", "cadence.adapters.smtp:smtp_adapter")
 webhook = _Adapter("webhook", "cadence.adapters.webhook:webhook_adapter")
-csv = _Importer("csv", "cadence.sources.csv:read_csv", suffixes=(".csv",))
+# cadence's own columns, and the exports of other programs told apart by
+# their headers; the first recognises nothing, so it reads any other .csv.
+csv = _Importers(
+    "csv",
+    ("csv", "cadence.sources.csv:read_csv", {"suffixes": (".csv",)}),
+    (
+        "google-csv",
+        "cadence.sources.google:read_google_csv",
+        {"suffixes": (".csv",), "recognises": lazy("cadence.sources.google:recognises_google_csv")},
+    ),
+    (
+        "outlook-csv",
+        "cadence.sources.outlook:read_outlook_csv",
+        {
+            "suffixes": (".csv",),
+            "recognises": lazy("cadence.sources.outlook:recognises_outlook_csv"),
+        },
+    ),
+    (
+        "linkedin-csv",
+        "cadence.sources.linkedin:read_linkedin_csv",
+        {
+            "suffixes": (".csv",),
+            "recognises": lazy("cadence.sources.linkedin:recognises_linkedin_csv"),
+        },
+    ),
+)
 vcard = _Importer("vcard", "cadence.sources.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
 postgresql = _Store(

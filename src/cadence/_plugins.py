@@ -79,7 +79,7 @@ KINDS: Mapping[str, str] = {
 #: The keyword options ``register`` accepts for each kind.
 _OPTIONS: Mapping[str, frozenset[str]] = {
     "adapter": frozenset(),
-    "importer": frozenset({"suffixes"}),
+    "importer": frozenset({"suffixes", "recognises"}),
     "source": frozenset(),
     "store": frozenset(),
 }
@@ -353,6 +353,12 @@ class Plugins:
                 f"plugin {plugin!r} registered importer {name!r} with suffixes {suffixes!r}; "
                 "expected a tuple such as ('.vcf',)"
             )
+        recognises = options.get("recognises")
+        if recognises is not None and not callable(recognises):
+            return (
+                f"plugin {plugin!r} registered importer {name!r} with recognises={recognises!r}, "
+                "which is not callable"
+            )
         taken = self._registry[kind].get(name)
         if taken is not None:
             return (
@@ -443,8 +449,18 @@ class Plugins:
             raise PluginError(f"plugin {entry.plugin!r}: {kind} {name!r} {has} {wanted}")
         return built
 
-    def importer_for(self, filename: str, format: str | None = None) -> Registered:
-        """The importer for ``format``, or else the one whose suffix ends ``filename``."""
+    def importer_for(
+        self, filename: str, format: str | None = None, text: str | None = None
+    ) -> Registered:
+        """The importer for a file called ``filename`` whose text starts with ``text``.
+
+        An explicit ``format`` wins. Otherwise, among the importers whose
+        suffixes end ``filename``, the first whose ``recognises(text)`` is
+        true, else the one that recognises nothing (cadence's own ``csv``
+        for a .csv file); when no suffix matches, the first importer that
+        recognises the text. Without ``text``, the suffix alone decides.
+        Nothing found raises ConfigError.
+        """
         table = self._registry["importer"]
         if format is not None:
             if format not in table:
@@ -452,12 +468,35 @@ class Plugins:
                 raise ConfigError(f"unknown import format {format!r} (known: {known})")
             return table[format]
         lower = filename.lower()
-        for entry in table.values():
-            suffixes: Sequence[str] = entry.options.get("suffixes", ())
-            if lower.endswith(tuple(suffixes)):
-                return entry
+        by_suffix = [
+            entry
+            for entry in table.values()
+            if lower.endswith(tuple(entry.options.get("suffixes", ())))
+        ]
+        if text is not None:
+            for entry in by_suffix or table.values():
+                if self._recognises(entry, text):
+                    return entry
+        plain = [entry for entry in by_suffix if entry.options.get("recognises") is None]
+        if plain or by_suffix:
+            return (plain or by_suffix)[0]
         known = ", ".join(sorted(table)) or "none"
         raise ConfigError(f"{filename}: no importer reads this kind of file (known: {known})")
+
+    def _recognises(self, entry: Registered, text: str) -> bool:
+        """Whether ``entry``'s ``recognises`` says yes to ``text``; a failing one says no."""
+        recognises = entry.options.get("recognises")
+        if recognises is None:
+            return False
+        try:
+            return bool(recognises(text))
+        except Exception as error:
+            self._report(
+                f"plugin {entry.plugin!r}: importer {entry.name!r} failed to recognise "
+                f"a file: {error!r}",
+                entry.plugin,
+            )
+            return False
 
     def store_factory(self, scheme: str) -> Callable[[str], Any]:
         """The store factory for a URL scheme; an unknown scheme raises ConfigError."""

@@ -712,10 +712,10 @@ def import_file(
         if format_name not in (None, "csv"):
             _fail("--map reads a CSV with cadence's own importer; leave out --format")
         columns = _mapping(mapping)
-        batch = read_csv(text, source=str(path), mapping=columns)  # type: ignore[call-arg]
+        batch = read_csv(text, source=str(path), mapping=columns)
         format_name = "csv"
     else:
-        entry = get_plugins().importer_for(path.name, format_name)
+        entry = get_plugins().importer_for(path.name, format_name, text)
         format_name = entry.name
         batch = entry.thing(text, source=str(path))
     if since is not None:

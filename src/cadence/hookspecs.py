@@ -73,14 +73,21 @@ def cadence_register_importers(register: Register) -> None:
 
     Arguments:
         register: call ``register(name, importer, suffixes=(".vcf",))`` once
-            for each importer. ``name`` is the format's name (as in
+            for each importer, adding ``recognises=fn`` for a format told
+            apart by its content. ``name`` is the format's name (as in
             ``cadence import --format NAME``) and ``suffixes`` the file name
             endings the importer reads when no format is given.
-            ``importer(text, source=...)`` reads the whole text of a file and
-            returns a ``cadence.ImportBatch``; it raises
-            ``cadence.ImportFailed`` naming the line of the first bad record
-            and never returns part of a file. Format names are unique across
-            all plugins.
+            ``fn(text)`` looks at the start of a file's text (a CSV header,
+            say) and returns True when the importer reads it. With no format
+            given, the first importer whose suffix matches and whose
+            ``recognises`` says yes is used, else the one with that suffix
+            and no ``recognises`` (cadence's own ``csv`` for .csv files);
+            for a file whose suffix no importer has, the first that
+            recognises its text. ``importer(text, source=...)`` reads the
+            whole text of a file and returns a ``cadence.ImportBatch``; it
+            raises ``cadence.ImportFailed`` naming the line of the first bad
+            record and never returns part of a file. Format names are unique
+            across all plugins.
 
     Returns:
         Nothing; call ``register`` instead of returning importers.

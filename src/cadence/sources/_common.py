@@ -12,6 +12,7 @@ from cadence.core.occasions import Birthday
 
 __all__ = [
     "BOM",
+    "GOOGLE_SYSTEM_GROUPS",
     "ProposedIds",
     "birthday",
     "clean_name",
@@ -22,6 +23,14 @@ __all__ = [
 ]
 
 BOM = "\ufeff"
+
+#: The ids of Google Contacts' own groups, which its exports write next to the
+#: user's labels (vCard ``CATEGORIES:myContacts,starred,Clients``; CSV
+#: ``Labels``: ``* myContacts ::: Clients ::: * starred``). They are compared
+#: as written: a label the user made ("Family") is kept.
+GOOGLE_SYSTEM_GROUPS = frozenset(
+    {"myContacts", "starred", "friends", "family", "coworkers", "chatBuddies", "all", "blocked"}
+)
 
 # The longest value quoted whole in an error message; longer ones are cut.
 _SHOWN = 60

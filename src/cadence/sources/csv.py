@@ -21,15 +21,22 @@ rather than dropped. An empty cell means the value is absent.
 
 Quoted cells may hold commas and line breaks. A UTF-8 byte order mark, as
 spreadsheet programs write, is skipped. Errors name the line on which the
-bad record starts.
+bad record starts; each contact's line is in the batch's origins.
+
+Any other spreadsheet is read with a ``mapping`` from its columns to
+cadence's (``cadence import people.csv --map "Full Name=name"``): the keys
+are header cells as written in the file (compared trimmed and whatever
+their letter case), the values cadence's column names above. Columns left
+out of the mapping are ignored. ``id`` is then optional: without it, ids
+are proposed from names (``ImportBatch.proposed_ids``), and a row with no
+name is named by its organization, email or phone, or skipped when it has
+none of them.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 
 import attrs
@@ -40,8 +47,20 @@ from cadence.core.errors import ImportFailed
 from cadence.core.model import Contact, Rule
 from cadence.core.occasions import OccasionKind
 from cadence.core.time import zone
-from cadence.sources._common import BOM, birthday, clean_name, note_first_line, reading, shown
-from cadence.sources.batch import ImportBatch
+from cadence.sources._common import (
+    BOM,
+    ProposedIds,
+    birthday,
+    clean_name,
+    note_first_line,
+    reading,
+    shown,
+)
+from cadence.sources._tabular import NOTHING_TO_NAME, rows
+from cadence.sources.batch import ImportBatch, Origin, Skipped
+from cadence.sources.google import recognises_google_csv
+from cadence.sources.linkedin import recognises_linkedin_csv
+from cadence.sources.outlook import recognises_outlook_csv
 
 __all__ = ["COLUMNS", "read_csv"]
 
@@ -64,6 +83,15 @@ COLUMNS = (
 _REQUIRED = ("id", "name")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DEFAULT_ZONE = str(attrs.fields(Contact).timezone.default)
+# How many unknown columns an error names; an export has dozens.
+_LISTED = 5
+# The exports that have importers of their own, for the hint when one is
+# read as cadence's own CSV.
+_EXPORTS = (
+    ("google-csv", "a Google Contacts export", recognises_google_csv),
+    ("outlook-csv", "an Outlook export", recognises_outlook_csv),
+    ("linkedin-csv", "LinkedIn's Connections.csv", recognises_linkedin_csv),
+)
 
 
 @attrs.frozen
@@ -74,51 +102,68 @@ class _Record:
     cells: dict[str, str]
 
 
-def read_csv(text: str, *, source: str) -> ImportBatch:
-    """Read a whole CSV file of contacts; any bad record raises ImportFailed and nothing is kept."""
-    records = _records(text.removeprefix(BOM), source)
+def read_csv(text: str, *, source: str, mapping: Mapping[str, str] | None = None) -> ImportBatch:
+    """Read a whole CSV file of contacts; any bad record raises ImportFailed and nothing is kept.
+
+    ``mapping`` names, for another program's spreadsheet, the cadence column
+    each of its columns is read as (see the module).
+    """
+    text = text.removeprefix(BOM)
+    columns, records = _records(text, source, mapping)
+    proposing = mapping is not None and "id" not in columns
+    required = _REQUIRED if mapping is None else ("id",) if "id" in columns else ()
+    ids = ProposedIds()
     contacts: list[Contact] = []
     rules: list[Rule] = []
     occasions: list[OccasionKind] = []
+    origins: dict[str, Origin] = {}
+    skipped: list[Skipped] = []
     first_line: dict[str, int] = {}
     for record in records:
-        contact = _contact(record, source)
+        if mapping is not None and not _named(record):
+            skipped.append(Skipped(record.line, NOTHING_TO_NAME))
+            continue
+        contact = _contact(record, source, required, ids if proposing else None)
         note_first_line(first_line, contact.id, record.line, source)
         contacts.append(contact)
+        origins[contact.id] = Origin(line=record.line)
         rules.extend(_rule(record, contact.id, source))
         occasions.extend(_birthday(record, contact.id, source))
-    return ImportBatch(contacts, rules=rules, occasions=occasions)
+    return ImportBatch(
+        contacts,
+        rules=rules,
+        occasions=occasions,
+        origins=origins,
+        skipped=skipped,
+        proposed_ids=proposing,
+    )
 
 
-def _rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
-    """Each non-blank row with the line it starts on."""
-    # newline="" hands line breaks to the csv module, which keeps the ones
-    # inside quoted cells and counts lines across them.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise ImportFailed(f"not valid CSV: {error}", path=source, line=start) from None
-        if any(cell.strip() for cell in row):
-            yield start, row
-        start = reader.line_num + 1
+def _named(record: _Record) -> bool:
+    """Whether a record read through a mapping has something to name its contact by."""
+    return next(_naming(record.cells), None) is not None
 
 
-def _records(text: str, source: str) -> list[_Record]:
-    rows = _rows(text, source)
+# What names a contact read through a mapping, in the order it is tried.
+_NAMING = ("name", "organization", "email", "emails", "phone", "phones")
+
+
+def _records(
+    text: str, source: str, mapping: Mapping[str, str] | None
+) -> tuple[list[str | None], list[_Record]]:
+    found = rows(text, source)
     try:
-        header_line, header = next(rows)
+        header_line, header = next(found)
     except StopIteration:
         raise ImportFailed(
             "the file is empty; expected a header row naming the columns", path=source
         ) from None
-    columns = _columns(header, header_line, source)
+    if mapping is None:
+        columns: list[str | None] = list(_columns(header, header_line, source, text))
+    else:
+        columns = _mapped(header, header_line, source, mapping)
     records: list[_Record] = []
-    for line, row in rows:
+    for line, row in found:
         if len(row) != len(columns):
             raise ImportFailed(
                 f"{len(row)} cells, but the header on line {header_line} "
@@ -127,22 +172,63 @@ def _records(text: str, source: str) -> list[_Record]:
                 line=line,
             )
         cells = {
-            name: cell.strip() for name, cell in zip(columns, row, strict=True) if cell.strip()
+            name: cell.strip()
+            for name, cell in zip(columns, row, strict=True)
+            if name is not None and cell.strip()
         }
         records.append(_Record(line, cells))
-    return records
+    return columns, records
 
 
-def _columns(header: Sequence[str], line: int, source: str) -> list[str]:
+def _mapped(
+    header: Sequence[str], line: int, source: str, mapping: Mapping[str, str]
+) -> list[str | None]:
+    """The cadence column each header cell is read as, or None for a column left out."""
+    wanted: dict[str, str] = {}
+    for theirs, ours in mapping.items():
+        column = ours.strip().lower()
+        if column not in COLUMNS:
+            raise ImportFailed(
+                f"--map {shown(f'{theirs}={ours}')}: {shown(ours)} is not a column of "
+                f"cadence's; known: {', '.join(COLUMNS)}",
+                path=source,
+                line=line,
+            )
+        wanted[theirs.strip().casefold()] = column
+    cells = [cell.strip().casefold() for cell in header]
+    absent = [theirs for theirs in mapping if theirs.strip().casefold() not in cells]
+    if absent:
+        raise ImportFailed(
+            f"--map names column{'s' if len(absent) > 1 else ''} "
+            f"{', '.join(shown(name) for name in absent)}, which the header does not have; "
+            f"it has {', '.join(shown(cell.strip()) for cell in header)}",
+            path=source,
+            line=line,
+        )
+    columns: list[str | None] = []
+    seen: set[str] = set()
+    for cell in cells:
+        # A column the header names twice is read once, the first time.
+        columns.append(wanted.get(cell) if cell not in seen else None)
+        seen.add(cell)
+    twice = sorted({c for c in columns if c is not None and columns.count(c) > 1})
+    if twice:
+        raise ImportFailed(
+            f"--map reads more than one column as {', '.join(twice)}", path=source, line=line
+        )
+    return columns
+
+
+def _columns(header: Sequence[str], line: int, source: str, text: str) -> list[str]:
     names = [cell.strip().lower() for cell in header]
     unknown = [name for name in names if name not in COLUMNS]
     if unknown:
-        hint = ""
-        if any(";" in name or "\t" in name for name in unknown):
-            hint = " (cells must be separated by commas)"
+        listed = ", ".join(shown(name) for name in unknown[:_LISTED])
+        if len(unknown) > _LISTED:
+            listed += f" and {len(unknown) - _LISTED} more"
         raise ImportFailed(
-            f"unknown column{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(shown(name) for name in unknown)}{hint}; known: {', '.join(COLUMNS)}",
+            f"unknown column{'s' if len(unknown) > 1 else ''} {listed}; "
+            f"known: {', '.join(COLUMNS)}{_hint(header, unknown, text)}",
             path=source,
             line=line,
         )
@@ -163,9 +249,26 @@ def _columns(header: Sequence[str], line: int, source: str) -> list[str]:
     return names
 
 
-def _contact(record: _Record, source: str) -> Contact:
+def _hint(header: Sequence[str], unknown: Sequence[str], text: str) -> str:
+    """What to do about a header that is not cadence's own."""
+    if any(";" in name or "\t" in name for name in unknown):
+        return " (cells must be separated by commas)"
+    for name, what, recognises in _EXPORTS:
+        if recognises(text):
+            return f". This looks like {what}: import it with --format {name}"
+    theirs = next(cell.strip() for cell in header if cell.strip().lower() in unknown)
+    return (
+        f". To read another program's spreadsheet, say which of its columns are "
+        f'which: --map "{theirs}=name" (once for each column to read)'
+    )
+
+
+def _contact(
+    record: _Record, source: str, required: Sequence[str], ids: ProposedIds | None
+) -> Contact:
+    """The contact of ``record``; with ``ids``, its id is proposed from its name."""
     cells = record.cells
-    for name in _REQUIRED:
+    for name in required:
         if name not in cells:
             raise ImportFailed(f"column {name!r} is empty", path=source, line=record.line)
     timezone = cells.get("timezone", _DEFAULT_ZONE)
@@ -173,10 +276,11 @@ def _contact(record: _Record, source: str) -> Contact:
         zone(timezone)
     since = _since(cells["since"], record.line, source) if "since" in cells else None
     tags = [tag for tag in (clean_name(t) for t in cells.get("tags", "").split(";")) if tag]
+    name = clean_name(next(_naming(cells)))
     with reading(source, record.line):
         return Contact(
-            cells["id"],
-            clean_name(cells["name"]),
+            ids(name) if ids is not None else cells["id"],
+            name,
             email=cells.get("email"),
             emails=_list(cells.get("emails", "")),
             phones=_list(cells.get("phone", "")) + _list(cells.get("phones", "")),
@@ -186,6 +290,15 @@ def _contact(record: _Record, source: str) -> Contact:
             tags=tags,
             since=since,
         )
+
+
+def _naming(cells: Mapping[str, str]) -> Iterator[str]:
+    """What can name a contact: its name, organization, email, then phone, as far as present."""
+    for column in _NAMING:
+        value = cells.get(column, "")
+        parts = _list(value) if column in ("emails", "phones") else [value] if value else []
+        if parts:
+            yield parts[0]
 
 
 def _list(value: str) -> list[str]:

@@ -73,6 +73,7 @@ from cadence.core.occasions import Anniversary, Occasion, OccasionKind
 from cadence.core.time import zone
 from cadence.sources._common import (
     BOM,
+    GOOGLE_SYSTEM_GROUPS,
     ProposedIds,
     birthday,
     clean_name,
@@ -111,12 +112,6 @@ _APPLE_OMIT_YEAR = "X-APPLE-OMIT-YEAR"
 # Apple Contacts (macOS, iOS, iCloud) stores a date without a year in the
 # year 1604, with or without X-APPLE-OMIT-YEAR saying so.
 _APPLE_NO_YEAR = 1604
-# The ids of Google Contacts' own groups, which its vCard export writes in
-# CATEGORIES next to the user's labels ("myContacts,starred,Clients"). They
-# are compared as written: a label the user made ("Family") is kept.
-_GOOGLE_SYSTEM_GROUPS = frozenset(
-    {"myContacts", "starred", "friends", "family", "coworkers", "chatBuddies", "all", "blocked"}
-)
 _APPLE_ANNIVERSARY = "_$!<Anniversary>!$_"
 _ANNIVERSARY = "anniversary"
 _DEFAULT_ZONE = str(attrs.fields(Contact).timezone.default)
@@ -351,7 +346,7 @@ def _fields(card: _Card, source: str) -> CardFields:
             tag
             for p in card.all("CATEGORIES")
             for tag in _list(p.value, ",")
-            if tag not in _GOOGLE_SYSTEM_GROUPS
+            if tag not in GOOGLE_SYSTEM_GROUPS
         ),
         timezone=_timezone(card, source),
     )
