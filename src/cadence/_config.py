@@ -34,7 +34,7 @@ __all__ = [
 DB_ENV = "CADENCE_DB"
 CONFIG_ENV = "CADENCE_CONFIG"
 _ROUTE_KEYS = frozenset({"adapter", "name", "tags", "kinds"})
-_SOURCE_KEYS = frozenset({"source", "name", "ahead"})
+_SOURCE_KEYS = frozenset({"source", "name", "ahead", "prune"})
 
 
 @attrs.frozen
@@ -144,8 +144,9 @@ def sources_from_data(
 
     Each table names the registered ``source``; ``name`` (by default the
     source's) tells its occasions apart and must be unique; ``ahead`` says how
-    far ahead to ask for occasions ("400d" by default); every other key is a
-    setting for the source's factory.
+    far ahead to ask for occasions ("400d" by default); ``prune`` (false by
+    default) lets a contact source remove the contacts deleted at the source;
+    every other key is a setting for the source's factory.
     """
     if items is None:
         return ()
@@ -162,7 +163,11 @@ def sources_from_data(
         try:
             ahead = parse_duration(item["ahead"]) if "ahead" in item else DEFAULT_AHEAD
             made = SourceConfig(
-                item["source"], name=item.get("name", ""), ahead=ahead, settings=settings
+                item["source"],
+                name=item.get("name", ""),
+                ahead=ahead,
+                prune=item.get("prune", False),
+                settings=settings,
             )
         except CadenceError as error:
             raise ConfigError(f"{source}: source {number}: {error}") from None

@@ -400,7 +400,9 @@ class Plugins:
         return sorted(self._registry["source"])
 
     def build_source(self, config: SourceConfig) -> Any:
-        """The occasion source for ``config`` (a ``[[sources]]`` table), built from its settings.
+        """The source for ``config`` (a ``[[sources]]`` table), built from its settings.
+
+        It gives occasions (``occasions()``), contacts (``contact_changes()``), or both.
 
         An unknown source or bad settings raise ConfigError naming the source's
         table; a factory that breaks its contract raises PluginError naming its
@@ -411,7 +413,7 @@ class Plugins:
             config.source,
             config.settings,
             where=f"source {config.name!r}",
-            needs=("occasions",),
+            needs=("occasions", "contact_changes"),
         )
 
     def _build(

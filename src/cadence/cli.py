@@ -1135,7 +1135,24 @@ def _sync(state: State, *, quiet: bool, to: Console = out) -> SyncReport:
     for synced in report.sources:
         if synced.error is not None:
             err.print(f"error: {synced.error}")
-        elif not quiet or synced.added or synced.removed:
+            continue
+        people = synced.contacts
+        if people is not None and (not quiet or people.changed_anything or people.missing):
+            to.print(
+                f"source {synced.name}: contacts {len(people.new)} new, "
+                f"{len(people.updated)} updated, {len(people.removed)} removed"
+            )
+            removed = {c.id for c in people.removed}
+            for contact in people.missing:
+                if contact.id not in removed:
+                    to.print(
+                        f"source {synced.name}: {contact.id} ({contact.name}) is gone from the "
+                        "source; 'prune = true' removes it",
+                        markup=False,
+                        highlight=False,
+                    )
+        changed = bool(synced.added or synced.removed)
+        if (people is None and not quiet) or changed:
             to.print(f"source {synced.name}: {synced.added} added, {synced.removed} removed")
     return report
 

@@ -141,10 +141,10 @@ class Contact:
     ``tags`` put them in tiers and lists; ``since`` is the day the relationship
     began, counted as the last touch until one is logged. ``added`` is the day
     the contact came into cadence by an import, which sets it: a
-    contact with neither a touch nor ``since`` has its first check-in spread
-    over its cadence's first interval from that day, so that an import does
-    not make everyone due at once; without ``added`` either, the first
-    check-in is due at once.
+    contact never touched has its first check-in spread over its cadence's
+    first interval from that day, so that an import does not make everyone
+    due at once, unless ``since`` makes it due later. Without ``added`` or
+    ``since``, the first check-in is due at once.
 
     ``emails`` are the contact's email addresses, the primary first; ``email``
     is the primary one (or None). Give either: ``email="a@example.com"`` alone

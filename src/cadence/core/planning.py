@@ -306,11 +306,12 @@ class _Planner:
         touched = self.roster.last_touch(contact.id, self.now)
         if touched is not None:
             last = touched.astimezone(tz).date()
-        elif contact.since is not None:
-            last = contact.since
-        elif contact.added is not None:
+        elif _spread(contact, cadence):
+            assert contact.added is not None
             self._first_check_in(contact, cadence, contact.added, tz, found)
             return
+        elif contact.since is not None:
+            last = contact.since
         else:
             # Never touched and no start date: due now, under a key that stays
             # put until the first touch so that it is delivered once, not daily.
@@ -535,6 +536,23 @@ def _precedence(reminder: Reminder) -> tuple[datetime, str, str]:
     return (reminder.due.astimezone(UTC), reminder.title, reminder.reason)
 
 
+def _spread(contact: Contact, cadence: Every) -> bool:
+    """Whether a contact never touched has its first check-in spread from the day it was added.
+
+    It has when it was added and its start date, if any, would make it due
+    before that day: cadence does not count as overdue the time before it
+    knew of someone (a LinkedIn connection made years ago).
+    """
+    if contact.added is None:
+        return False
+    if contact.since is None:
+        return True
+    try:
+        return cadence.after(contact.since) < contact.added
+    except CadenceError:  # past the year 9999
+        return False
+
+
 def first_check_in(contact_id: str, cadence: Every, added: date) -> date:
     """The first check-in of a contact added on ``added`` and never touched since.
 
@@ -631,15 +649,16 @@ def health(roster: Roster, contact_id: str, *, now: datetime) -> float | None:
     tz = zone(contact.timezone)
     last = roster.last_touch(contact.id, moment)
     if last is None:
-        if contact.since is not None:
-            last = local_moment(contact.since, _MIDNIGHT, tz)
-        elif contact.added is not None and isinstance(cadence, Every):
+        if isinstance(cadence, Every) and _spread(contact, cadence):
+            assert contact.added is not None
             # Spread like the first check-in: the interval ends on its day.
             first = first_check_in(contact.id, cadence, contact.added)
             last = local_moment(first, DUE_AT, tz) - (
                 local_moment(cadence.after(contact.added), DUE_AT, tz)
                 - local_moment(contact.added, DUE_AT, tz)
             )
+        elif contact.since is not None:
+            last = local_moment(contact.since, _MIDNIGHT, tz)
         else:
             return 0.0
         if last > moment:

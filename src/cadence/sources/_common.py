@@ -54,12 +54,22 @@ def clean_name(text: str) -> str:
     return " ".join(text.split())
 
 
+# Latin letters that have no base letter to decompose into, written as people type them.
+_LATIN = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ß": "ss"}
+    | {"\u0131": "i"}  # the dotless i of Turkish
+)
+
+
 def slug(text: str) -> str:
     """Lowercase words of ``text`` joined by hyphens, accents dropped: "Zoë Ålund" -> "zoe-alund".
 
+    Latin letters without a base letter are spelt out ("Søren Łukasz" ->
+    "soren-lukasz").
+
     Letters without an ASCII base (CJK, Cyrillic...) are kept as they are.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LATIN))
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     words = re.findall(r"[^\W_]+", unicodedata.normalize("NFC", bare).casefold())
     return "-".join(words)

@@ -1,9 +1,14 @@
-"""Occasion sources: occasions brought in from elsewhere, kept in step with the store.
+"""Sources: occasions and contacts brought in from elsewhere, kept in step with the store.
 
 A source is registered by a plugin (``cadence_register_sources``) and named
-in a ``[[sources]]`` table of ``cadence.toml``. Syncing asks each source for
-the occasions of the days ahead and replaces, in one transaction, what it gave
-the time before. Occasions added by hand are never touched.
+in a ``[[sources]]`` table of ``cadence.toml``. An occasion source has
+``occasions(start, end)``: syncing asks it for the occasions of the days
+ahead and replaces, in one transaction, what it gave the time before.
+Occasions added by hand are never touched. A contact source (an address book
+on a CardDAV server) has ``contact_changes(state)``: syncing hands it what it
+kept the time before and merges the contacts it says changed, as an import
+does (``cadence.sources.merge``), with the state it keeps, in one
+transaction.
 """
 
 from __future__ import annotations
@@ -20,8 +25,17 @@ from cadence._plugins import Plugins, get_plugins
 from cadence.core.durations import shown_value
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
+from cadence.sources.batch import ContactChanges
+from cadence.sources.merge import ImportReport
 
-__all__ = ["DEFAULT_AHEAD", "SourceConfig", "SourceSync", "SyncReport", "sync_sources"]
+__all__ = [
+    "DEFAULT_AHEAD",
+    "SourceConfig",
+    "SourceSync",
+    "SyncReport",
+    "contact_source_key",
+    "sync_sources",
+]
 
 log = logging.getLogger("cadence.sources")
 
@@ -42,6 +56,12 @@ def _check_name(_: object, __: object, value: str) -> None:
         raise ConfigError(f"a source's name must be text without surrounding spaces: {given!r}")
 
 
+def _check_prune(_: object, __: object, value: bool) -> None:
+    given: object = value
+    if not isinstance(given, bool):
+        raise ConfigError(f"a source's 'prune' must be true or false, not {shown_value(given)}")
+
+
 def _check_ahead(_: object, __: object, value: timedelta) -> None:
     given: object = value
     if not isinstance(given, timedelta) or given < timedelta(days=1):
@@ -60,15 +80,18 @@ def _settings(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 class SourceConfig:
     """One configured source: the registered source it uses, its name, and its settings.
 
-    ``name`` tells this source's occasions apart in the store; it defaults to
-    ``source`` and must be unique. Syncing asks for the occasions from the day
-    before today to ``ahead`` after it. ``settings`` are passed to the source's factory and
+    ``name`` tells this source's occasions and contacts apart in the store; it
+    defaults to ``source`` and must be unique. Syncing asks for the occasions
+    from the day before today to ``ahead`` after it. ``prune`` lets a contact
+    source remove the contacts deleted at the source; without it they are
+    only reported. ``settings`` are passed to the source's factory and
     never shown, since they may hold secrets.
     """
 
     source: str = attrs.field(validator=_check_source)
     name: str = attrs.field(default="", kw_only=True, validator=_check_name)
     ahead: timedelta = attrs.field(default=DEFAULT_AHEAD, kw_only=True, validator=_check_ahead)
+    prune: bool = attrs.field(default=False, kw_only=True, validator=_check_prune)
     settings: Mapping[str, Any] = attrs.field(
         factory=dict, kw_only=True, converter=_settings, repr=False, eq=False, hash=False
     )
@@ -82,14 +105,16 @@ class SourceConfig:
 class SourceSync:
     """What syncing one source did: occasions removed and added, or the error that stopped it.
 
-    A source with an ``error`` (one line naming the source) changed nothing in
-    the store.
+    ``contacts`` is what a contact source's changes did to the contacts (None
+    for an occasion source). A source with an ``error`` (one line naming the
+    source) changed nothing in the store.
     """
 
     name: str
     removed: int = 0
     added: int = 0
     error: str | None = None
+    contacts: ImportReport | None = None
 
     @property
     def ok(self) -> bool:
@@ -153,9 +178,14 @@ def _sync_one(store: Any, config: SourceConfig, plugins: Plugins, today: date) -
         source = plugins.build_source(config)
     except CadenceError as error:
         return SourceSync(config.name, error=str(error))
+    removed = added = 0
+    contacts = None
     try:
-        occasions = _gather(source.occasions(start, end), start, end)
-        removed, added = store.replace_source_occasions(config.name, occasions)
+        if callable(getattr(source, "contact_changes", None)):
+            contacts = _merge_changes(store, config, source, today)
+        if callable(getattr(source, "occasions", None)):
+            occasions = _gather(source.occasions(start, end), start, end)
+            removed, added = store.replace_source_occasions(config.name, occasions)
     except CadenceError as error:
         return SourceSync(config.name, error=f"source {config.name!r}: {error}")
     except Exception as error:
@@ -171,7 +201,30 @@ def _sync_one(store: Any, config: SourceConfig, plugins: Plugins, today: date) -
                 close()
             except Exception as error:
                 log.warning("closing source %r raised %s", config.name, type(error).__name__)
-    return SourceSync(config.name, removed=removed, added=added)
+    return SourceSync(config.name, removed=removed, added=added, contacts=contacts)
+
+
+def contact_source_key(name: str) -> str:
+    """Under what the store keeps a contact source's links and state: ``source:NAME``."""
+    return f"source:{name}"
+
+
+def _merge_changes(store: Any, config: SourceConfig, source: Any, today: date) -> ImportReport:
+    key = contact_source_key(config.name)
+    kept = MappingProxyType(store.source_state(key))
+    changes = source.contact_changes(kept)
+    if not isinstance(changes, ContactChanges):
+        raise CadenceError(f"contact_changes() returned {changes!r}, not a ContactChanges")
+    report: ImportReport = store.merge_batch(
+        changes.batch,
+        source=key,
+        today=today,
+        complete=False,
+        gone=changes.gone,
+        state=changes.state,
+        prune=config.prune,
+    )
+    return report
 
 
 def sync_sources(
