@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from _cli import refused
+from _servers import in_ci
 
 pytestmark = [
     pytest.mark.integration,
@@ -313,7 +314,9 @@ def test_a_store_plugin_without_create_is_opened_with_the_url_alone(plugins: Any
 POSTGRES = os.environ.get("CADENCE_TEST_POSTGRES")
 
 
-@pytest.mark.skipif(not POSTGRES, reason="set CADENCE_TEST_POSTGRES to a PostgreSQL URL")
+@pytest.mark.skipif(
+    not POSTGRES and not in_ci(), reason="set CADENCE_TEST_POSTGRES to a PostgreSQL URL"
+)
 def test_a_postgresql_schema_without_a_store_is_refused_when_reading(plugins: Any) -> None:
     """create=False refuses a schema with no cadence tables and creates no schema."""
     import uuid
@@ -578,7 +581,9 @@ def test_the_cli_shows_no_part_of_a_password(home: dict[str, str]) -> None:
     assert _leaks(done.stderr) == []
 
 
-@pytest.mark.skipif(not POSTGRES, reason="set CADENCE_TEST_POSTGRES to a PostgreSQL URL")
+@pytest.mark.skipif(
+    not POSTGRES and not in_ci(), reason="set CADENCE_TEST_POSTGRES to a PostgreSQL URL"
+)
 def test_a_percent_encoded_password_with_every_special_character_connects(plugins: Any) -> None:
     """Encoded as a URL needs, any password is read whole: the store opens (trust auth here)."""
     from urllib.parse import quote, urlsplit

@@ -101,6 +101,10 @@ def _state(value: Mapping[str, str] | None) -> Mapping[str, str] | None:
     return MappingProxyType(dict(value))
 
 
+def _uids(items: Iterable[str]) -> frozenset[str]:
+    return frozenset(items)
+
+
 @attrs.frozen
 class ContactChanges:
     """What a contact source (an address book on a server) has changed since its last sync.
@@ -113,5 +117,5 @@ class ContactChanges:
     """
 
     batch: ImportBatch
-    gone: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
+    gone: frozenset[str] = attrs.field(default=frozenset(), converter=_uids)
     state: Mapping[str, str] | None = attrs.field(default=None, converter=_state, eq=False)

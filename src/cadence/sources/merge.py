@@ -10,8 +10,8 @@ in this order:
 3. the file chose its id (cadence's own CSV) and the store has that id;
 4. one of its email addresses is one of the contact's, compared
    case-insensitively;
-5. it has no uid and no email address, and exactly one contact has its
-   name, as written.
+5. it has no email address, and exactly one contact has its name, as
+   written (a LinkedIn connection whose address is hidden).
 
 A matched contact takes what the file carries: the name; its email
 addresses and phone numbers first, then those it already had; the
@@ -294,7 +294,7 @@ def _match(record: Contact, uid: str | None, proposed: bool, known: Known) -> st
         found = known.by_email.get(email_key(address), ())
         if found:
             return sorted(found)[0]
-    if not uid and not record.emails:
+    if not record.emails:
         named = known.by_name.get(record.name, ())
         if len(named) == 1:
             return named[0]

@@ -795,7 +795,7 @@ class SqlStore:
             for key, ident in cur.fetchall():
                 by_email.setdefault(str(key), []).append(str(ident))
         wanted.update(i for found in by_email.values() for i in found)
-        names = {c.name for c in batch.contacts if not c.emails and not batch.origin(c.id).uid}
+        names = {c.name for c in batch.contacts if not c.emails}
         cur.execute("SELECT id, name FROM contacts")
         ids: set[str] = set()
         by_name: dict[str, list[str]] = {}
