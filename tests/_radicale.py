@@ -21,7 +21,8 @@ from pathlib import Path
 import attrs
 import pytest
 import requests
-from tests._servers import missing
+
+from _servers import missing
 
 __all__ = ["Radicale", "address_book", "radicale"]
 
@@ -34,6 +35,7 @@ _STARTUP_SECONDS = 30.0
 _CONFIG = """\
 [server]
 hosts = 127.0.0.1:{port}
+{tls}
 
 [auth]
 type = htpasswd
@@ -75,6 +77,7 @@ class Radicale:
 
     url: str
     process: subprocess.Popen[bytes] = attrs.field(repr=False)
+    ca_file: str | None = None
 
     def password(self, user: str = "ana") -> str:
         """The password of ``user`` on this server."""
@@ -84,6 +87,9 @@ class Radicale:
         """A requests session logged in as ``user``, as another CardDAV client would be."""
         session = requests.Session()
         session.auth = (user, USERS[user])
+        # Not a CA bundle named in the environment: only this server's authority.
+        session.trust_env = False
+        session.verify = self.ca_file or True
         return session
 
     def book_url(self, name: str, user: str = "ana") -> str:
@@ -154,24 +160,30 @@ class Radicale:
             self.process.wait(timeout=10)
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> str | None:
-    """None once the server answers HTTP, else why it never did."""
+def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> str | None:
+    """None once the server takes connections, else why it never did."""
     deadline = time.monotonic() + _STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             tail = log.read_text(errors="replace").strip().splitlines()[-3:]
             return f"Radicale exited with {process.returncode}: {' | '.join(tail)}"
         try:
-            requests.options(url, timeout=2)
-        except requests.ConnectionError:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        except OSError:
             time.sleep(0.1)
             continue
         return None
     return f"Radicale did not answer within {_STARTUP_SECONDS:.0f} seconds"
 
 
-def start_radicale(folder: Path) -> Radicale:
-    """Start Radicale with its storage, logins and log under ``folder``; ``missing`` if it can't."""
+def start_radicale(
+    folder: Path, *, tls: tuple[Path, Path] | None = None, ca_file: Path | None = None
+) -> Radicale:
+    """Start Radicale with its storage, logins and log under ``folder``; ``missing`` if it can't.
+
+    ``tls`` is (certificate chain, key) as PEM files: the server then speaks
+    https only, and its clients trust the authority in ``ca_file``.
+    """
     try:
         import radicale  # noqa: F401  # only to tell "not installed" from "would not start"
     except ImportError:
@@ -182,7 +194,8 @@ def start_radicale(folder: Path) -> Radicale:
     storage.mkdir()
     port = _free_port()
     config = folder / "radicale.conf"
-    config.write_text(_CONFIG.format(port=port, users=users, storage=storage))
+    secure = f"ssl = True\ncertificate = {tls[0]}\nkey = {tls[1]}" if tls else ""
+    config.write_text(_CONFIG.format(port=port, users=users, storage=storage, tls=secure))
     log = folder / "radicale.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -191,9 +204,9 @@ def start_radicale(folder: Path) -> Radicale:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    url = f"http://127.0.0.1:{port}/"
-    problem = _wait_until_up(process, url, log)
-    server = Radicale(url, process)
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
+    problem = _wait_until_up(process, port, log)
+    server = Radicale(url, process, str(ca_file) if ca_file else None)
     if problem is not None:
         server.stop()
         missing(problem)

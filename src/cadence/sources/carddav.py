@@ -730,7 +730,8 @@ class CardDavSource:
                 return None  # no token to come back with: this server's sync is of no use
             token = new_token
             if not truncated:
-                return (*self._complete(book, changed, known), token)
+                fetched, vanished = self._complete(book, changed, known)
+                return fetched, removed | vanished, token
         raise CadenceError(f"{_LABEL}: {_shown(book)} kept truncating its sync-collection answer")
 
     def _complete(
