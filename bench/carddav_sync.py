@@ -28,9 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from _radicale import USERS, start_radicale  # noqa: E402  # the tests' server helper
-
-from cadence.sources.carddav import CardDavSource  # noqa: E402
+from _radicale import USERS, start_radicale  # the tests' server helper
+from cadence.sources.carddav import CardDavSource
 
 
 def card(n: int, name: str = "") -> str:

@@ -7,8 +7,8 @@ the address book since the sync that gave ``state``:
 - ``url`` is the address book's own URL, or any URL of the server above it
   (the server's root, a principal): the address book is then found as RFC
   6352 says (``DAV:current-user-principal``, its ``addressbook-home-set``,
-  and in that home the collection whose resourcetype is an address book,
-  the first by its address when there are several). A root that does not
+  and in that home the collection whose resourcetype is an address book:
+  the one read last time while it is there, else the first by its address). A root that does not
   answer is tried again at ``/.well-known/carddav`` (RFC 6764).
 - The first sync reads every card. Where the server offers RFC 6578's
   ``sync-collection`` report, that is one request that brings every card
@@ -634,21 +634,23 @@ class CardDavSource:
     def _book(self, previous: _State) -> _Book:
         if previous.book is not None and previous.book == self.url:
             return _Book(self.url)
-        return self._discover()
+        return self._discover(previous.book)
 
-    def _discover(self) -> _Book:
+    def _discover(self, kept: str | None) -> _Book:
+        """The address book ``self.url`` is or leads to: ``kept`` (the last one read) if listed."""
         wanted = _propfind_body(
             _dav("resourcetype"),
             _dav("current-user-principal"),
             _card("addressbook-home-set"),
             _dav("supported-report-set"),
         )
-        here = self._first(self.url, wanted)
+        root = urlsplit(self.url).path == "/"
+        here = self._first(self.url, wanted, missing_ok=root)
         if here is not None and here.is_type(_card("addressbook")):
             return _book_of(self.url, here)
         home = here.href_in(_card("addressbook-home-set")) if here is not None else None
         principal = here.href_in(_dav("current-user-principal")) if here is not None else None
-        if home is None and principal is None and urlsplit(self.url).path == "/":
+        if home is None and principal is None and root:
             well_known = self._first(urljoin(self.url, "/.well-known/carddav"), wanted)
             if well_known is not None:
                 principal = well_known.href_in(_dav("current-user-principal"))
@@ -668,19 +670,26 @@ class CardDavSource:
             "1",
         )
         books = sorted(
-            (_collection(urljoin(home_url, member.href)), member)
-            for member in members
-            if member.is_type(_card("addressbook"))
+            (
+                (_collection(urljoin(home_url, member.href)), member)
+                for member in members
+                if member.is_type(_card("addressbook"))
+            ),
+            key=lambda book: book[0],
         )
         if not books:
             raise CadenceError(f"{_LABEL}: found no address book in {_shown(home_url)}")
-        url, member = books[0]
+        # The book read last time stays the one read, even when a new one sorts before it.
+        url, member = next((book for book in books if book[0] == kept), books[0])
         return _book_of(url, member)
 
-    def _first(self, url: str, body: bytes) -> _Response | None:
-        """The response about ``url`` itself to a PROPFIND of depth 0; None if it has none."""
+    def _first(self, url: str, body: bytes, *, missing_ok: bool = True) -> _Response | None:
+        """The response about ``url`` itself to a PROPFIND of depth 0.
+
+        None when it has none, or when nothing DAV is there and ``missing_ok``.
+        """
         answer = self._dav.request("PROPFIND", url, body=body, depth="0")
-        if answer.status_code in (404, 405, 501):
+        if answer.status_code in (404, 405, 501) and missing_ok:
             return None
         if answer.status_code != 207:
             raise _unexpected(answer, "PROPFIND", url)
@@ -899,7 +908,10 @@ def _batch(fetched: list[_Fetched]) -> tuple[ImportBatch, dict[str, str | None]]
             uids[card.name] = None
             continue
         contact = read.contacts[0]
-        uid = read.origin(contact.id).uid or _uid(card.text, source) or card.href
+        uid = read.origin(contact.id).uid
+        if uid is None and not read.origins:
+            uid = _uid(card.text, source)  # an importer that gives no origins
+        uid = uid or card.href
         new_id = ids(contact.name)
         contacts.append(attrs.evolve(contact, id=new_id))
         occasions.extend(
@@ -916,6 +928,6 @@ def _batch(fetched: list[_Fetched]) -> tuple[ImportBatch, dict[str, str | None]]
 
 
 def _uid(text: str, source: str) -> str | None:
-    # An importer that gives no uid in its origins: read the card's UID from its fields.
+    """The card's UID, read from its fields."""
     fields = card_fields(text, source=source)
     return fields[0].uid if fields and fields[0].uid else None
