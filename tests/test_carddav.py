@@ -777,3 +777,29 @@ def test_a_resource_with_two_cards_is_refused() -> None:
     two = person("x-1", "X", "x@example.org") + person("y-1", "Y", "y@example.org")
     with pytest.raises(CadenceError, match=r"^carddav: /b/two\.vcf: holds 2 cards"):
         _batch([_Fetched("two.vcf", "/b/two.vcf", '"1"', two)])
+
+
+@pytest.mark.parametrize(
+    ("configured", "target", "allowed"),
+    [
+        ("https://contacts.icloud.com/", "https://p42-contacts.icloud.com/1/carddavhome/", True),
+        ("https://contacts.icloud.com:443/", "https://contacts.icloud.com/1/", True),
+        ("https://contacts.icloud.com/", "http://contacts.icloud.com/1/", False),
+        ("https://contacts.icloud.com/", "https://p42-contacts.icloud.com:8443/", False),
+        ("https://contacts.icloud.com/", "https://icloud.com.evil.example/", False),
+        ("https://contacts.icloud.com/", "https://ana:pw@contacts.icloud.com/", False),
+        ("https://dav.example.co.uk/", "https://cards.example.co.uk/", True),
+        ("https://example.co.uk/", "https://evil.co.uk/", False),
+        ("https://dav.example.com/", "https://example.com/", False),
+        ("http://127.0.0.1:5232/", "http://127.0.0.1:5232/ana/", True),
+        ("http://127.0.0.1:5232/", "http://127.0.0.1:5233/ana/", False),
+        ("http://127.0.0.1:5232/", "http://127.0.0.2:5232/ana/", False),
+    ],
+)
+def test_requests_go_only_to_the_configured_server_or_its_domain(
+    configured: str, target: str, allowed: bool
+) -> None:
+    """The configured scheme, host and port, or for https another host of the same domain."""
+    reader = CardDavSource(configured)
+    assert reader._dav.allows(target) is allowed
+    reader.close()

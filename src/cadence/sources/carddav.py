@@ -352,6 +352,10 @@ def _same_site(configured: str, host: str) -> bool:
     return host.endswith("." + ".".join(parent))
 
 
+def _port(scheme: str, port: int | None) -> int:
+    return port if port is not None else (443 if scheme == "https" else 80)
+
+
 def _literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -382,7 +386,7 @@ class _Dav:
         parts = urlsplit(url)
         self._scheme = parts.scheme
         self._host = parts.hostname or ""
-        self._port = parts.port
+        self._port = _port(parts.scheme, parts.port)
         self._timeout = timeout
         self._has_login = auth is not None
         session = _Session()
@@ -402,11 +406,10 @@ class _Dav:
         if parts.scheme != self._scheme or parts.username is not None:
             return False
         host = (parts.hostname or "").lower()
+        port = _port(parts.scheme, parts.port)
         if host == self._host:
-            return parts.port == self._port
-        return (
-            self._scheme == "https" and parts.port in (None, 443) and _same_site(self._host, host)
-        )
+            return port == self._port
+        return self._scheme == "https" and port == 443 and _same_site(self._host, host)
 
     def request(
         self, method: str, url: str, *, body: bytes | None = None, depth: str | None = None
