@@ -473,9 +473,13 @@ class _Stub(http.server.BaseHTTPRequestHandler):
         server = self.server
         assert isinstance(server, _StubServer)
         server.seen.append(f"{self.command} {self.path}")
+        server.logins.append(self.headers.get("Authorization", ""))
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
         status, headers, body = server.routes.get((self.command, self.path), server.answer)
+        if server.digest_only and not server.logins[-1].startswith("Digest "):
+            challenge = 'Digest realm="cards", nonce="n0nce", qop="auth", algorithm=MD5'
+            status, headers, body = 401, {"WWW-Authenticate": challenge}, b""
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -495,6 +499,8 @@ class _StubServer(http.server.ThreadingHTTPServer):
     def __init__(self, host: str) -> None:
         super().__init__((host, 0), _Stub)
         self.seen: list[str] = []
+        self.logins: list[str] = []
+        self.digest_only = False
         self.routes: dict[tuple[str, str], tuple[int, dict[str, str], bytes]] = {}
 
     @property
@@ -630,6 +636,34 @@ def test_a_server_without_sync_tokens_is_found_from_its_well_known_address(
         f"REPORT {book}",
     ]
     reader.close()
+
+
+@integration
+def test_a_server_that_asks_for_digest_gets_digest(
+    stub: Callable[[str], _StubServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Digest-only challenge switches the login to Digest; close() closes the connections."""
+    server = stub("127.0.0.1")
+    server.digest_only = True
+    book = "/cards/"
+    server.routes = {
+        ("PROPFIND", book): _multistatus(
+            _response(book, "<d:resourcetype><d:collection/><card:addressbook/></d:resourcetype>")
+        ),
+        ("REPORT", book): _multistatus(),
+    }
+    server.answer = (404, {}, b"")
+    monkeypatch.setenv(PASSWORD_ENV, "digest-pa55word")
+    reader = carddav(url=server.url + "cards/", username="ana", password_env=PASSWORD_ENV)
+    changes = reader.contact_changes({})
+    connections = reader._dav.session.get_adapter(server.url).poolmanager  # type: ignore[attr-defined]
+    assert len(connections.pools) == 1
+    reader.close()
+    assert len(connections.pools) == 0  # close() closes the session's connections
+    assert changes.batch.contacts == ()
+    assert server.logins[0].startswith("Basic ")
+    assert all(login.startswith('Digest username="ana"') for login in server.logins[2:])
+    assert not any("pa55word" in login for login in server.logins[1:])
 
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
