@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
@@ -44,7 +45,10 @@ def card(n: int, name: str = "") -> str:
     )
 
 
-def timed(runs: int, setup: Callable[[], object], action: Callable[[object], object]) -> float:
+T = TypeVar("T")
+
+
+def timed(runs: int, setup: Callable[[], T], action: Callable[[T], object]) -> float:
     """The median of ``runs`` timings of ``action(setup())``, setup not counted."""
     times = []
     for _ in range(runs):
@@ -76,20 +80,20 @@ def main() -> int:
 
             # Radicale caches what it parsed of each card on first read: warm it.
             state = dict(source().contact_changes({}).state or {})
-            first = timed(runs, source, lambda s: s.contact_changes({}))  # type: ignore[attr-defined]
-            unchanged = timed(runs, source, lambda s: s.contact_changes(state))  # type: ignore[attr-defined]
+            first = timed(runs, source, lambda s: s.contact_changes({}))
+            unchanged = timed(runs, source, lambda s: s.contact_changes(state))
             tokenless = {k: v for k, v in state.items() if k != "token"}
             by_etags = timed(
                 runs,
                 lambda: source(sync=False),
-                lambda s: s.contact_changes(tokenless),  # type: ignore[attr-defined]
+                lambda s: s.contact_changes(tokenless),
             )
 
             def one_changed() -> CardDavSource:
                 server.put_card(book, "bench-000001.vcf", card(1, name=f"Bo{time.time_ns()}"))
                 return source()
 
-            changed = timed(runs, one_changed, lambda s: s.contact_changes(state))  # type: ignore[attr-defined]
+            changed = timed(runs, one_changed, lambda s: s.contact_changes(state))
         finally:
             server.stop()
     print(f"carddav sync of {cards} cards on Radicale, median of {runs} runs:")
