@@ -3,7 +3,7 @@
 Each is declared as an entry point in cadence's own distribution and loaded
 like a third party's. What they register is a ``lazy`` reference, so a
 command that only reads the store never imports the HTTP, email or calendar
-libraries the adapters need.
+libraries the adapters and sources need.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from cadence.hookspecs import hookimpl
 from cadence.typing import Register
 
 __all__ = [
+    "carddav",
     "console",
     "csv",
     "ical",
@@ -74,6 +75,13 @@ class _Importers:
             register(name, lazy(target), **options)
 
 
+class _Source(_Builtin):
+    @hookimpl
+    def cadence_register_sources(self, register: Register) -> None:
+        for name in self.names:
+            register(name, lazy(self.target), **self.options)
+
+
 class _Store(_Builtin):
     @hookimpl
     def cadence_register_stores(self, register: Register) -> None:
@@ -114,6 +122,7 @@ csv = _Importers(
     ),
 )
 vcard = _Importer("vcard", "cadence.sources.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
+carddav = _Source("carddav", "cadence.sources.carddav:carddav")
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
 postgresql = _Store(
     "postgresql",
