@@ -768,33 +768,31 @@ def _print_import(report: ImportReport, name: str, format_name: str) -> None:
         f"{verb} {name} ({format_name}): {', '.join(counts)}; "
         f"{plural(report.occasions, 'occasion')}, {plural(report.rules, 'rule')}"
     )
-    lines: list[str] = []
+    lines: list[tuple[str, str]] = []
     if report.dry_run:
-        for change in report.new:
-            lines.append(f"new        {change.contact.id}  {change.contact.name}{_at(change.line)}")
+        lines += [("new", f"{c.contact.id}  {c.contact.name}{_at(c.line)}") for c in report.new]
     for change in report.updated:
         lines.append(
-            f"updated    {change.contact.id}  {change.contact.name}: "
-            f"{', '.join(change.fields)}{_at(change.line)}"
+            (
+                "updated",
+                f"{change.contact.id}  {change.contact.name}: "
+                f"{', '.join(change.fields)}{_at(change.line)}",
+            )
         )
     for skipped in report.skipped:
-        lines.append(
-            f"skipped    line {skipped.line}: {skipped.reason}"
-            if skipped.line
-            else f"skipped    {skipped.reason}"
-        )
+        where = f"line {skipped.line}: " if skipped.line else ""
+        lines.append(("skipped", f"{where}{skipped.reason}"))
     removed = {c.id for c in report.removed}
     for contact in report.missing:
         if contact.id in removed:
-            lines.append(
-                f"{'would remove' if report.dry_run else 'removed':<11}{contact.id}  {contact.name}"
-            )
+            verb = "would remove" if report.dry_run else "removed"
+            lines.append((verb, f"{contact.id}  {contact.name}"))
         else:
             lines.append(
-                f"missing    {contact.id}  {contact.name}: not in the file (--prune removes it)"
+                ("missing", f"{contact.id}  {contact.name}: not in the file (--prune removes it)")
             )
-    for line in lines:
-        out.print(line, markup=False, highlight=False)
+    for label, text in lines:
+        out.print(f"{label:<10} {text}", markup=False, highlight=False)
 
 
 def _at(line: int | None) -> str:
