@@ -330,7 +330,9 @@ def test_hook_cadence_register_sources_names_a_source_for_source_tables(
         match=r"^source 'team': unknown days setting 'colour' \(known: days, tag\)",
     ):
         bare.build_source(cadence.SourceConfig("days", name="team", settings={"colour": "red"}))
-    with pytest.raises(PluginError, match=r"plugin 'days-plugin'.*has no occasions"):
+    with pytest.raises(
+        PluginError, match=r"plugin 'days-plugin'.*has neither occasions\(\) nor contact_changes"
+    ):
         bare.build_source(cadence.SourceConfig("nothing"))
     with pytest.raises(PluginError, match=r"plugin 'days-plugin'.*ZeroDivisionError$"):
         bare.build_source(cadence.SourceConfig("leaky"))

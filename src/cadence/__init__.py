@@ -38,7 +38,8 @@ from cadence.core.reminders import (
 )
 from cadence.core.roster import Roster
 from cadence.hookspecs import hookimpl, hookspec
-from cadence.sources.batch import ImportBatch
+from cadence.sources.batch import ContactChanges, ImportBatch, Origin, Skipped
+from cadence.sources.merge import ImportReport
 from cadence.sources.sync import SourceConfig, SourceSync, SyncReport, sync_sources
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ __all__ = [
     "CadenceError",
     "ConfigError",
     "Contact",
+    "ContactChanges",
     "ContactPlan",
     "Delivery",
     "DeliveryError",
@@ -88,9 +90,11 @@ __all__ = [
     "Failure",
     "ImportBatch",
     "ImportFailed",
+    "ImportReport",
     "LeapDay",
     "Occasion",
     "OccasionKind",
+    "Origin",
     "PlanningProblem",
     "PluginError",
     "Recurring",
@@ -100,6 +104,7 @@ __all__ = [
     "Roster",
     "Route",
     "Rule",
+    "Skipped",
     "Snooze",
     "SourceConfig",
     "SourceSync",

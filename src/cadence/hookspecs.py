@@ -127,7 +127,7 @@ def cadence_register_stores(register: Register) -> None:
 
 @hookspec
 def cadence_register_sources(register: Register) -> None:
-    """Register occasion sources, which bring in dates that matter from elsewhere.
+    """Register sources, which bring in dates that matter, or contacts, from elsewhere.
 
     Arguments:
         register: call ``register(name, factory)`` once for each source. A
@@ -140,7 +140,14 @@ def cadence_register_sources(register: Register) -> None:
             (``cadence.Occasion``, ``cadence.Birthday`` or
             ``cadence.Anniversary``); a one-off occasion should fall between
             ``start`` and ``end``, both included, and one outside them is left
-            out. A source may offer ``close()``, called when the sync ends.
+            out. A contact source (an address book on a server) has instead,
+            or as well, ``contact_changes(state)``: ``state`` is the mapping
+            of text it returned the time before (empty at first), and it
+            returns a ``cadence.ContactChanges``: an ``ImportBatch`` of the
+            contacts new or changed since, each with its uid at the source in
+            the batch's ``origins``, the uids of those deleted there
+            (``gone``), and the ``state`` to hand back next time. A source
+            may offer ``close()``, called when the sync ends.
             Source names are unique across all plugins: a name that is taken
             is refused with an error naming both plugins.
 
@@ -149,10 +156,13 @@ def cadence_register_sources(register: Register) -> None:
 
     Called:
         Once for each plugin, when it is registered. Each configured source
-        is then asked for its occasions whenever ``cadence sync`` or
-        ``cadence run`` syncs: what it gives replaces, in one transaction,
-        what it gave the time before. A source that raises is reported by
-        name and changes nothing in the store.
+        is then asked for its occasions, or its contact changes, whenever
+        ``cadence sync`` or ``cadence run`` syncs: occasions replace, in one
+        transaction, what it gave the time before; contact changes are
+        merged as an import is, with the state, in one transaction, and the
+        contacts it deleted are removed when its table says ``prune =
+        true``. A source that raises is reported by name and changes
+        nothing in the store.
 
     New in 0.1.0.
     """
