@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from _cli import refused as _refused
+from cadence import Contact, Every, Rule
+from cadence._config import open_store
 
 pytestmark = pytest.mark.integration
 
@@ -261,12 +263,14 @@ def test_plugins_lists_the_builtins(cli: Cli) -> None:
 
 
 def _seed(cli: Cli, count: int) -> None:
-    # A start long past makes every one of them due now.
-    rows = [f"c{i:04},Person {i},weekly,2026-01-05" for i in range(count)]
-    lines = ["id,name,every,since", *rows]
-    path = cli.db.parent / "people.csv"
-    path.write_text("\n".join(lines) + "\n")
-    cli("import", str(path))
+    """``count`` contacts never touched, each due now for a weekly check-in.
+
+    Put in through the library: contacts an import brings in have their first
+    check-ins spread over the week, and these must all be due at once.
+    """
+    with open_store(f"sqlite:///{cli.db}") as store:
+        store.put_contacts(Contact(f"c{i:04}", f"Person {i}") for i in range(count))
+        store.set_rule(Rule(Every(weeks=1)))
 
 
 def _jsonl_config(cli: Cli, target: Path) -> Path:
@@ -455,11 +459,13 @@ def test_counts_agree_with_their_nouns(cli: Cli, tmp_path: Path) -> None:
     sheet = tmp_path / "one.csv"
     sheet.write_text("id,name,every\nana,Ana,weekly\n", encoding="utf-8")
     done = cli("import", str(sheet))
-    assert "imported 1 contact, 0 occasions, 1 rule from one.csv" in done.stdout
+    assert (
+        "imported one.csv (csv): 1 new, 0 updated, 0 unchanged; 0 occasions, 1 rule" in done.stdout
+    )
     written = cli("feed", "-o", str(tmp_path / "feed.ics"))
     assert "wrote 1 reminder to" in written.stderr
     sheet.write_text("id,name,every\nbo,Bo,weekly\ncy,Cy,\n", encoding="utf-8")
-    assert "imported 2 contacts, 0 occasions, 1 rule" in cli("import", str(sheet)).stdout
+    assert "2 new, 0 updated, 0 unchanged; 0 occasions, 1 rule" in cli("import", str(sheet)).stdout
 
 
 def test_refusals_of_values_past_every_limit(cli: Cli) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import attrs
+
 from cadence.core.cadences import Every, Recurring
 from cadence.core.model import Contact, Rule, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
@@ -68,6 +70,8 @@ def sample_batch(now: datetime) -> ImportBatch:
         ),
         Contact("farid", "Farid Haddad", timezone="Asia/Dubai", channel="phone", tags=["client"]),
     ]
+    # In cadence for over a year, as a roster one has kept: not spread as a fresh import is.
+    contacts = [attrs.evolve(c, added=today - timedelta(days=400)) for c in contacts]
     touches = [
         Touchpoint("ana", now - timedelta(days=16), "phone", note="quarterly review"),
         Touchpoint("ben", now - timedelta(days=9), "video"),
