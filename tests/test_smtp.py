@@ -1237,13 +1237,19 @@ def test_run_with_now_through_importers_to_a_real_server(tmp_path: Path) -> None
     bob = "=?utf-8?q?Bob=0D=0ABcc:_spy@evil.com?="
     eve = "=?utf-8?q?Eve=0D=0AReply-To:_x@evil.com=0D=0A=0D=0A<a_href=3Dhttp://evil>pay</a>?="
     vcard = tmp_path / "bob.vcf"
-    vcard.write_text(f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\nFN:{bob}\r\nEND:VCARD\r\n")
+    vcard.write_text(
+        f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\nFN:{bob}\r\nEMAIL:bob@example.com\r\n"
+        "END:VCARD\r\n"
+    )
     csv = tmp_path / "eve.csv"
     csv.write_text(f'id,name,since\r\neve,"{eve}",2029-01-01\r\n')
     _cadence(tmp_path, "import", str(vcard))
     _cadence(tmp_path, "import", str(csv))
     _cadence(tmp_path, "rule", "set", "every 2 weeks")
-    _cadence(tmp_path, "log", "bob", "--via", "phone", "--at", "2029-02-01T10:00Z")
+    _cadence(tmp_path, "log", "bob@example.com", "--via", "phone", "--at", "2029-02-01T10:00Z")
+    # A touch, not the start date alone: an import spreads the first check-in of
+    # a contact whose start date would make it overdue before it was imported.
+    _cadence(tmp_path, "log", "eve", "--via", "phone", "--at", "2029-01-01T00:00Z")
     recorder = Recorder()
     with serving(recorder) as port:
         route = f'adapter = "smtp"\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
