@@ -253,6 +253,14 @@ def _personal(value: bool) -> bool:
     raise CadenceError(f"personal must be True or False, not {given!r}")
 
 
+def _touch_source(value: str | None) -> str | None:
+    return None if value is None else _identifier("a touchpoint's source", value)
+
+
+def _touch_ref(value: str | None) -> str | None:
+    return None if value is None else _identifier("a touchpoint's ref", value)
+
+
 def _note(value: str) -> str:
     return _text("a note", value, allow_empty=True)
 
@@ -265,6 +273,9 @@ class Touchpoint:
     touch restarts the contact's cadence; bulk contact (``personal=False``, a
     newsletter) is kept in the history but keeps nobody in touch. ``direction``
     says who reached out: "out" (you) or "in" (they did); both count.
+    A touchpoint a source brought in (mail, a meeting) carries the source's
+    name and ``ref``, its id there, so syncing again never adds it twice;
+    one logged by hand has neither.
     """
 
     contact: str = attrs.field(converter=_touch_contact)
@@ -273,6 +284,12 @@ class Touchpoint:
     personal: bool = attrs.field(default=True, kw_only=True, converter=_personal)
     direction: Literal["out", "in"] = attrs.field(default="out", kw_only=True, converter=_direction)
     note: str = attrs.field(default="", kw_only=True, converter=_note)
+    source: str | None = attrs.field(default=None, kw_only=True, converter=_touch_source)
+    ref: str | None = attrs.field(default=None, kw_only=True, converter=_touch_ref)
+
+    def __attrs_post_init__(self) -> None:
+        if (self.source is None) != (self.ref is None):
+            raise CadenceError("a touchpoint from a source has both its source and its ref")
 
 
 def _cadence(value: Every | Recurring) -> Every | Recurring:

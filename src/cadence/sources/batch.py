@@ -10,8 +10,9 @@ import attrs
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact, Rule, Touchpoint
 from cadence.core.occasions import OccasionKind
+from cadence.core.touches import Meeting, Message
 
-__all__ = ["ContactChanges", "ImportBatch", "Origin", "Skipped"]
+__all__ = ["ContactChanges", "ImportBatch", "Origin", "Skipped", "TouchChanges"]
 
 
 def _contacts(items: Iterable[Contact]) -> tuple[Contact, ...]:
@@ -118,4 +119,32 @@ class ContactChanges:
 
     batch: ImportBatch
     gone: frozenset[str] = attrs.field(default=frozenset(), converter=_uids)
+    state: Mapping[str, str] | None = attrs.field(default=None, converter=_state, eq=False)
+
+
+def _items(items: Iterable[Message | Meeting]) -> tuple[Message | Meeting, ...]:
+    found = tuple(items)
+    for item in found:
+        if not isinstance(item, Message | Meeting):
+            raise CadenceError(f"a touch source gave {item!r}, which is no Message or Meeting")
+    return found
+
+
+@attrs.frozen
+class TouchChanges:
+    """What a touch source (a mailbox, a calendar) has that is new since its last sync.
+
+    ``items`` are the messages and meetings read; the rules of
+    ``cadence.core.touches`` make touchpoints of them for the contacts they
+    involve. ``gone`` holds the refs of those the source no longer has
+    (their touchpoints are removed); with ``complete``, ``items`` are
+    everything the source has, and the touchpoints of refs not among them
+    are removed too. ``state`` is what the source wants back on its next
+    sync (a folder's UIDVALIDITY and last UID, a sync token), kept in the
+    same transaction; None leaves the kept state as it was.
+    """
+
+    items: tuple[Message | Meeting, ...] = attrs.field(default=(), converter=_items)
+    gone: frozenset[str] = attrs.field(default=frozenset(), converter=_uids)
+    complete: bool = False
     state: Mapping[str, str] | None = attrs.field(default=None, converter=_state, eq=False)
