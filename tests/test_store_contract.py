@@ -64,6 +64,7 @@ TABLES = (
     "contact_emails",
     "contact_links",
     "source_state",
+    "touch_removals",
 )
 ZONES = ("UTC", "Europe/Madrid", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
 

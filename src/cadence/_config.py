@@ -20,6 +20,7 @@ from cadence._delivery import Route
 from cadence._plugins import Lazy, Plugins, get_plugins
 from cadence.core.durations import parse_duration
 from cadence.core.errors import CadenceError, ConfigError
+from cadence.core.touches import BULK_RECIPIENTS
 from cadence.sources.sync import DEFAULT_AHEAD, SourceConfig
 
 __all__ = [
@@ -34,7 +35,9 @@ __all__ = [
 DB_ENV = "CADENCE_DB"
 CONFIG_ENV = "CADENCE_CONFIG"
 _ROUTE_KEYS = frozenset({"adapter", "name", "tags", "kinds"})
-_SOURCE_KEYS = frozenset({"source", "name", "ahead", "prune"})
+_SOURCE_KEYS = frozenset(
+    {"source", "name", "ahead", "prune", "me", "ignore", "bulk_recipients", "keep_subject"}
+)
 
 
 @attrs.frozen
@@ -146,7 +149,10 @@ def sources_from_data(
     source's) tells its occasions apart and must be unique; ``ahead`` says how
     far ahead to ask for occasions ("400d" by default); ``prune`` (false by
     default) lets a contact source remove the contacts deleted at the source;
-    every other key is a setting for the source's factory.
+    a touch source's tables may say ``me`` (your own addresses), ``ignore``
+    (patterns of addresses never matched), ``bulk_recipients`` and
+    ``keep_subject`` (see ``cadence.core.touches.TouchRules``); every other
+    key is a setting for the source's factory.
     """
     if items is None:
         return ()
@@ -167,6 +173,10 @@ def sources_from_data(
                 name=item.get("name", ""),
                 ahead=ahead,
                 prune=item.get("prune", False),
+                me=item.get("me", ()),
+                ignore=item.get("ignore", ()),
+                bulk_recipients=item.get("bulk_recipients", BULK_RECIPIENTS),
+                keep_subject=item.get("keep_subject", False),
                 settings=settings,
             )
         except CadenceError as error:

@@ -1129,7 +1129,12 @@ def _sync(state: State, *, quiet: bool, to: Console = out) -> SyncReport:
 
     ``quiet`` leaves out the sources that changed nothing; errors go to stderr.
     """
-    report = sync_sources(state.store, state.config.sources, today=state.now.astimezone(UTC).date())
+    report = sync_sources(
+        state.store,
+        state.config.sources,
+        today=state.now.astimezone(UTC).date(),
+        now=state.now,
+    )
     for synced in report.sources:
         if synced.error is not None:
             err.print(f"error: {synced.error}")
@@ -1149,8 +1154,14 @@ def _sync(state: State, *, quiet: bool, to: Console = out) -> SyncReport:
                         markup=False,
                         highlight=False,
                     )
-        changed = bool(synced.added or synced.removed)
-        if (people is None and not quiet) or changed:
+        if "touches" in synced.gave and (
+            not quiet or synced.touches_added or synced.touches_removed
+        ):
+            to.print(
+                f"source {synced.name}: {plural(synced.touches_added, 'touch', 'touches')} "
+                f"added, {synced.touches_removed} removed"
+            )
+        if "occasions" in synced.gave and (not quiet or synced.added or synced.removed):
             to.print(f"source {synced.name}: {synced.added} added, {synced.removed} removed")
     return report
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any
 
@@ -24,8 +24,17 @@ import attrs
 from cadence._plugins import Plugins, get_plugins
 from cadence.core.durations import shown_value
 from cadence.core.errors import CadenceError, ConfigError
+from cadence.core.model import Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence.sources.batch import ContactChanges
+from cadence.core.time import require_aware
+from cadence.core.touches import (
+    BULK_RECIPIENTS,
+    Message,
+    TouchRules,
+    meeting_touches,
+    message_touches,
+)
+from cadence.sources.batch import ContactChanges, TouchChanges
 from cadence.sources.merge import ImportReport
 
 __all__ = [
@@ -56,10 +65,26 @@ def _check_name(_: object, __: object, value: str) -> None:
         raise ConfigError(f"a source's name must be text without surrounding spaces: {given!r}")
 
 
-def _check_prune(_: object, __: object, value: bool) -> None:
+def _check_prune(_: object, attribute: Any, value: bool) -> None:
     given: object = value
     if not isinstance(given, bool):
-        raise ConfigError(f"a source's 'prune' must be true or false, not {shown_value(given)}")
+        raise ConfigError(
+            f"a source's {attribute.name!r} must be true or false, not {shown_value(given)}"
+        )
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"a list of addresses or patterns was expected, not {shown_value(value)}")
+    return tuple(value)
+
+
+def _check_recipients(_: object, __: object, value: int) -> None:
+    given: object = value
+    if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+        raise ConfigError(f"'bulk_recipients' must be a whole number above 0, not {given!r}")
 
 
 def _check_ahead(_: object, __: object, value: timedelta) -> None:
@@ -92,6 +117,12 @@ class SourceConfig:
     name: str = attrs.field(default="", kw_only=True, validator=_check_name)
     ahead: timedelta = attrs.field(default=DEFAULT_AHEAD, kw_only=True, validator=_check_ahead)
     prune: bool = attrs.field(default=False, kw_only=True, validator=_check_prune)
+    me: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_texts)
+    ignore: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_texts)
+    bulk_recipients: int = attrs.field(
+        default=BULK_RECIPIENTS, kw_only=True, validator=_check_recipients
+    )
+    keep_subject: bool = attrs.field(default=False, kw_only=True, validator=_check_prune)
     settings: Mapping[str, Any] = attrs.field(
         factory=dict, kw_only=True, converter=_settings, repr=False, eq=False, hash=False
     )
@@ -106,7 +137,9 @@ class SourceSync:
     """What syncing one source did: occasions removed and added, or the error that stopped it.
 
     ``contacts`` is what a contact source's changes did to the contacts (None
-    for an occasion source). A source with an ``error`` (one line naming the
+    for an occasion source); ``touches_added`` and ``touches_removed`` count
+    a touch source's touchpoints. ``gave`` says what the source gives:
+    "occasions", "contacts", "touches". A source with an ``error`` (one line naming the
     source) changed nothing in the store.
     """
 
@@ -115,6 +148,9 @@ class SourceSync:
     added: int = 0
     error: str | None = None
     contacts: ImportReport | None = None
+    touches_added: int = 0
+    touches_removed: int = 0
+    gave: frozenset[str] = attrs.field(default=frozenset(), eq=False)
 
     @property
     def ok(self) -> bool:
@@ -170,7 +206,9 @@ def _gather(found: Iterable[OccasionKind], start: date, end: date) -> list[Occas
     return kept
 
 
-def _sync_one(store: Any, config: SourceConfig, plugins: Plugins, today: date) -> SourceSync:
+def _sync_one(
+    store: Any, config: SourceConfig, plugins: Plugins, today: date, now: datetime
+) -> SourceSync:
     # From the day before: where a contact's zone is behind UTC, that day is still today.
     start, end = today - timedelta(days=1), today + timedelta(days=config.ahead.days)
     try:
@@ -180,9 +218,21 @@ def _sync_one(store: Any, config: SourceConfig, plugins: Plugins, today: date) -
         return SourceSync(config.name, error=str(error))
     removed = added = 0
     contacts = None
+    touches = (0, 0)
+    gave = frozenset(
+        kind
+        for kind, method in (
+            ("contacts", "contact_changes"),
+            ("touches", "touch_changes"),
+            ("occasions", "occasions"),
+        )
+        if callable(getattr(source, method, None))
+    )
     try:
         if callable(getattr(source, "contact_changes", None)):
             contacts = _merge_changes(store, config, source, today)
+        if callable(getattr(source, "touch_changes", None)):
+            touches = _merge_touches(store, config, source, now)
         if callable(getattr(source, "occasions", None)):
             occasions = _gather(source.occasions(start, end), start, end)
             removed, added = store.replace_source_occasions(config.name, occasions)
@@ -201,7 +251,15 @@ def _sync_one(store: Any, config: SourceConfig, plugins: Plugins, today: date) -
                 close()
             except Exception as error:
                 log.warning("closing source %r raised %s", config.name, type(error).__name__)
-    return SourceSync(config.name, removed=removed, added=added, contacts=contacts)
+    return SourceSync(
+        config.name,
+        removed=removed,
+        added=added,
+        contacts=contacts,
+        touches_added=touches[0],
+        touches_removed=touches[1],
+        gave=gave,
+    )
 
 
 def contact_source_key(name: str) -> str:
@@ -227,11 +285,43 @@ def _merge_changes(store: Any, config: SourceConfig, source: Any, today: date) -
     return report
 
 
+def _merge_touches(store: Any, config: SourceConfig, source: Any, now: datetime) -> tuple[int, int]:
+    key = contact_source_key(config.name)
+    changes = source.touch_changes(MappingProxyType(store.source_state(key)), now=now)
+    if not isinstance(changes, TouchChanges):
+        raise CadenceError(f"touch_changes() returned {changes!r}, not a TouchChanges")
+    mine: frozenset[str] = getattr(source, "me", frozenset())
+    rules = TouchRules(
+        source=config.name,
+        contacts=store.address_book(),
+        me=[*config.me, *mine],
+        ignore=config.ignore,
+        bulk_recipients=config.bulk_recipients,
+        keep_subject=config.keep_subject,
+    )
+    found: list[Touchpoint] = []
+    for item in changes.items:
+        if isinstance(item, Message):
+            found.extend(message_touches(item, rules, now=now))
+        else:
+            found.extend(meeting_touches(item, rules, now=now))
+    added, removed = store.merge_source_touches(
+        config.name,
+        found,
+        gone=changes.gone,
+        everything={item.ref for item in changes.items} if changes.complete else None,
+        state=changes.state,
+        state_key=key,
+    )
+    return int(added), int(removed)
+
+
 def sync_sources(
     store: Any,
     sources: Sequence[SourceConfig],
     *,
     today: date,
+    now: datetime | None = None,
     plugins: Plugins | None = None,
 ) -> SyncReport:
     """Bring each source's occasions in the store up to date, as of ``today``.
@@ -248,6 +338,10 @@ def sync_sources(
     """
     if isinstance(today, datetime) or not isinstance(today, date):
         raise CadenceError(f"today must be a date, not {today!r}")
+    if now is None:
+        # The end of ``today``: touches up to then count, none after.
+        now = datetime.combine(today, time.max, tzinfo=UTC)
+    now = require_aware(now, "now")
     configs = list(sources)
     for config in configs:
         if not isinstance(config, SourceConfig):
@@ -259,5 +353,5 @@ def sync_sources(
     plugins = plugins or get_plugins()
     results = []
     for config in configs:
-        results.append(_sync_one(store, config, plugins, today))
+        results.append(_sync_one(store, config, plugins, today, now))
     return SyncReport(tuple(results))

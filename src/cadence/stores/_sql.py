@@ -53,6 +53,9 @@ __all__ = ["Claim", "LedgerEntry", "SqlStore"]
 _CONTACT_COLUMNS = ", ".join(CONTACT_COLUMNS)
 _CONTACT_COLUMNS_OF_C = ", ".join(f"c.{c}" for c in CONTACT_COLUMNS)
 
+#: The touchpoint columns ``_touch`` reads, in its order.
+_TOUCH_COLUMNS = "contact_id, at, channel, personal, direction, note, source, ref"
+
 #: Stable-until value of a contact whose plan must be made again before use.
 STALE = -1e15
 #: Stable-until value of a plan that time alone never changes.
@@ -341,6 +344,7 @@ class SqlStore:
             "contact_tags",
             "contact_emails",
             "contact_links",
+            "touch_removals",
             "plan_state",
         ):
             cur.execute(
@@ -623,8 +627,9 @@ class SqlStore:
 
     def _log(self, cur: Cursor, touches: Sequence[Touchpoint]) -> None:
         cur.executemany(
-            "INSERT INTO touchpoints (contact_id, at, at_ts, channel, personal, direction, note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO touchpoints "
+            "(contact_id, at, at_ts, channel, personal, direction, note, source, ref) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     t.contact,
@@ -634,23 +639,136 @@ class SqlStore:
                     1 if t.personal else 0,
                     t.direction,
                     t.note,
+                    t.source,
+                    t.ref,
                 )
                 for t in touches
             ],
         )
-        for touch in touches:
-            if touch.personal:
-                self._mark_stale(cur, "contact", touch.contact)
+        for contact in sorted({t.contact for t in touches if t.personal}):
+            self._mark_stale(cur, "contact", contact)
 
     def touchpoints(self, contact_id: str) -> list[Touchpoint]:
         """The touchpoints logged with a contact, oldest first."""
+        return [t for _, t in self.list_touches(contact_id)]
+
+    def list_touches(
+        self, contact: str | None = None, *, source: str | None = None
+    ) -> list[tuple[int, Touchpoint]]:
+        """Touchpoints with their ids, oldest first: all, one contact's, or one source's."""
+        sql = f"SELECT id, {_TOUCH_COLUMNS} FROM touchpoints"
+        where: list[str] = []
+        params: list[Any] = []
+        if contact is not None:
+            where.append("contact_id = ?")
+            params.append(contact)
+        if source is not None:
+            where.append("source = ?")
+            params.append(source)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._read() as cur:
+            cur.execute(sql + " ORDER BY at_ts, id", params)
+            return [(int(row[0]), _touch(row[1:])) for row in cur.fetchall()]
+
+    def remove_touch(self, touch_id: int) -> Touchpoint:
+        """Remove the touchpoint ``touch_id``; returns it.
+
+        One a source brought in is remembered as removed, so that the
+        source's next sync does not bring it back.
+        """
+        given: object = touch_id
+        if isinstance(given, bool) or not isinstance(given, int) or not 0 < given < 2**63:
+            raise CadenceError(f"no touchpoint with id {shown_value(given)}")
+        with self._tx() as cur:
+            cur.execute(f"SELECT {_TOUCH_COLUMNS} FROM touchpoints WHERE id = ?", (touch_id,))
+            row = cur.fetchone()
+            if row is None:
+                raise CadenceError(f"no touchpoint with id {touch_id}")
+            touch = _touch(row)
+            cur.execute("DELETE FROM touchpoints WHERE id = ?", (touch_id,))
+            if touch.source is not None:
+                cur.execute(
+                    "INSERT INTO touch_removals (source, ref, contact_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT (source, ref, contact_id) DO NOTHING",
+                    (touch.source, touch.ref, touch.contact),
+                )
+            self._mark_stale(cur, "contact", touch.contact)
+        return touch
+
+    def address_book(self) -> dict[str, str]:
+        """Each email address of every contact (as ``email_key`` folds it) and its contact's id.
+
+        An address two contacts share belongs to the first of them by id.
+        """
         with self._read() as cur:
             cur.execute(
-                "SELECT contact_id, at, channel, personal, direction, note FROM touchpoints "
-                "WHERE contact_id = ? ORDER BY at_ts, id",
-                (contact_id,),
+                "SELECT address_key, contact_id FROM contact_emails ORDER BY contact_id DESC"
             )
-            return [_touch(row) for row in cur.fetchall()]
+            return {str(key): str(ident) for key, ident in cur.fetchall()}
+
+    def merge_source_touches(
+        self,
+        source: str,
+        touches: Sequence[Touchpoint],
+        *,
+        gone: Iterable[str] = (),
+        everything: Iterable[str] | None = None,
+        state: Mapping[str, str] | None = None,
+        state_key: str | None = None,
+    ) -> tuple[int, int]:
+        """Keep what a touch source found, in one transaction; returns (added, removed).
+
+        ``touches`` are the source's touchpoints (each with ``source`` and a
+        ``ref``): those the store has already, or that were removed by hand,
+        are left out, as are those of contacts no longer in the store. The
+        source's touchpoints whose ref is in ``gone``, or (when
+        ``everything`` lists every ref the source has) not in
+        ``everything``, are removed. ``state`` replaces what is kept for the
+        source's next sync under ``state_key`` (default ``source``).
+        """
+        _identifier("a source's name", source)
+        items = list(touches)
+        for touch in items:
+            given: object = touch  # callers may pass anything at run time
+            if not isinstance(given, Touchpoint) or given.source != source:
+                raise CadenceError(f"not a touchpoint of source {source!r}: {given!r}")
+        with self._tx() as cur:
+            cur.execute("SELECT ref, contact_id FROM touchpoints WHERE source = ?", (source,))
+            have = {(str(r), str(c)) for r, c in cur.fetchall()}
+            cur.execute("SELECT ref, contact_id FROM touch_removals WHERE source = ?", (source,))
+            removed_by_hand = {(str(r), str(c)) for r, c in cur.fetchall()}
+            known: set[str] = set()
+            for chunk in _chunks(sorted({t.contact for t in items}), 500):
+                cur.execute(f"SELECT id FROM contacts WHERE id IN ({_marks(len(chunk))})", chunk)
+                known.update(str(i) for (i,) in cur.fetchall())
+            new: dict[tuple[str, str], Touchpoint] = {}
+            for touch in items:
+                pair = (str(touch.ref), touch.contact)
+                if pair not in have and pair not in removed_by_hand and touch.contact in known:
+                    new.setdefault(pair, touch)
+            dropped = set(gone)
+            if everything is not None:
+                listed = set(everything)
+                dropped.update(ref for ref, _ in have if ref not in listed)
+            dropped &= {ref for ref, _ in have}
+            for chunk in _chunks(sorted(dropped), 500):
+                marks = _marks(len(chunk))  # placeholders only, below
+                cur.execute(
+                    "SELECT DISTINCT contact_id FROM touchpoints "
+                    f"WHERE source = ? AND ref IN ({marks})",
+                    [source, *chunk],
+                )
+                for (contact,) in cur.fetchall():
+                    self._mark_stale(cur, "contact", str(contact))
+                cur.execute(
+                    f"DELETE FROM touchpoints WHERE source = ? AND ref IN ({marks})",
+                    [source, *chunk],
+                )
+            self._log(cur, list(new.values()))
+            if state is not None:
+                self._put_state(cur, state_key or source, state)
+        return len(new), sum(1 for ref, _ in have if ref in dropped)
 
     def _owner(self, cur: Cursor, key: str) -> str:
         cur.execute("SELECT contact_id FROM next_due WHERE key = ?", (key,))
@@ -885,10 +1003,7 @@ class SqlStore:
             rules = self._rules(cur)
             cur.execute("SELECT data FROM occasions ORDER BY id")
             occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
-            cur.execute(
-                "SELECT contact_id, at, channel, personal, direction, note FROM touchpoints "
-                "ORDER BY at_ts, id"
-            )
+            cur.execute(f"SELECT {_TOUCH_COLUMNS} FROM touchpoints ORDER BY at_ts, id")
             touches = [_touch(row) for row in cur.fetchall()]
             cur.execute("SELECT key, until FROM snoozes")
             snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
@@ -1270,7 +1385,7 @@ def _occasion_tag(occasion: OccasionKind) -> str | None:
 
 
 def _touch(row: Sequence[Any]) -> Touchpoint:
-    contact, at, channel, personal, direction, note = row
+    contact, at, channel, personal, direction, note, source, ref = row
     return Touchpoint(
         contact,
         datetime.fromisoformat(at),
@@ -1278,6 +1393,8 @@ def _touch(row: Sequence[Any]) -> Touchpoint:
         personal=bool(personal),
         direction=direction,
         note=note or "",
+        source=source,
+        ref=ref,
     )
 
 

@@ -152,9 +152,20 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # Contacts remember the day they were added (their first check-in is
     # spread from it); contact_links tie each source's own ids (a vCard UID)
-    # to contacts, so re-importing merges; source_state keeps what a contact
-    # source needs for its next sync (a sync token, ETags).
+    # to contacts, so re-importing merges; source_state keeps what a source
+    # needs for its next sync (a sync token, ETags, a folder's last UID).
+    # Touchpoints a source brought in carry its name and their ref there;
+    # touch_removals remembers those removed by hand, so they stay removed.
     """
+    ALTER TABLE touchpoints ADD COLUMN source TEXT COLLATE "C";
+    ALTER TABLE touchpoints ADD COLUMN ref TEXT COLLATE "C";
+    CREATE UNIQUE INDEX touchpoints_source_ref ON touchpoints (source, ref, contact_id);
+    CREATE TABLE touch_removals (
+        source TEXT COLLATE "C" NOT NULL,
+        ref TEXT COLLATE "C" NOT NULL,
+        contact_id TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (source, ref, contact_id)
+    );
     ALTER TABLE contacts ADD COLUMN added TEXT;
     CREATE TABLE contact_links (
         source TEXT COLLATE "C" NOT NULL,
