@@ -1059,6 +1059,55 @@ def test_an_import_spreads_the_first_check_ins_over_the_first_interval(store: An
     assert store.agenda(now=NOW) == today
 
 
+# -- touches from sources -----------------------------------------------------------
+
+
+def _mail(contact: str, ref: str, days: int = 1, **more: Any) -> Touchpoint:
+    return Touchpoint(contact, NOW - timedelta(days=days), "email", source="mail", ref=ref, **more)
+
+
+def test_a_sources_touches_are_kept_once_and_satisfy_check_ins(store: Any) -> None:
+    """A sync's touchpoints are added once; a personal one restarts the clock; state is kept."""
+    store.put_contacts([Contact("ana", "Ana"), Contact("ben", "Ben")])
+    store.set_rule(Rule(Every(weeks=1)))
+    assert {r.contact.id for r in store.agenda(now=NOW)} == {"ana", "ben"}
+    touches = [_mail("ana", "r1"), _mail("ben", "r2", personal=False), _mail("ghost", "r3")]
+    assert store.merge_source_touches("mail", touches, state={"INBOX": "7 42"}) == (2, 0)
+    assert {r.contact.id for r in store.agenda(now=NOW)} == {"ben"}
+    before = _tables(store)
+    assert store.merge_source_touches("mail", touches, state={"INBOX": "7 42"}) == (0, 0)
+    assert _tables(store) == before
+    assert store.source_state("mail") == {"INBOX": "7 42"}
+    assert [t.ref for _, t in store.list_touches(source="mail")] == ["r1", "r2"]
+
+
+def test_touches_gone_at_the_source_go_and_those_removed_by_hand_stay_removed(
+    store: Any,
+) -> None:
+    store.put_contacts([Contact("ana", "Ana")])
+    store.merge_source_touches("cal", [
+        Touchpoint("ana", NOW - timedelta(days=d), "meeting", source="cal", ref=f"m{d}")
+        for d in (1, 2, 3)
+    ])  # fmt: skip
+    assert store.merge_source_touches("cal", [], gone={"m1"}) == (0, 1)
+    assert store.merge_source_touches("cal", [], everything={"m2"}) == (0, 1)
+    ((ident, touch),) = store.list_touches("ana")
+    assert touch.ref == "m2"
+    store.log(Touchpoint("ana", NOW, "phone"))
+    assert store.remove_touch(ident) == touch
+    assert store.merge_source_touches("cal", [touch]) == (0, 0)
+    assert [t.channel for t in store.touchpoints("ana")] == ["phone"]
+    with pytest.raises(CadenceError, match="no touchpoint"):
+        store.remove_touch(ident)
+
+
+def test_touches_of_another_source_are_refused_whole(store: Any) -> None:
+    store.put_contacts([Contact("ana", "Ana")])
+    with pytest.raises(CadenceError, match="not a touchpoint of source 'mail'"):
+        store.merge_source_touches("mail", [_mail("ana", "r1"), Touchpoint("ana", NOW)])
+    assert store.list_touches() == []
+
+
 # -- transactions -----------------------------------------------------------------
 
 

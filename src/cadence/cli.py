@@ -858,6 +858,74 @@ def log_touch(
     out.print(f"logged {touch.channel} with {person.name} at {local:%Y-%m-%d %H:%M %Z}")
 
 
+@cli.command("touches")
+@click.argument("contact_id", metavar="[CONTACT]", required=False)
+@click.option("--source", metavar="NAME", help="Only those a source brought in ([[sources]]).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of touchpoints.")
+@pass_state
+def list_touches(state: State, contact_id: str | None, source: str | None, as_json: bool) -> None:
+    """List touchpoints, oldest first, with where each came from (none: logged by hand).
+
+    CONTACT narrows the list to one contact (see 'cadence log --help').
+    """
+    store = state.store
+    person = _find(state, contact_id) if contact_id is not None else None
+    found = store.list_touches(person.id if person else None, source=source)
+    if as_json:
+        text = json.dumps(
+            [
+                {
+                    "id": ident,
+                    "contact": t.contact,
+                    "at": t.at.isoformat(),
+                    "channel": t.channel,
+                    "direction": t.direction,
+                    "personal": t.personal,
+                    "note": t.note,
+                    "source": t.source,
+                }
+                for ident, t in found
+            ],
+            ensure_ascii=False,
+            indent=2,
+        )
+        click.echo(escape_json(text))
+        return
+    table = Table("id", "when", "contact", "channel", "way", "source", "note", box=None)
+    for ident, touch in found:
+        way = ("in" if touch.direction == "in" else "out") + ("" if touch.personal else ", bulk")
+        table.add_row(
+            str(ident),
+            f"{touch.at:%Y-%m-%d %H:%M}",
+            touch.contact,
+            touch.channel,
+            way,
+            touch.source or "",
+            touch.note,
+        )
+    out.print(table)
+
+
+@cli.group()
+def touch() -> None:
+    """Change touchpoints already logged."""
+
+
+@touch.command("remove")
+@click.argument("touch_id", metavar="ID", type=int)
+@pass_state
+def touch_remove(state: State, touch_id: int) -> None:
+    """Remove a touchpoint by its id ('cadence touches' lists them).
+
+    One that a source brought in stays removed: the source's next sync does
+    not bring it back.
+    """
+    if not 0 < touch_id < 2**63:
+        _fail(f"no touchpoint with id {touch_id}")
+    removed = state.store.remove_touch(touch_id)
+    out.print(f"removed touchpoint {touch_id} ({removed.channel} with {removed.contact})")
+
+
 # -- due, snooze, done ----------------------------------------------------------
 
 
