@@ -37,8 +37,9 @@ from cadence.core.reminders import (
     reminder_key,
 )
 from cadence.core.roster import Roster
+from cadence.core.touches import Meeting, Message, TouchRules
 from cadence.hookspecs import hookimpl, hookspec
-from cadence.sources.batch import ContactChanges, ImportBatch, Origin, Skipped
+from cadence.sources.batch import ContactChanges, ImportBatch, Origin, Skipped, TouchChanges
 from cadence.sources.merge import ImportReport
 from cadence.sources.sync import SourceConfig, SourceSync, SyncReport, sync_sources
 
@@ -92,6 +93,8 @@ __all__ = [
     "ImportFailed",
     "ImportReport",
     "LeapDay",
+    "Meeting",
+    "Message",
     "Occasion",
     "OccasionKind",
     "Origin",
@@ -110,6 +113,8 @@ __all__ = [
     "SourceSync",
     "StoreBusy",
     "SyncReport",
+    "TouchChanges",
+    "TouchRules",
     "Touchpoint",
     "__version__",
     "dispatch",

@@ -146,8 +146,14 @@ def cadence_register_sources(register: Register) -> None:
             returns a ``cadence.ContactChanges``: an ``ImportBatch`` of the
             contacts new or changed since, each with its uid at the source in
             the batch's ``origins``, the uids of those deleted there
-            (``gone``), and the ``state`` to hand back next time. A source
-            may offer ``close()``, called when the sync ends.
+            (``gone``), and the ``state`` to hand back next time. A touch
+            source (a mailbox, a calendar) has ``touch_changes(state, *,
+            now)`` and returns a ``cadence.TouchChanges``: the
+            ``cadence.Message``s and ``cadence.Meeting``s new since, read
+            from their headers alone; cadence's rules make the touchpoints
+            (``cadence.core.touches``), and a ``me`` attribute may name the
+            user's own addresses. A source may offer ``close()``, called
+            when the sync ends.
             Source names are unique across all plugins: a name that is taken
             is refused with an error naming both plugins.
 
@@ -156,12 +162,13 @@ def cadence_register_sources(register: Register) -> None:
 
     Called:
         Once for each plugin, when it is registered. Each configured source
-        is then asked for its occasions, or its contact changes, whenever
-        ``cadence sync`` or ``cadence run`` syncs: occasions replace, in one
-        transaction, what it gave the time before; contact changes are
-        merged as an import is, with the state, in one transaction, and the
-        contacts it deleted are removed when its table says ``prune =
-        true``. A source that raises is reported by name and changes
+        is then asked for its occasions, contact changes or touches
+        whenever ``cadence sync`` or ``cadence run`` syncs: occasions
+        replace, in one transaction, what it gave the time before; contact
+        changes are merged as an import is, with the state, in one
+        transaction, and the contacts it deleted are removed when its table
+        says ``prune = true``; touches are kept once each under the source's
+        name and their ref. A source that raises is reported by name and changes
         nothing in the store.
 
     New in 0.1.0.
