@@ -30,6 +30,7 @@ ALLOWED = frozenset(
         "collections",
         "dateutil",
         "datetime",
+        "fnmatch",
         "functools",
         "hashlib",
         "json",
