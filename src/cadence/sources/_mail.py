@@ -6,9 +6,9 @@ sources fetch these fields alone, local ones stop at the blank line).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
-from email.headerregistry import Address
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
@@ -35,6 +35,7 @@ HEADER_FIELDS = (
     "Subject",
 )
 
+_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.?[^@\s<>()\[\],;:\"]*")
 _BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
 # compat32 leaves values as they came; the modern policy's header registry is
 # slow and raises on the malformed headers real mail carries.
@@ -51,11 +52,8 @@ def _addresses(values: list[str]) -> tuple[str, ...]:
 
 
 def _plausible(address: str) -> bool:
-    try:
-        Address(addr_spec=address)
-    except (ValueError, IndexError, TypeError):
-        return False
-    return True
+    # A cheap shape check: the header registry's parser costs more than all the rest.
+    return _ADDRESS.fullmatch(address) is not None
 
 
 def _date(value: str | None) -> datetime | None:
