@@ -202,6 +202,7 @@ def meetings(data: bytes | str, *, start: datetime, end: datetime, where: str) -
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except (ValueError, IndexError, KeyError, TypeError) as error:
         raise CadenceError(f"{where}: not an iCalendar file: {error}") from None
+    calendars = [c for c in calendars if getattr(c, "name", None) == "VCALENDAR"]
     if not calendars:
         raise CadenceError(f"{where}: not an iCalendar file: no VCALENDAR")
     found: list[Meeting] = []
