@@ -200,6 +200,11 @@ def served() -> Iterator[str]:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if self.path == "/downgrade.ics":
+                self.send_response(301)
+                self.send_header("Location", "http://calendar.example.com/private-s3cret/x.ics")
+                self.end_headers()
+                return
             if self.path == "/moved.ics":
                 self.send_response(302)
                 self.send_header("Location", "/private-s3cret/basic.ics")
@@ -240,6 +245,8 @@ def test_a_published_calendar_is_read_over_http(served: str) -> None:
         wrong.touch_changes({}, now=NOW)
     assert "HTTP 404" in str(raised.value)
     assert "s3cret" not in str(raised.value)
+    with pytest.raises(CadenceError, match="not https: not following it"):
+        calendar(url=served + "downgrade.ics").touch_changes({}, now=NOW)
 
 
 # -- CalDAV against Radicale -----------------------------------------------------------
@@ -395,6 +402,24 @@ def test_a_wrong_password_is_one_line_without_the_password(
     message = str(raised.value)
     assert message == f"caldav: the server refused the credentials for {work_calendar}"
     assert "not-the-Password-42" not in message
+
+
+@integration
+def test_a_home_without_calendars_says_so(
+    radicale: Radicale, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A calendar home (here bo's, reached through the principal) with no calendar is an error."""
+    source = _source(radicale, f"{radicale.url}bo/", monkeypatch, "bo")
+    with pytest.raises(CadenceError) as raised:
+        source.touch_changes({}, now=NOW)
+    assert str(raised.value) == f"caldav: found no calendar in {radicale.url}bo/"
+
+
+def test_an_unset_password_variable_is_named_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """password_env naming an unset variable is a ConfigError naming the variable."""
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    with pytest.raises(ConfigError, match=PASSWORD_ENV):
+        caldav(url="https://example.com/", username="ana", password_env=PASSWORD_ENV)
 
 
 @integration

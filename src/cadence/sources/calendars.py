@@ -268,7 +268,7 @@ def _site(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     port = f":{parts.port}" if parts.port is not None else ""
-    return f"{parts.scheme}://{host}{port}/…"
+    return f"{parts.scheme}://{host}{port}/..."
 
 
 def _checked_url(value: object, what: str, *, collection: bool) -> str:
