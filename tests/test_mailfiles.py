@@ -333,11 +333,16 @@ def test_a_generated_mbox_with_many_messages_and_crlf_lines(tmp_path: Path) -> N
 def test_a_folder_of_mbox_files_is_read_file_by_file(tmp_path: Path) -> None:
     """A Thunderbird folder: every mbox file in it, not its index files."""
     shutil.copy(FIXTURES / "thunderbird.mbox", tmp_path / "Inbox")
-    shutil.copy(FIXTURES / "takeout.mbox", tmp_path / "Sent")
+    sent = b"From - Mon Nov 16 11:20:02 2026\n" + (FIXTURES / "sent.eml").read_bytes() + b"\n"
+    (tmp_path / "Sent").write_bytes(sent)
     (tmp_path / "Inbox.msf").write_text('// <!-- <mdb:mork:z v="1.4"/> -->\n')
-    changes = mbox(path=str(tmp_path)).touch_changes({}, now=NOW)
-    assert len(changes.items) == 5
+    source = mbox(path=str(tmp_path))
+    changes = source.touch_changes({}, now=NOW)
+    assert len(changes.items) == 3
     assert set(changes.state or {}) == {"file:Inbox", "file:Sent", "me"}
+    # Thunderbird's Sent folder is yours.
+    assert source.me == frozenset({ME})
+    assert ("ana", "out", True, "2026-11-16T11:20:00+00:00") in _touches(changes)
 
 
 def test_the_sources_are_registered(plugins: object) -> None:

@@ -28,12 +28,17 @@ twice.
 A file's modification time, or an mbox ``From`` line's date, is when the
 message was written there: its arrival for mail delivered there, the
 download for mail fetched later. It stands for the arrival only when the
-``Date`` header is missing or later than it, so that old mail fetched today
-is not taken for mail of today.
+``Date`` header is missing or is not more than ``MAX_CLOCK_SKEW`` before
+it, so that old mail fetched today is not taken for mail of today. A
+client that sets file times to the server's arrival date (mbsync's
+``CopyArrivalDate``, offlineimap's ``utime_from_header``) can write a new
+file with a time before the mark; such a message is read only when its
+folder is read from the start again (its state removed).
 
 The addresses a message in a sent folder (``Sent``, ``Sent Items``,
-``[Gmail]/Sent Mail``...) or with the Gmail label ``Sent`` comes from are
-yours: ``me`` holds them after a sync, and the state keeps them.
+``[Gmail]/Sent Mail``..., a Maildir or an mbox file of a folder so named)
+or with the Gmail label ``Sent`` comes from are yours: ``me`` holds them
+after a sync, and the state keeps them.
 """
 
 from __future__ import annotations
@@ -470,6 +475,7 @@ class MboxSource:
     ) -> tuple[list[Message], _Read]:
         size = len(data)
         head = _head_digest(data)
+        sent = self.path.is_dir() and _sent_folder(name)
         # An mbox only grows: one that shrank or starts otherwise was rewritten.
         resume = kept is not None and kept.size <= size and kept.head == head
         position = kept.offset if kept is not None and resume else 0
@@ -482,7 +488,7 @@ class MboxSource:
                 dated = _dated(message)
                 if dated is None or dated < cutoff:
                     continue
-            if _gmail_sent(raw):
+            if sent or _gmail_sent(raw):
                 me |= _senders(message)
             items.append(message)
         return items, _Read(size, mtime_ns, size, head)
