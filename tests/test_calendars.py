@@ -18,7 +18,15 @@ from cadence._plugins import load_plugins
 from cadence.core.errors import CadenceError
 from cadence.core.touches import Meeting, TouchRules, meeting_touches
 from cadence.sources.batch import TouchChanges
-from cadence.sources.calendars import CalDavSource, CalendarSource, caldav, calendar, meetings
+from cadence.sources.calendars import (
+    CalDavSource,
+    CalendarSource,
+    _addresses,
+    caldav,
+    calendar,
+    meetings,
+)
+from cadence.sources.carddav import _multistatus, parse_xml
 
 __all__ = ["radicale"]  # a fixture, used by name
 
@@ -439,3 +447,20 @@ def test_the_sources_are_registered(plugins: object) -> None:
     assert isinstance(
         registered["caldav"].thing.resolve()(url="https://example.com/"), CalDavSource
     )
+
+
+def test_your_addresses_are_read_from_the_principals_address_set() -> None:
+    """mailto: addresses of ``calendar-user-address-set`` are yours; paths and urns are not."""
+    body = b"""<?xml version="1.0" encoding="utf-8"?>
+<d:multistatus xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:caldav">
+  <d:response><d:href>/principals/ana/</d:href><d:propstat><d:prop>
+    <c:calendar-user-address-set>
+      <d:href>mailto:Ana@Example.org</d:href>
+      <d:href>/principals/ana/</d:href>
+      <d:href>urn:uuid:6b29a774</d:href>
+      <d:href>MAILTO:ana.lima@work.example</d:href>
+    </c:calendar-user-address-set>
+  </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
+</d:multistatus>"""
+    responses, _ = _multistatus(parse_xml(body))
+    assert sorted(_addresses(responses[0])) == ["ana.lima@work.example", "ana@example.org"]
