@@ -188,6 +188,10 @@ def _meeting(event: icalendar.Event, zone: tzinfo) -> Meeting | None:
     )
 
 
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def meetings(data: bytes | str, *, start: datetime, end: datetime, where: str) -> list[Meeting]:
     """The meetings of an iCalendar text whose occurrences begin in [``start``, ``end``].
 
@@ -201,19 +205,19 @@ def meetings(data: bytes | str, *, start: datetime, end: datetime, where: str) -
     try:
         calendars = icalendar.Calendar.from_ical(data, multiple=True)
     except (ValueError, IndexError, KeyError, TypeError) as error:
-        raise CadenceError(f"{where}: not an iCalendar file: {error}") from None
+        raise CadenceError(f"{where}: not an iCalendar file: {_one_line(error)}") from None
     calendars = [c for c in calendars if getattr(c, "name", None) == "VCALENDAR"]
     if not calendars:
         raise CadenceError(f"{where}: not an iCalendar file: no VCALENDAR")
     found: list[Meeting] = []
-    for calendar in calendars:
-        zone = _zone(calendar)
+    for each in calendars:
+        zone = _zone(each)
         try:
-            occurrences = recurring_ical_events.of(calendar, skip_bad_series=True).between(
+            occurrences = recurring_ical_events.of(each, skip_bad_series=True).between(
                 start, end + timedelta(seconds=1)
             )
         except (ValueError, TypeError, recurring_ical_events.InvalidCalendar) as error:
-            raise CadenceError(f"{where}: cannot expand its events: {error}") from None
+            raise CadenceError(f"{where}: cannot expand its events: {_one_line(error)}") from None
         for event in occurrences:
             meeting = _meeting(event, zone)
             if meeting is not None and start <= meeting.start <= end:
