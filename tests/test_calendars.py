@@ -464,3 +464,16 @@ def test_your_addresses_are_read_from_the_principals_address_set() -> None:
 </d:multistatus>"""
     responses, _ = _multistatus(parse_xml(body))
     assert sorted(_addresses(responses[0])) == ["ana.lima@work.example", "ana@example.org"]
+
+
+def test_a_series_whose_rule_cannot_be_read_is_skipped_and_the_rest_kept() -> None:
+    """One event with a broken RRULE does not cost the calendar's other meetings."""
+    text = (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:bad\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261101T090000Z\r\n"
+        "RRULE:FREQ=SOMETIMES\r\nSUMMARY:bad\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:ok\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261102T090000Z\r\n"
+        "SUMMARY:ok\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    found = meetings(text, start=NOW - timedelta(days=30), end=NOW, where="t")
+    assert [m.summary for m in found] == ["ok"]
