@@ -156,6 +156,20 @@ def test_a_file_written_just_before_the_newest_is_still_read(tmp_path: Path) -> 
     assert len(later.items) == 1
 
 
+def test_a_file_dated_in_the_future_does_not_hide_the_mail_after_it(tmp_path: Path) -> None:
+    """The mark never passes the sync's own time, so mail written after it is still read."""
+    folder = tmp_path / "Maildir"
+    _deliver(folder, "ahead", (FIXTURES / "apple-mail.eml").read_bytes(), NOW + timedelta(days=9))
+    source = maildir(path=str(folder))
+    first = source.touch_changes({}, now=NOW)
+    assert len(first.items) == 1
+    _deliver(folder, "next", (FIXTURES / "thunderbird.eml").read_bytes(), NOW + timedelta(hours=1))
+    later = source.touch_changes(first.state or {}, now=NOW + timedelta(hours=2))
+    assert [item.sender for item in later.items if isinstance(item, Message)] == [
+        ("ana@example.org",)
+    ]
+
+
 def test_the_first_sync_reads_only_mail_within_since(tmp_path: Path) -> None:
     """Older mail is left out of the first sync, whether its file or its Date says so."""
     folder = tmp_path / "Maildir"

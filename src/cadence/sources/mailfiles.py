@@ -215,7 +215,7 @@ class MaildirSource:
         cutoff = now - self.since
         for name, folder in folders.items():
             kept = _Mark.read(state.get(_FOLDER + name))
-            found, mark = self._folder(name, folder, kept, cutoff)
+            found, mark = self._folder(name, folder, kept, now, cutoff)
             items.extend(found)
             if _sent_folder(name):
                 for message in found:
@@ -228,7 +228,7 @@ class MaildirSource:
         return TouchChanges(items, state=written)
 
     def _folder(
-        self, name: str, folder: Path, kept: _Mark | None, cutoff: datetime
+        self, name: str, folder: Path, kept: _Mark | None, now: datetime, cutoff: datetime
     ) -> tuple[list[Message], _Mark | None]:
         files: list[tuple[int, str, Path]] = []
         for part in ("new", "cur"):
@@ -250,7 +250,9 @@ class MaildirSource:
                 files.append((ns, entry.name, Path(entry.path)))
         if not files:
             return [], kept
-        newest = max(ns for ns, _, _ in files)
+        # A file dated in the future (a clock ahead, an arrival date copied from a
+        # server) must not carry the mark past the files still to come.
+        newest = min(max(ns for ns, _, _ in files), int(now.timestamp()) * 10**9)
         mark_ns = newest - _MARGIN_NS
         if kept is not None:
             mark_ns = max(mark_ns, kept.ns)
