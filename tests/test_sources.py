@@ -289,7 +289,9 @@ def test_bad_source_tables_are_reported_naming_them(store: Any, sources: Plugins
         plugins=sources,
     )
     typo, missing, extra = report.errors
-    assert typo.startswith("source 'typo': unknown source 'nope' (known: broken, carddav, events")
+    assert typo.startswith(
+        "source 'typo': unknown source 'nope' (known: broken, caldav, calendar, carddav, events"
+    )
     assert missing == "source 'missing': no calendar called 'gone'"
     assert extra == "source 'extra': unknown events setting 'x' (known: calendar, lead, tag)"
     assert report["us-days"].added == 1

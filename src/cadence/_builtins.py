@@ -15,11 +15,13 @@ from cadence.hookspecs import hookimpl
 from cadence.typing import Register
 
 __all__ = [
+    "calendars",
     "carddav",
     "console",
     "csv",
     "ical",
     "jsonl",
+    "mailfiles",
     "postgresql",
     "smtp",
     "sqlite",
@@ -82,6 +84,22 @@ class _Source(_Builtin):
             register(name, lazy(self.target), **self.options)
 
 
+class _Sources:
+    """A plugin that registers several sources, each (name, ``lazy`` target)."""
+
+    def __init__(self, name: str, *sources: tuple[str, str]) -> None:
+        self.name = name
+        self.sources = sources
+
+    def __repr__(self) -> str:
+        return f"<built-in plugin {self.name!r}: {', '.join(s[0] for s in self.sources)}>"
+
+    @hookimpl
+    def cadence_register_sources(self, register: Register) -> None:
+        for name, target in self.sources:
+            register(name, lazy(target))
+
+
 class _Store(_Builtin):
     @hookimpl
     def cadence_register_stores(self, register: Register) -> None:
@@ -123,6 +141,16 @@ csv = _Importers(
 )
 vcard = _Importer("vcard", "cadence.sources.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
 carddav = _Source("carddav", "cadence.sources.carddav:carddav")
+mailfiles = _Sources(
+    "mailfiles",
+    ("maildir", "cadence.sources.mailfiles:maildir"),
+    ("mbox", "cadence.sources.mailfiles:mbox"),
+)
+calendars = _Sources(
+    "calendars",
+    ("calendar", "cadence.sources.calendars:calendar"),
+    ("caldav", "cadence.sources.calendars:caldav"),
+)
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
 postgresql = _Store(
     "postgresql",

@@ -51,11 +51,13 @@ log = logging.getLogger("cadence.plugins")
 #: as entry points in cadence's pyproject too; this tuple lets a source tree
 #: that was never installed find them by the same path.
 DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("calendars", "cadence._builtins:calendars"),
     ("carddav", "cadence._builtins:carddav"),
     ("console", "cadence._builtins:console"),
     ("csv", "cadence._builtins:csv"),
     ("ical", "cadence._builtins:ical"),
     ("jsonl", "cadence._builtins:jsonl"),
+    ("mailfiles", "cadence._builtins:mailfiles"),
     ("postgresql", "cadence._builtins:postgresql"),
     ("smtp", "cadence._builtins:smtp"),
     ("sqlite", "cadence._builtins:sqlite"),
