@@ -416,7 +416,7 @@ class Plugins:
             config.source,
             config.settings,
             where=f"source {config.name!r}",
-            needs=("occasions", "contact_changes"),
+            needs=("occasions", "contact_changes", "touch_changes"),
         )
 
     def _build(
