@@ -17,6 +17,7 @@ from cadence import ConfigError
 from cadence._plugins import load_plugins
 from cadence.core.errors import CadenceError
 from cadence.core.touches import Meeting, TouchRules, meeting_touches
+from cadence.sources._dav import multistatus, parse_xml
 from cadence.sources.batch import TouchChanges
 from cadence.sources.calendars import (
     CalDavSource,
@@ -26,7 +27,6 @@ from cadence.sources.calendars import (
     calendar,
     meetings,
 )
-from cadence.sources.carddav import _multistatus, parse_xml
 
 __all__ = ["radicale"]  # a fixture, used by name
 
@@ -462,7 +462,7 @@ def test_your_addresses_are_read_from_the_principals_address_set() -> None:
     </c:calendar-user-address-set>
   </d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>
 </d:multistatus>"""
-    responses, _ = _multistatus(parse_xml(body))
+    responses, _ = multistatus(parse_xml(body))
     assert sorted(_addresses(responses[0])) == ["ana.lima@work.example", "ana@example.org"]
 
 

@@ -52,19 +52,19 @@ from cadence.core.durations import parse_duration
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.core.time import require_aware
 from cadence.core.touches import Meeting
-from cadence.sources.batch import TouchChanges
-from cadence.sources.carddav import (
-    _collection,
-    _loopback,
-    _multistatus,
-    _port,
-    _reason,
-    _Response,
-    _same_site,
-    _Session,
-    _shown,
+from cadence.sources._dav import (
+    Response,
+    Session,
+    collection,
+    loopback,
+    multistatus,
     parse_xml,
+    port_of,
+    reason,
+    same_site,
+    shown_url,
 )
+from cadence.sources.batch import TouchChanges
 
 __all__ = [
     "DEFAULT_SINCE",
@@ -90,7 +90,7 @@ _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _dav(name: str) -> str:
+def dav(name: str) -> str:
     return f"{{{_DAV}}}{name}"
 
 
@@ -294,7 +294,7 @@ def _checked_url(value: object, what: str, *, collection: bool) -> str:
         raise ConfigError("url has a port that is not a number from 0 to 65535") from None
     if not parts.hostname:
         raise ConfigError("url has no host")
-    if scheme == "http" and not _loopback(parts.hostname):
+    if scheme == "http" and not loopback(parts.hostname):
         raise ConfigError("url must use https: http is only for this machine")
     if parts.fragment:
         raise ConfigError("url must have no fragment")
@@ -316,7 +316,7 @@ def _password(variable: object) -> str:
 
 
 def _session(ca_file: str | None) -> requests.Session:
-    session = _Session()
+    session = Session()
     # Proxies and .netrc from the environment would send the calendar elsewhere.
     session.trust_env = False
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
@@ -333,8 +333,8 @@ def _failed(
     if isinstance(error, requests.Timeout):
         return CadenceError(f"{label}: {shown} did not answer within {timeout:g} seconds")
     if isinstance(error, requests.ConnectionError):
-        return CadenceError(f"{label}: cannot connect to {shown}: {_reason(error)}")
-    return CadenceError(f"{label}: the request to {shown} failed: {_reason(error)}")
+        return CadenceError(f"{label}: cannot connect to {shown}: {reason(error)}")
+    return CadenceError(f"{label}: the request to {shown} failed: {reason(error)}")
 
 
 # -- an .ics file or URL -------------------------------------------------------------
@@ -410,7 +410,7 @@ class CalendarSource:
                     url = urljoin(url, location)
                     parts = urlsplit(url)
                     if parts.scheme != "https" and not (
-                        parts.scheme == "http" and _loopback(parts.hostname or "")
+                        parts.scheme == "http" and loopback(parts.hostname or "")
                     ):
                         raise CadenceError(
                             f"calendar: {shown} redirects to a URL that is not https: "
@@ -504,7 +504,7 @@ class _Http:
         parts = urlsplit(url)
         self._scheme = parts.scheme
         self._host = parts.hostname or ""
-        self._port = _port(parts.scheme, parts.port)
+        self._port = port_of(parts.scheme, parts.port)
         self._timeout = timeout
         self._has_login = auth is not None
         self.session = _session(ca_file)
@@ -515,17 +515,17 @@ class _Http:
         if parts.scheme != self._scheme or parts.username is not None:
             return False
         host = (parts.hostname or "").lower()
-        port = _port(parts.scheme, parts.port)
+        port = port_of(parts.scheme, parts.port)
         if host == self._host:
             return port == self._port
-        return self._scheme == "https" and port == 443 and _same_site(self._host, host)
+        return self._scheme == "https" and port == 443 and same_site(self._host, host)
 
     def request(self, method: str, url: str, body: bytes, depth: str) -> requests.Response:
         headers = {"Content-Type": "application/xml; charset=utf-8", "Depth": depth}
         for _ in range(_MAX_REDIRECTS + 1):
             if not self.allows(url):
                 raise CadenceError(
-                    f"caldav: the server at {_shown(self.url)} pointed to {_shown(url)}, "
+                    f"caldav: the server at {shown_url(self.url)} pointed to {shown_url(url)}, "
                     "which is not on the configured server: not following it"
                 )
             try:
@@ -538,25 +538,27 @@ class _Http:
                     allow_redirects=False,
                 )
             except requests.RequestException as error:
-                raise _failed("caldav", _shown(url), error, self._timeout) from None
+                raise _failed("caldav", shown_url(url), error, self._timeout) from None
             if answer.status_code == 401 and self._switch_to_digest(answer):
                 continue
             if answer.status_code == 401:
                 if not self._has_login:
                     raise CadenceError(
-                        f"caldav: the server asks for a login for {_shown(url)}: "
+                        f"caldav: the server asks for a login for {shown_url(url)}: "
                         "set username and password_env"
                     )
-                raise CadenceError(f"caldav: the server refused the credentials for {_shown(url)}")
+                raise CadenceError(
+                    f"caldav: the server refused the credentials for {shown_url(url)}"
+                )
             if answer.status_code >= 500:
                 raise CadenceError(
-                    f"caldav: the server failed with HTTP {answer.status_code} for {_shown(url)}"
+                    f"caldav: the server failed with HTTP {answer.status_code} for {shown_url(url)}"
                 )
             location = answer.headers.get("Location")
             if answer.status_code not in _REDIRECTS or not location:
                 return answer
             url = urljoin(url, location)
-        raise CadenceError(f"caldav: too many redirects from {_shown(url)}")
+        raise CadenceError(f"caldav: too many redirects from {shown_url(url)}")
 
     def _switch_to_digest(self, answer: requests.Response) -> bool:
         offered = answer.headers.get("WWW-Authenticate", "").lower()
@@ -566,17 +568,19 @@ class _Http:
         self.session.auth = requests.auth.HTTPDigestAuth(*auth)
         return True
 
-    def multistatus(self, method: str, url: str, body: bytes, depth: str) -> list[_Response]:
+    def multistatus(self, method: str, url: str, body: bytes, depth: str) -> list[Response]:
         answer = self.request(method, url, body, depth)
         if answer.status_code != 207:
             raise _unexpected(answer, method, url)
         try:
-            responses, _ = _multistatus(parse_xml(answer.content))
+            responses, _ = multistatus(parse_xml(answer.content))
         except ValueError as error:
-            raise CadenceError(f"caldav: unreadable answer from {_shown(url)}: {error}") from None
+            raise CadenceError(
+                f"caldav: unreadable answer from {shown_url(url)}: {error}"
+            ) from None
         return responses
 
-    def first(self, url: str, body: bytes, *, missing_ok: bool) -> _Response | None:
+    def first(self, url: str, body: bytes, *, missing_ok: bool) -> Response | None:
         """The response about ``url`` itself to a PROPFIND of depth 0 (None where nothing is)."""
         answer = self.request("PROPFIND", url, body, "0")
         if answer.status_code in (404, 405, 501) and missing_ok:
@@ -584,24 +588,26 @@ class _Http:
         if answer.status_code != 207:
             raise _unexpected(answer, "PROPFIND", url)
         try:
-            responses, _ = _multistatus(parse_xml(answer.content))
+            responses, _ = multistatus(parse_xml(answer.content))
         except ValueError as error:
-            raise CadenceError(f"caldav: unreadable answer from {_shown(url)}: {error}") from None
+            raise CadenceError(
+                f"caldav: unreadable answer from {shown_url(url)}: {error}"
+            ) from None
         return responses[0] if responses else None
 
 
 def _unexpected(answer: requests.Response, method: str, url: str) -> CadenceError:
     status = answer.status_code
     if status == 403:
-        return CadenceError(f"caldav: the server refused access to {_shown(url)} (HTTP 403)")
+        return CadenceError(f"caldav: the server refused access to {shown_url(url)} (HTTP 403)")
     if status == 404:
-        return CadenceError(f"caldav: nothing at {_shown(url)} (HTTP 404)")
-    return CadenceError(f"caldav: unexpected answer HTTP {status} to {method} {_shown(url)}")
+        return CadenceError(f"caldav: nothing at {shown_url(url)} (HTTP 404)")
+    return CadenceError(f"caldav: unexpected answer HTTP {status} to {method} {shown_url(url)}")
 
 
 _DISCOVERY = _propfind(
-    _dav("resourcetype"),
-    _dav("current-user-principal"),
+    dav("resourcetype"),
+    dav("current-user-principal"),
     _cal("calendar-home-set"),
     _cal("calendar-user-address-set"),
 )
@@ -630,7 +636,7 @@ class CalDavSource:
         self._http = _Http(url, auth=auth, timeout=timeout, ca_file=ca_file)
 
     def __repr__(self) -> str:
-        return f"<CalDavSource {_shown(self.url)}>"
+        return f"<CalDavSource {shown_url(self.url)}>"
 
     def close(self) -> None:
         """Close the HTTP session and its connections."""
@@ -659,12 +665,12 @@ class CalDavSource:
     def _calendars(self) -> list[str]:
         root = urlsplit(self.url).path == "/"
         here = self._http.first(self.url, _DISCOVERY, missing_ok=root)
-        principal = here.href_in(_dav("current-user-principal")) if here is not None else None
+        principal = here.href_in(dav("current-user-principal")) if here is not None else None
         if here is None and root:
             known = self._http.first(
                 urljoin(self.url, "/.well-known/caldav"), _DISCOVERY, missing_ok=True
             )
-            principal = known.href_in(_dav("current-user-principal")) if known else None
+            principal = known.href_in(dav("current-user-principal")) if known else None
         mine = None
         if principal is not None:
             mine = self._http.first(urljoin(self.url, principal), _DISCOVERY, missing_ok=True)
@@ -677,32 +683,32 @@ class CalDavSource:
             home = mine.href_in(_cal("calendar-home-set"))
         if home is None:
             raise CadenceError(
-                f"caldav: {_shown(self.url)} is not a calendar, and the server names no "
+                f"caldav: {shown_url(self.url)} is not a calendar, and the server names no "
                 "calendar home for this login; give the calendar's own URL"
             )
-        home_url = _collection(urljoin(self.url, home))
+        home_url = collection(urljoin(self.url, home))
         members = self._http.multistatus(
             "PROPFIND",
             home_url,
-            _propfind(_dav("resourcetype"), _cal("supported-calendar-component-set")),
+            _propfind(dav("resourcetype"), _cal("supported-calendar-component-set")),
             "1",
         )
         found = sorted(
-            _collection(urljoin(home_url, member.href))
+            collection(urljoin(home_url, member.href))
             for member in members
             if member.is_type(_cal("calendar"))
         )
         if not found:
-            raise CadenceError(f"caldav: found no calendar in {_shown(home_url)}")
+            raise CadenceError(f"caldav: found no calendar in {shown_url(home_url)}")
         return found
 
 
-def _addresses(response: _Response) -> Iterable[str]:
+def _addresses(response: Response) -> Iterable[str]:
     element = response.props.get(_cal("calendar-user-address-set"))
     if element is None:
         return []
     found = []
-    for href in element.iter(_dav("href")):
+    for href in element.iter(dav("href")):
         address = _address((href.text or "").strip())
         if address is not None:
             found.append(address.lower())

@@ -34,15 +34,11 @@ the server is read without any document type declaration or entity.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Iterable, Mapping
 from http.cookiejar import DefaultCookiePolicy
-from types import MappingProxyType
 from typing import Final
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
-from xml.etree import ElementTree as ET
-from xml.parsers import expat
 from xml.sax.saxutils import escape
 
 import attrs
@@ -53,6 +49,19 @@ from cadence.core.errors import CadenceError, ConfigError, ImportFailed
 from cadence.core.model import Contact
 from cadence.core.occasions import OccasionKind
 from cadence.sources._common import ProposedIds
+from cadence.sources._dav import (
+    Response,
+    Session,
+    collection,
+    dav,
+    loopback,
+    multistatus,
+    parse_xml,
+    port_of,
+    reason,
+    same_site,
+    shown_url,
+)
 from cadence.sources.batch import ContactChanges, ImportBatch, Origin, Skipped
 from cadence.sources.vcard import read_vcard
 
@@ -79,110 +88,11 @@ _MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
-def _dav(name: str) -> str:
-    return f"{{{_DAV}}}{name}"
-
-
 def _card(name: str) -> str:
     return f"{{{_CARDDAV}}}{name}"
 
 
 # -- reading XML -------------------------------------------------------------------
-
-
-class _RefusedXml(Exception):
-    """The server's XML declares a document type or an entity, which a DAV answer never needs."""
-
-
-def _refuse(*_: object) -> None:
-    raise _RefusedXml
-
-
-def _clark(name: str) -> str:
-    # expat gives "namespace local" with the separator below; ElementTree writes "{namespace}local".
-    namespace, _, local = name.rpartition(" ")
-    return f"{{{namespace}}}{local}" if namespace else local
-
-
-def parse_xml(body: bytes) -> ET.Element:
-    """The element tree of an XML document from a server, refusing document types and entities.
-
-    Expat itself never fetches external entities; refusing any ``DOCTYPE``
-    also rules out entity expansion ("billion laughs") whatever expat's
-    version. Attributes, comments and processing instructions are left out:
-    WebDAV answers carry their meaning in elements and text. Raises
-    ValueError for a document that is not well-formed or declares a type.
-    """
-    builder = ET.TreeBuilder()
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.buffer_text = True
-    parser.StartElementHandler = lambda name, _attributes: builder.start(_clark(name), {})
-    parser.EndElementHandler = lambda name: builder.end(_clark(name))
-    parser.CharacterDataHandler = builder.data
-    parser.StartDoctypeDeclHandler = _refuse
-    parser.EntityDeclHandler = _refuse
-    try:
-        parser.Parse(body, True)
-    except _RefusedXml:
-        raise ValueError("the document declares a document type") from None
-    except expat.ExpatError as error:
-        raise ValueError(f"not well-formed XML: {expat.ErrorString(error.code)}") from None
-    root: ET.Element = builder.close()
-    return root
-
-
-@attrs.frozen
-class _Response:
-    """One ``DAV:response`` of a multistatus: its href, its own status, and the props found."""
-
-    href: str
-    status: int | None
-    props: Mapping[str, ET.Element]
-
-    def text(self, tag: str) -> str | None:
-        element = self.props.get(tag)
-        return None if element is None else (element.text or "")
-
-    def href_in(self, tag: str) -> str | None:
-        """The first ``DAV:href`` inside the property ``tag``."""
-        element = self.props.get(tag)
-        found = None if element is None else element.find(_dav("href"))
-        return None if found is None or not found.text else found.text.strip()
-
-    def is_type(self, tag: str) -> bool:
-        """Whether the ``DAV:resourcetype`` holds ``tag``."""
-        kinds = self.props.get(_dav("resourcetype"))
-        return kinds is not None and kinds.find(tag) is not None
-
-
-def _status(text: str | None) -> int | None:
-    # "HTTP/1.1 404 Not Found"
-    parts = (text or "").split()
-    if len(parts) >= 2 and parts[1].isdigit():
-        return int(parts[1])
-    return None
-
-
-def _multistatus(root: ET.Element) -> tuple[list[_Response], str | None]:
-    """The responses of a multistatus, and its ``DAV:sync-token`` if it has one."""
-    if root.tag != _dav("multistatus"):
-        raise ValueError(f"expected a DAV:multistatus, not {root.tag!r}")
-    responses = []
-    for item in root.findall(_dav("response")):
-        href = item.findtext(_dav("href"))
-        if not href or not href.strip():
-            continue
-        props: dict[str, ET.Element] = {}
-        for propstat in item.findall(_dav("propstat")):
-            code = _status(propstat.findtext(_dav("status")))
-            prop = propstat.find(_dav("prop"))
-            if code is not None and 200 <= code < 300 and prop is not None:
-                props.update((element.tag, element) for element in prop)
-        responses.append(
-            _Response(href.strip(), _status(item.findtext(_dav("status"))), MappingProxyType(props))
-        )
-    token = root.findtext(_dav("sync-token"))
-    return responses, token.strip() if token and token.strip() else None
 
 
 def _propfind_body(*tags: str) -> bytes:
@@ -219,15 +129,6 @@ def _multiget_body(hrefs: Iterable[str]) -> bytes:
 
 
 # -- settings ------------------------------------------------------------------------
-
-
-def _loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _url(value: object) -> str:
@@ -292,7 +193,7 @@ def carddav(
     auth = None
     if username is not None:
         user = check.text("username", username)
-        if parts.scheme == "http" and not _loopback(parts.hostname or ""):
+        if parts.scheme == "http" and not loopback(parts.hostname or ""):
             raise ConfigError("a login needs an https url: no password in the clear")
         auth = (user, _password(password_env))
     seconds = check.timeout(timeout)
@@ -305,70 +206,6 @@ def carddav(
 
 
 # -- HTTP ----------------------------------------------------------------------------
-
-
-def _shown(url: str) -> str:
-    """``url`` as messages show it: scheme, host, port and path, never a user or password."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port is not None else ""
-    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
-
-
-def _reason(error: BaseException) -> str:
-    """The root cause of a requests error in a few words, without its URL."""
-    seen: set[int] = set()
-    stack: list[BaseException] = [error]
-    while stack:
-        current = stack.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        verify = getattr(current, "verify_message", None)
-        if verify:
-            return f"certificate not trusted: {verify}"
-        if isinstance(current, OSError) and current.strerror:
-            return str(current.strerror).lower()
-        linked = [getattr(current, "reason", None), current.__cause__, current.__context__]
-        linked.extend(current.args)
-        stack.extend(item for item in linked if isinstance(item, BaseException))
-    return type(error).__name__
-
-
-def _same_site(configured: str, host: str) -> bool:
-    """Whether ``host`` is the configured host, or one of its domain (not merely its TLD's)."""
-    if host == configured:
-        return True
-    if _literal(configured) or _literal(host):
-        return False
-    labels = configured.split(".")
-    parent = labels[1:]
-    # "contacts.icloud.com" shares "icloud.com" with "p42-contacts.icloud.com";
-    # a parent such as "co.uk" (a short first label, then the TLD) is no one's domain.
-    if len(parent) < 2 or (len(parent) == 2 and len(parent[0]) <= 3):
-        return False
-    return host.endswith("." + ".".join(parent))
-
-
-def _port(scheme: str, port: int | None) -> int:
-    return port if port is not None else (443 if scheme == "https" else 80)
-
-
-def _literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-class _Session(requests.Session):
-    """A session that never follows a redirect itself: each one is checked before it is taken."""
-
-    def get_redirect_target(self, resp: requests.Response) -> None:
-        """Redirects are followed by ``_Dav.request``, after checking where they lead."""
 
 
 class _Dav:
@@ -386,10 +223,10 @@ class _Dav:
         parts = urlsplit(url)
         self._scheme = parts.scheme
         self._host = parts.hostname or ""
-        self._port = _port(parts.scheme, parts.port)
+        self._port = port_of(parts.scheme, parts.port)
         self._timeout = timeout
         self._has_login = auth is not None
-        session = _Session()
+        session = Session()
         # Proxies and .netrc from the environment would send the address book elsewhere.
         session.trust_env = False
         session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
@@ -406,10 +243,10 @@ class _Dav:
         if parts.scheme != self._scheme or parts.username is not None:
             return False
         host = (parts.hostname or "").lower()
-        port = _port(parts.scheme, parts.port)
+        port = port_of(parts.scheme, parts.port)
         if host == self._host:
             return port == self._port
-        return self._scheme == "https" and port == 443 and _same_site(self._host, host)
+        return self._scheme == "https" and port == 443 and same_site(self._host, host)
 
     def request(
         self, method: str, url: str, *, body: bytes | None = None, depth: str | None = None
@@ -425,7 +262,7 @@ class _Dav:
         for _ in range(_MAX_REDIRECTS + 1):
             if not self.allows(url):
                 raise CadenceError(
-                    f"{_LABEL}: the server at {_shown(self.url)} pointed to {_shown(url)}, "
+                    f"{_LABEL}: the server at {shown_url(self.url)} pointed to {shown_url(url)}, "
                     "which is not on the configured server: not following it"
                 )
             answer = self._send(method, url, body, headers)
@@ -433,7 +270,7 @@ class _Dav:
             if answer.status_code not in _REDIRECTS or not location:
                 return answer
             url = urljoin(url, location)
-        raise CadenceError(f"{_LABEL}: too many redirects from {_shown(url)}")
+        raise CadenceError(f"{_LABEL}: too many redirects from {shown_url(url)}")
 
     def _send(
         self, method: str, url: str, body: bytes | None, headers: Mapping[str, str]
@@ -449,28 +286,28 @@ class _Dav:
             )
         except requests.Timeout:
             raise CadenceError(
-                f"{_LABEL}: {_shown(url)} did not answer within {self._timeout:g} seconds"
+                f"{_LABEL}: {shown_url(url)} did not answer within {self._timeout:g} seconds"
             ) from None
         except requests.ConnectionError as error:
             raise CadenceError(
-                f"{_LABEL}: cannot connect to {_shown(url)}: {_reason(error)}"
+                f"{_LABEL}: cannot connect to {shown_url(url)}: {reason(error)}"
             ) from None
         except requests.RequestException as error:
             raise CadenceError(
-                f"{_LABEL}: the request to {_shown(url)} failed: {_reason(error)}"
+                f"{_LABEL}: the request to {shown_url(url)} failed: {reason(error)}"
             ) from None
         if answer.status_code == 401 and self._switch_to_digest(answer):
             return self._send(method, url, body, headers)
         if answer.status_code == 401:
             if not self._has_login:
                 raise CadenceError(
-                    f"{_LABEL}: the server asks for a login for {_shown(url)}: "
+                    f"{_LABEL}: the server asks for a login for {shown_url(url)}: "
                     "set username and password_env"
                 )
-            raise CadenceError(f"{_LABEL}: the server refused the credentials for {_shown(url)}")
+            raise CadenceError(f"{_LABEL}: the server refused the credentials for {shown_url(url)}")
         if answer.status_code >= 500:
             raise CadenceError(
-                f"{_LABEL}: the server failed with HTTP {answer.status_code} for {_shown(url)}"
+                f"{_LABEL}: the server failed with HTTP {answer.status_code} for {shown_url(url)}"
             )
         return answer
 
@@ -485,28 +322,30 @@ class _Dav:
 
     def multistatus(
         self, method: str, url: str, body: bytes, depth: str
-    ) -> tuple[list[_Response], str | None]:
+    ) -> tuple[list[Response], str | None]:
         """The responses of a PROPFIND or REPORT answered with 207, or a CadenceError in words."""
         answer = self.request(method, url, body=body, depth=depth)
         if answer.status_code == 207:
             return self.read(answer, url)
         raise _unexpected(answer, method, url)
 
-    def read(self, answer: requests.Response, url: str) -> tuple[list[_Response], str | None]:
+    def read(self, answer: requests.Response, url: str) -> tuple[list[Response], str | None]:
         """The responses and sync token of a 207 answer."""
         try:
-            return _multistatus(parse_xml(answer.content))
+            return multistatus(parse_xml(answer.content))
         except ValueError as error:
-            raise CadenceError(f"{_LABEL}: unreadable answer from {_shown(url)}: {error}") from None
+            raise CadenceError(
+                f"{_LABEL}: unreadable answer from {shown_url(url)}: {error}"
+            ) from None
 
 
 def _unexpected(answer: requests.Response, method: str, url: str) -> CadenceError:
     status = answer.status_code
     if status == 403:
-        return CadenceError(f"{_LABEL}: the server refused the credentials for {_shown(url)}")
+        return CadenceError(f"{_LABEL}: the server refused the credentials for {shown_url(url)}")
     if status == 404:
-        return CadenceError(f"{_LABEL}: nothing at {_shown(url)} (HTTP 404)")
-    return CadenceError(f"{_LABEL}: unexpected answer HTTP {status} to {method} {_shown(url)}")
+        return CadenceError(f"{_LABEL}: nothing at {shown_url(url)} (HTTP 404)")
+    return CadenceError(f"{_LABEL}: unexpected answer HTTP {status} to {method} {shown_url(url)}")
 
 
 def _precondition(answer: requests.Response) -> str | None:
@@ -517,7 +356,7 @@ def _precondition(answer: requests.Response) -> str | None:
         root = parse_xml(answer.content)
     except ValueError:
         return None
-    if root.tag != _dav("error") or not len(root):
+    if root.tag != dav("error") or not len(root):
         return None
     return root[0].tag.rpartition("}")[2]
 
@@ -607,7 +446,7 @@ class CardDavSource:
         self._dav = _Dav(url, auth=auth, timeout=timeout, ca_file=ca_file)
 
     def __repr__(self) -> str:
-        return f"<CardDavSource {_shown(self.url)}>"
+        return f"<CardDavSource {shown_url(self.url)}>"
 
     def close(self) -> None:
         """Close the HTTP session and its connections."""
@@ -642,51 +481,51 @@ class CardDavSource:
     def _discover(self, kept: str | None) -> _Book:
         """The address book ``self.url`` is or leads to: ``kept`` (the last one read) if listed."""
         wanted = _propfind_body(
-            _dav("resourcetype"),
-            _dav("current-user-principal"),
+            dav("resourcetype"),
+            dav("current-user-principal"),
             _card("addressbook-home-set"),
-            _dav("supported-report-set"),
+            dav("supported-report-set"),
         )
         root = urlsplit(self.url).path == "/"
         here = self._first(self.url, wanted, missing_ok=root)
         if here is not None and here.is_type(_card("addressbook")):
             return _book_of(self.url, here)
         home = here.href_in(_card("addressbook-home-set")) if here is not None else None
-        principal = here.href_in(_dav("current-user-principal")) if here is not None else None
+        principal = here.href_in(dav("current-user-principal")) if here is not None else None
         if home is None and principal is None and root:
             well_known = self._first(urljoin(self.url, "/.well-known/carddav"), wanted)
             if well_known is not None:
-                principal = well_known.href_in(_dav("current-user-principal"))
+                principal = well_known.href_in(dav("current-user-principal"))
         if home is None and principal is not None:
             found = self._first(urljoin(self.url, principal), wanted)
             home = found.href_in(_card("addressbook-home-set")) if found is not None else None
         if home is None:
             raise CadenceError(
-                f"{_LABEL}: {_shown(self.url)} is not an address book, and the server names no "
+                f"{_LABEL}: {shown_url(self.url)} is not an address book, and the server names no "
                 "address book home for this login; give the address book's own URL"
             )
-        home_url = _collection(urljoin(self.url, home))
+        home_url = collection(urljoin(self.url, home))
         members, _ = self._dav.multistatus(
             "PROPFIND",
             home_url,
-            _propfind_body(_dav("resourcetype"), _dav("supported-report-set")),
+            _propfind_body(dav("resourcetype"), dav("supported-report-set")),
             "1",
         )
         books = sorted(
             (
-                (_collection(urljoin(home_url, member.href)), member)
+                (collection(urljoin(home_url, member.href)), member)
                 for member in members
                 if member.is_type(_card("addressbook"))
             ),
             key=lambda book: book[0],
         )
         if not books:
-            raise CadenceError(f"{_LABEL}: found no address book in {_shown(home_url)}")
+            raise CadenceError(f"{_LABEL}: found no address book in {shown_url(home_url)}")
         # The book read last time stays the one read, even when a new one sorts before it.
         url, member = next((book for book in books if book[0] == kept), books[0])
         return _book_of(url, member)
 
-    def _first(self, url: str, body: bytes, *, missing_ok: bool = True) -> _Response | None:
+    def _first(self, url: str, body: bytes, *, missing_ok: bool = True) -> Response | None:
         """The response about ``url`` itself to a PROPFIND of depth 0.
 
         None when it has none, or when nothing DAV is there and ``missing_ok``.
@@ -733,8 +572,8 @@ class CardDavSource:
                     removed.add(name)
                     changed.pop(name, None)
                     continue
-                etag = response.text(_dav("getetag"))
-                if etag is None or response.is_type(_dav("collection")):
+                etag = response.text(dav("getetag"))
+                if etag is None or response.is_type(dav("collection")):
                     continue
                 removed.discard(name)
                 changed[name] = (path, etag.strip(), response.text(_card("address-data")))
@@ -744,7 +583,9 @@ class CardDavSource:
             if not truncated:
                 fetched, vanished = self._complete(book, changed, known)
                 return fetched, removed | vanished, token
-        raise CadenceError(f"{_LABEL}: {_shown(book)} kept truncating its sync-collection answer")
+        raise CadenceError(
+            f"{_LABEL}: {shown_url(book)} kept truncating its sync-collection answer"
+        )
 
     def _complete(
         self,
@@ -770,9 +611,9 @@ class CardDavSource:
         self, book: str, known: Mapping[str, _Known]
     ) -> tuple[list[_Fetched], set[str], str | None]:
         """The changes found by listing every card's ETag and comparing with ``known``."""
-        props = [_dav("resourcetype"), _dav("getetag")]
+        props = [dav("resourcetype"), dav("getetag")]
         if self.sync_collection:
-            props.append(_dav("sync-token"))
+            props.append(dav("sync-token"))
         responses, _ = self._dav.multistatus("PROPFIND", book, _propfind_body(*props), "1")
         token = None
         listed: dict[str, tuple[str, str]] = {}
@@ -780,10 +621,10 @@ class CardDavSource:
             path = _path(book, response.href)
             if _same_path(path, book):
                 if self.sync_collection:
-                    token = (response.text(_dav("sync-token")) or "").strip() or None
+                    token = (response.text(dav("sync-token")) or "").strip() or None
                 continue
-            etag = response.text(_dav("getetag"))
-            if etag is None or response.is_type(_dav("collection")):
+            etag = response.text(dav("getetag"))
+            if etag is None or response.is_type(dav("collection")):
                 continue
             listed[_name(book, path)] = (path, etag.strip())
         wanted = {
@@ -812,7 +653,7 @@ class CardDavSource:
                 text = response.text(_card("address-data"))
                 if name not in wanted or text is None:
                     continue
-                etag = (response.text(_dav("getetag")) or "").strip() or wanted[name][1]
+                etag = (response.text(dav("getetag")) or "").strip() or wanted[name][1]
                 fetched.append(_Fetched(name, wanted[name][0], etag, text))
                 found.add(name)
         return fetched, set(wanted) - found
@@ -852,14 +693,10 @@ class CardDavSource:
         return ContactChanges(batch, gone=gone, state=written)
 
 
-def _book_of(url: str, response: _Response) -> _Book:
-    reports = response.props.get(_dav("supported-report-set"))
-    no_sync = reports is not None and reports.find(f".//{_dav('sync-collection')}") is None
-    return _Book(_collection(url), no_sync=no_sync)
-
-
-def _collection(url: str) -> str:
-    return url if url.endswith("/") else url + "/"
+def _book_of(url: str, response: Response) -> _Book:
+    reports = response.props.get(dav("supported-report-set"))
+    no_sync = reports is not None and reports.find(f".//{dav('sync-collection')}") is None
+    return _Book(collection(url), no_sync=no_sync)
 
 
 def _path(book: str, href: str) -> str:
