@@ -19,6 +19,7 @@ __all__ = [
     "console",
     "csv",
     "ical",
+    "imap",
     "jsonl",
     "postgresql",
     "smtp",
@@ -123,6 +124,7 @@ csv = _Importers(
 )
 vcard = _Importer("vcard", "cadence.sources.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
 carddav = _Source("carddav", "cadence.sources.carddav:carddav")
+imap = _Source("imap", "cadence.sources.imap:imap")
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
 postgresql = _Store(
     "postgresql",

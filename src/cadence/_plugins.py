@@ -55,6 +55,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("console", "cadence._builtins:console"),
     ("csv", "cadence._builtins:csv"),
     ("ical", "cadence._builtins:ical"),
+    ("imap", "cadence._builtins:imap"),
     ("jsonl", "cadence._builtins:jsonl"),
     ("postgresql", "cadence._builtins:postgresql"),
     ("smtp", "cadence._builtins:smtp"),
@@ -403,7 +404,8 @@ class Plugins:
     def build_source(self, config: SourceConfig) -> Any:
         """The source for ``config`` (a ``[[sources]]`` table), built from its settings.
 
-        It gives occasions (``occasions()``), contacts (``contact_changes()``), or both.
+        It gives occasions (``occasions()``), contacts (``contact_changes()``),
+        touches (``touch_changes()``), or several of these.
 
         An unknown source or bad settings raise ConfigError naming the source's
         table; a factory that breaks its contract raises PluginError naming its
@@ -414,7 +416,7 @@ class Plugins:
             config.source,
             config.settings,
             where=f"source {config.name!r}",
-            needs=("occasions", "contact_changes"),
+            needs=("occasions", "contact_changes", "touch_changes"),
         )
 
     def _build(
