@@ -351,6 +351,25 @@ def test_a_folder_that_does_not_exist_is_named(mailbox: Dovecot) -> None:
     )
 
 
+@integration
+def test_tls_to_a_plain_port_and_starttls_where_none_is_offered_fail_in_one_line(
+    mailbox: Dovecot,
+) -> None:
+    """A server without TLS is never sent the password: each mode says why in one line."""
+    with pytest.raises(CadenceError) as raised:
+        _sync(mailbox, security="starttls")
+    assert str(raised.value) == (
+        f"imap: 127.0.0.1:{mailbox.port}: "
+        "the server offers no STARTTLS: not sending the password in the clear"
+    )
+    with pytest.raises(CadenceError) as raised:
+        _sync(mailbox, security="tls", timeout=5)
+    assert str(raised.value) == (
+        f"imap: 127.0.0.1:{mailbox.port}: TLS failed: wrong version number "
+        f"(does port {mailbox.port} speak TLS? try security = starttls)"
+    )
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

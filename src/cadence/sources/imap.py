@@ -254,7 +254,11 @@ class ImapSource:
                 f"TLS failed: certificate not trusted: {error.verify_message}"
             ) from None
         except ssl.SSLError as error:
-            raise self._error(f"TLS failed: {error.reason or error}") from None
+            reason = str(error.reason or error).replace("_", " ").lower()
+            if "wrong version number" in reason:
+                # The commonest cause: implicit TLS to a port that speaks plain IMAP.
+                reason += f" (does port {self.port} speak TLS? try security = starttls)"
+            raise self._error(f"TLS failed: {reason}") from None
         except imaplib.IMAP4.error as error:
             raise self._error(f"the server refused a command: {error}") from None
         except OSError as error:
