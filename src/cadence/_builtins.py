@@ -20,6 +20,7 @@ __all__ = [
     "console",
     "csv",
     "ical",
+    "imap",
     "jsonl",
     "mailfiles",
     "postgresql",
@@ -151,6 +152,7 @@ calendars = _Sources(
     ("calendar", "cadence.sources.calendars:calendar"),
     ("caldav", "cadence.sources.calendars:caldav"),
 )
+imap = _Source("imap", "cadence.sources.imap:imap")
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
 postgresql = _Store(
     "postgresql",

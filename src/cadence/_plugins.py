@@ -56,6 +56,7 @@ DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
     ("console", "cadence._builtins:console"),
     ("csv", "cadence._builtins:csv"),
     ("ical", "cadence._builtins:ical"),
+    ("imap", "cadence._builtins:imap"),
     ("jsonl", "cadence._builtins:jsonl"),
     ("mailfiles", "cadence._builtins:mailfiles"),
     ("postgresql", "cadence._builtins:postgresql"),
@@ -405,7 +406,8 @@ class Plugins:
     def build_source(self, config: SourceConfig) -> Any:
         """The source for ``config`` (a ``[[sources]]`` table), built from its settings.
 
-        It gives occasions (``occasions()``), contacts (``contact_changes()``), or both.
+        It gives occasions (``occasions()``), contacts (``contact_changes()``),
+        touches (``touch_changes()``), or several of these.
 
         An unknown source or bad settings raise ConfigError naming the source's
         table; a factory that breaks its contract raises PluginError naming its
