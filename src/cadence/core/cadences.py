@@ -223,7 +223,9 @@ def _check_parts(body: str, text: object) -> None:
     if parts.get("WKST", "MO") not in _WEEKDAY_CODES:
         raise CadenceError(f"WKST must be a day of the week (MO to SU) in {text!r}")
     if "BYDAY" in parts:
-        limit = {"YEARLY": 53, "MONTHLY": 5}.get(freq, 0)
+        # Within a month (MONTHLY, or YEARLY with BYMONTH) there are at most
+        # five of a weekday (RFC 5545, 3.3.10); dateutil fails on more.
+        limit = {"YEARLY": 5 if "BYMONTH" in parts else 53, "MONTHLY": 5}.get(freq, 0)
         for item in parts["BYDAY"].split(","):
             match = _WEEKDAY.match(item)
             if match is None:
