@@ -193,6 +193,19 @@ def card_fields(text: str, *, source: str) -> list[CardFields]:
 # -- from text to cards ------------------------------------------------------------
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``_LINE_BREAK.split`` gives them, one at a time.
+
+    A list of every line of a large file would take several times the
+    file's size in memory.
+    """
+    start = 0
+    for found in _LINE_BREAK.finditer(text):
+        yield text[start : found.start()]
+        start = found.end()
+    yield text[start:]
+
+
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Each content line with the number of its first line in the file.
 
@@ -206,7 +219,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     # continued over many lines costs time in proportion to its length.
     tail = ""
     quoted_printable = False
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         if current and line.startswith(_FOLDED):
             piece = line[1:]
         elif current and quoted_printable and tail.endswith("="):
