@@ -29,7 +29,7 @@ set) the PostgreSQL store too, in a fresh schema per import pair (dropped
 afterwards).
 
     python bench/import.py                # 100,000 records, 3 repeats
-    python bench/import.py --quick        # 10,000 records, 2 repeats
+    python bench/import.py --quick        # 10,000 records, 1 repeat
     python bench/import.py --postgres postgresql://postgres@127.0.0.1:5432/test
     python bench/import.py --rows 50000 --formats google-csv --keep /tmp/files
 """
@@ -484,7 +484,7 @@ def main() -> int:
     parser.add_argument("--keep", metavar="FOLDER", type=Path, help="write the files here")
     args = parser.parse_args()
     rows = args.rows or (QUICK_ROWS if args.quick else FULL_ROWS)
-    repeats = args.repeats or (2 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 3)
     formats = args.formats or list(FORMATS)
     kinds = ["sqlite"] + (["postgresql"] if args.postgres and not args.sqlite_only else [])
     scale = rows / FULL_ROWS
