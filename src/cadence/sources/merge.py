@@ -55,6 +55,8 @@ FIELDS = (
 
 #: The uid under which a record without one is tied to its contact: its id.
 _BY_ID = "cadence-id:"
+#: The zone of a contact whose record names none.
+_DEFAULT_ZONE = attrs.fields(Contact).timezone.default
 
 
 def occasion_group(occasion: OccasionKind) -> str | None:
@@ -303,17 +305,37 @@ def _match(record: Contact, uid: str | None, proposed: bool, known: Known) -> st
 
 def _merged(old: Contact, new: Contact) -> Contact:
     """``old`` with what ``new`` (a record of the file) carries."""
-    default_zone = attrs.fields(Contact).timezone.default
+    # Both are checked contacts already: the lists are joined as Contact
+    # joins them (an address once, whatever its case; a number once).
+    emails: dict[str, str] = {}
+    for address in (*new.emails, *old.emails):
+        emails.setdefault(email_key(address), address)
+    phones = tuple(dict.fromkeys((*new.phones, *old.phones)))
+    organization = new.organization or old.organization
+    timezone = new.timezone if new.timezone != _DEFAULT_ZONE else old.timezone
+    channel = new.channel or old.channel
+    tags = old.tags | new.tags
+    since = new.since or old.since
+    if (
+        new.name == old.name
+        and tuple(emails.values()) == old.emails
+        and phones == old.phones
+        and (organization, timezone, channel, tags, since)
+        == (old.organization, old.timezone, old.channel, old.tags, old.since)
+    ):
+        # Nothing changes, as on most records of a file imported again: the
+        # contact as it is, rather than the same one made and checked anew.
+        return old
     return Contact(
         old.id,
         new.name,
-        emails=[*new.emails, *old.emails],
-        phones=[*new.phones, *old.phones],
-        organization=new.organization or old.organization,
-        timezone=new.timezone if new.timezone != default_zone else old.timezone,
-        channel=new.channel or old.channel,
-        tags=old.tags | new.tags,
-        since=new.since or old.since,
+        emails=emails.values(),
+        phones=phones,
+        organization=organization,
+        timezone=timezone,
+        channel=channel,
+        tags=tags,
+        since=since,
         added=old.added,
     )
 

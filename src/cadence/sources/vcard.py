@@ -64,7 +64,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 
 import attrs
-from vobject.base import textLineToContentLine
+from vobject.base import parseLine, textLineToContentLine
 
 from cadence.core.durations import month_day
 from cadence.core.errors import CadenceError, ImportFailed
@@ -88,6 +88,8 @@ __all__ = ["CardFields", "card_fields", "read_vcard"]
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FOLDED = (" ", "\t")
 _QP = "quoted-printable"
+# How vobject's ContentLine spots a quoted-printable value, letter case and all.
+_QP_MARK = "QUOTED-PRINTABLE"
 _BEGIN = "BEGIN:VCARD"
 _END = "END:VCARD"
 # RFC 6350 escapes backslash, comma, semicolon and newline; Apple also escapes colons.
@@ -191,6 +193,19 @@ def card_fields(text: str, *, source: str) -> list[CardFields]:
 # -- from text to cards ------------------------------------------------------------
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` as ``_LINE_BREAK.split`` gives them, one at a time.
+
+    A list of every line of a large file would take several times the
+    file's size in memory.
+    """
+    start = 0
+    for found in _LINE_BREAK.finditer(text):
+        yield text[start : found.start()]
+        start = found.end()
+    yield text[start:]
+
+
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """Each content line with the number of its first line in the file.
 
@@ -204,7 +219,7 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     # continued over many lines costs time in proportion to its length.
     tail = ""
     quoted_printable = False
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         if current and line.startswith(_FOLDED):
             piece = line[1:]
         elif current and quoted_printable and tail.endswith("="):
@@ -258,7 +273,7 @@ def _cards(text: str, source: str) -> Iterator[_Card]:
 
 def _property(number: int, line: str, source: str) -> _Property:
     try:
-        content = textLineToContentLine(line, number)
+        name, group, named, singletons, value = _content_line(line, number)
     except Exception as error:
         # vobject raises its ParseError for a malformed line, and LookupError
         # or UnicodeDecodeError for a quoted-printable value in a bad charset:
@@ -267,11 +282,35 @@ def _property(number: int, line: str, source: str) -> _Property:
         raise ImportFailed(
             f"cannot read the line {shown(line)}: {reason}", path=source, line=number
         ) from None
-    params = {str(key).upper(): [str(v) for v in values] for key, values in content.params.items()}
+    params = {str(key).upper(): [str(v) for v in values] for key, values in named.items()}
     # vCard 2.1 writes types without a name: "TEL;CELL;PREF:...".
-    params.setdefault("TYPE", []).extend(str(v) for v in content.singletonparams)
-    value = content.value if isinstance(content.value, str) else ""
-    return _Property(number, str(content.name).upper(), content.group, params, value)
+    params.setdefault("TYPE", []).extend(str(v) for v in singletons)
+    return _Property(number, str(name).upper(), group, params, value)
+
+
+def _content_line(
+    line: str, number: int
+) -> tuple[str, str | None, dict[str, list[str]], list[str], str]:
+    """vobject's reading of a content line: name, group, parameters, nameless ones, value.
+
+    Only a quoted-printable value needs vobject's ContentLine, which decodes
+    it (in its charset); any other line is read by vobject's parseLine and
+    its parameters gathered as ContentLine gathers them, without the cost of
+    building one (most of the time a large file takes).
+    """
+    if _QP_MARK in line:
+        content = textLineToContentLine(line, number)
+        value = content.value if isinstance(content.value, str) else ""
+        return content.name, content.group, content.params, content.singletonparams, value
+    name, pairs, value, group = parseLine(line, number)
+    params: dict[str, list[str]] = {}
+    singletons: list[str] = []
+    for pair in pairs:
+        if len(pair) == 1:
+            singletons += pair
+        else:
+            params.setdefault(pair[0].upper(), []).extend(pair[1:])
+    return name.upper(), group, params, singletons, value if isinstance(value, str) else ""
 
 
 def _unescape(value: str) -> str:
