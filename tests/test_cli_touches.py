@@ -129,3 +129,22 @@ def test_a_broken_source_is_one_line_and_the_others_still_sync(cli: Cli, tmp_pat
     assert "Traceback" not in done.stderr
     assert touches(cli, "--source", "gmail") == []
     assert touches(cli, "--source", "meetings")
+
+
+def test_a_touch_source_no_longer_configured_is_forgotten_on_request(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """sync names a touch source whose table is gone; --forget removes its touches only."""
+    cli("sync")
+    count = len(touches(cli, "--source", "gmail"))
+    assert count
+    config = tmp_path / "cadence.toml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text[text.index('[[sources]]\nsource = "calendar"') :], encoding="utf-8")
+    left = cli("sync")
+    assert f"source 'gmail' is not configured but keeps {count} touches" in left.stderr
+    forgotten = cli("sync", "--forget", "gmail").stdout
+    assert f"source gmail: forgotten, 0 occasions and {count} touches removed" in forgotten
+    assert touches(cli, "--source", "gmail") == []
+    assert touches(cli, "--source", "meetings")
+    assert "not configured" not in cli("sync").stderr

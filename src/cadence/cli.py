@@ -42,7 +42,7 @@ from cadence.core.time import local_moment, zone
 from cadence.sources._encoding import decode
 from cadence.sources.csv import read_csv
 from cadence.sources.merge import ImportReport
-from cadence.sources.sync import SyncReport, sync_sources
+from cadence.sources.sync import SyncReport, contact_source_key, sync_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -1240,26 +1240,36 @@ def _sync(state: State, *, quiet: bool, to: Console = out) -> SyncReport:
     "forget",
     metavar="NAME",
     multiple=True,
-    help="Remove the occasions of a source no longer configured (repeat for several).",
+    help="Forget a source no longer configured: its occasions and touches go, its contacts "
+    "stay (repeat for several).",
 )
 @pass_state
 def sync(state: State, forget: tuple[str, ...]) -> None:
-    """Bring in the occasions of the configured sources ([[sources]] in cadence.toml)."""
+    """Bring in the occasions, contacts and touches of the configured sources ([[sources]])."""
     configured = {source.name for source in state.config.sources}
     for name in forget:
         if name in configured:
             _fail(f"source {name!r} is configured; remove its [[sources]] table first")
     store = state.store
     for name in forget:
-        removed, _ = store.replace_source_occasions(name, [])
-        out.print(f"source {name}: forgotten, {removed} removed")
+        occasions, touches = store.forget_source(name, key=contact_source_key(name))
+        removed = f"{occasions} removed"
+        if touches:
+            removed = (
+                f"{plural(occasions, 'occasion')} and {plural(touches, 'touch', 'touches')} removed"
+            )
+        out.print(f"source {name}: forgotten, {removed}")
     failed = bool(state.config.sources) and bool(_sync(state, quiet=False).errors)
     if not state.config.sources and not forget:
         out.print("no sources configured")
-    for name, count in store.occasion_sources().items():
+    kept = {name: plural(count, "occasion") for name, count in store.occasion_sources().items()}
+    for name, count in store.touch_sources().items():
+        touches = plural(count, "touch", "touches")
+        kept[name] = f"{kept[name]} and {touches}" if name in kept else touches
+    for name, what in sorted(kept.items()):
         if name not in configured:
             err.print(
-                f"source {name!r} is not configured but keeps {plural(count, 'occasion')}; "
+                f"source {name!r} is not configured but keeps {what}; "
                 f"'cadence sync --forget {name}' forgets the source"
             )
     if failed:

@@ -696,6 +696,36 @@ class SqlStore:
             self._mark_stale(cur, "contact", touch.contact)
         return touch
 
+    def forget_source(self, source: str, *, key: str) -> tuple[int, int]:
+        """Forget the source called ``source`` (one no longer configured), in one transaction.
+
+        Its occasions and touchpoints are removed; the contacts it brought in
+        stay, untied from it; what it kept for its next sync (under ``key``)
+        goes. Returns how many occasions and touchpoints were removed.
+        """
+        _identifier("a source's name", source)
+        with self._tx() as cur:
+            cur.execute("SELECT DISTINCT contact_id FROM touchpoints WHERE source = ?", (source,))
+            touched = [str(c) for (c,) in cur.fetchall()]
+            cur.execute("DELETE FROM touchpoints WHERE source = ?", (source,))
+            touches = int(cur.rowcount)
+            cur.execute("DELETE FROM touch_removals WHERE source = ?", (source,))
+            for contact in touched:
+                self._mark_stale(cur, "contact", contact)
+            cur.execute("DELETE FROM contact_links WHERE source = ?", (key,))
+            cur.execute("DELETE FROM source_state WHERE source = ?", (key,))
+        occasions, _ = self.replace_source_occasions(source, [])
+        return occasions, touches
+
+    def touch_sources(self) -> dict[str, int]:
+        """How many touchpoints each source has in the store, by the source's name."""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT source, COUNT(*) FROM touchpoints WHERE source IS NOT NULL "
+                "GROUP BY source ORDER BY source"
+            )
+            return {str(name): int(n) for name, n in cur.fetchall()}
+
     def address_book(self) -> dict[str, str]:
         """Each email address of every contact (as ``email_key`` folds it) and its contact's id.
 
