@@ -7,11 +7,12 @@ secret, the bad value.
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 from cadence.core.errors import ConfigError
 
-__all__ = ["ca_file", "flag", "text", "timeout"]
+__all__ = ["ca_file", "flag", "password_from_env", "text", "timeout"]
 
 
 def text(name: str, value: object) -> str:
@@ -21,6 +22,18 @@ def text(name: str, value: object) -> str:
     if value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ConfigError(f"{name} must have no surrounding spaces or control characters")
     return value
+
+
+def password_from_env(variable: object) -> str:
+    """The password held by the environment variable named by the ``password_env`` setting.
+
+    Messages name the variable, never the password.
+    """
+    name = text("password_env", variable)
+    found = os.environ.get(name)
+    if not found:
+        raise ConfigError(f"password_env names {name!r}, which is not set or empty")
+    return found
 
 
 def timeout(value: object) -> float:

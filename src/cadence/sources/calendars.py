@@ -306,15 +306,6 @@ def _checked_url(value: object, what: str, *, collection: bool) -> str:
     return urlunsplit((scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
-def _password(variable: object) -> str:
-    # Messages here never show the password: only the variable's name.
-    name = check.text("password_env", variable)
-    found = os.environ.get(name)
-    if not found:
-        raise ConfigError(f"password_env names {name!r}, which is not set or empty")
-    return found
-
-
 def _session(ca_file: str | None) -> requests.Session:
     session = Session()
     # Proxies and .netrc from the environment would send the calendar elsewhere.
@@ -744,7 +735,7 @@ def caldav(
         raise ConfigError("username and password_env go together")
     auth = None
     if username is not None:
-        auth = (check.text("username", username), _password(password_env))
+        auth = (check.text("username", username), check.password_from_env(password_env))
     trusted = None
     if ca_file is not None:
         if parts.scheme != "https":

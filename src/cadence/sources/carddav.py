@@ -34,7 +34,6 @@ the server is read without any document type declaration or entity.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from http.cookiejar import DefaultCookiePolicy
 from typing import Final
@@ -156,15 +155,6 @@ def _url(value: object) -> str:
     return urlunsplit((scheme, parts.netloc.lower(), path, "", ""))
 
 
-def _password(variable: object) -> str:
-    # Messages here never show the password: only the variable's name.
-    name = check.text("password_env", variable)
-    found = os.environ.get(name)
-    if not found:
-        raise ConfigError(f"password_env names {name!r}, which is not set or empty")
-    return found
-
-
 def carddav(
     *,
     url: str,
@@ -195,7 +185,7 @@ def carddav(
         user = check.text("username", username)
         if parts.scheme == "http" and not loopback(parts.hostname or ""):
             raise ConfigError("a login needs an https url: no password in the clear")
-        auth = (user, _password(password_env))
+        auth = (user, check.password_from_env(password_env))
     seconds = check.timeout(timeout)
     trusted = None
     if ca_file is not None:

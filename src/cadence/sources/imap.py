@@ -30,7 +30,6 @@ import contextlib
 import hashlib
 import imaplib
 import ipaddress
-import os
 import socket
 import ssl
 from collections.abc import Iterator, Mapping, Sequence
@@ -69,15 +68,6 @@ def _loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _password(variable: object) -> str:
-    # Messages here never show the password: only the variable's name.
-    name = check.text("password_env", variable)
-    found = os.environ.get(name)
-    if not found:
-        raise ConfigError(f"password_env names {name!r}, which is not set or empty")
-    return found
 
 
 def _port(value: object) -> int | None:
@@ -151,7 +141,7 @@ def imap(
         checked_port if checked_port is not None else _SECURITY[security],
         security=security,
         username=user,
-        password=_password(password_env),
+        password=check.password_from_env(password_env),
         folders=_folders(folders),
         since=window,
         timeout=check.timeout(timeout),

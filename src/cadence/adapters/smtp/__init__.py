@@ -19,7 +19,6 @@ classified, not retried here:
 from __future__ import annotations
 
 import logging
-import os
 import re
 import smtplib
 import socket
@@ -170,11 +169,7 @@ def _password(settings: Mapping[str, Any]) -> Secret | None:
             raise ConfigError("password must be non-empty text")
         return Secret(value)
     if "password_env" in settings:
-        variable = check.text("password_env", settings["password_env"])
-        found = os.environ.get(variable)
-        if not found:
-            raise ConfigError(f"password_env names {variable!r}, which is not set or empty")
-        return Secret(found)
+        return Secret(check.password_from_env(settings["password_env"]))
     return None
 
 
