@@ -11,16 +11,19 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from types import MappingProxyType
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
 import attrs
 import requests
 
+from cadence.core.errors import ConfigError
+
 __all__ = [
     "Response",
     "Session",
+    "checked_url",
     "collection",
     "dav",
     "loopback",
@@ -210,3 +213,30 @@ class Session(requests.Session):
 
 def collection(url: str) -> str:
     return url if url.endswith("/") else url + "/"
+
+
+def checked_url(value: object, *, wrong: str, schemes: str, userinfo: str) -> SplitResult:
+    """The parts of a server's URL from a setting, or a ConfigError that shows no secret.
+
+    ``wrong`` is the message for a value that is no text at all, ``schemes``
+    words the schemes allowed ("http or https"), ``userinfo`` the message
+    for a URL holding a user or password.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(wrong)
+    if value != value.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError("url must have no spaces or control characters")
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"url must use {schemes}, not {scheme or 'no scheme'!r}")
+    if "@" in parts.netloc:
+        # Messages never show a URL that may hold a password: name no part of it.
+        raise ConfigError(userinfo)
+    try:
+        parts.port  # noqa: B018  # reading it checks it
+    except ValueError:
+        raise ConfigError("url has a port that is not a number from 0 to 65535") from None
+    if not parts.hostname:
+        raise ConfigError("url has no host")
+    return parts

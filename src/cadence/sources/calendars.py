@@ -55,6 +55,7 @@ from cadence.core.touches import Meeting
 from cadence.sources._dav import (
     Response,
     Session,
+    checked_url,
     collection,
     loopback,
     multistatus,
@@ -276,24 +277,16 @@ def _site(url: str) -> str:
 
 
 def _checked_url(value: object, what: str, *, collection: bool) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"url must be the https URL of {what}")
-    if value != value.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ConfigError("url must have no spaces or control characters")
-    if value.lower().startswith("webcal://"):
+    if isinstance(value, str) and value.lower().startswith("webcal://"):
         value = "https://" + value[len("webcal://") :]
-    parts = urlsplit(value)
+    parts = checked_url(
+        value,
+        wrong=f"url must be the https URL of {what}",
+        schemes="https",
+        userinfo="url must not hold a user or password",
+    )
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ConfigError(f"url must use https, not {scheme or 'no scheme'!r}")
-    if "@" in parts.netloc:
-        raise ConfigError("url must not hold a user or password")
-    try:
-        parts.port  # noqa: B018  # reading it checks it
-    except ValueError:
-        raise ConfigError("url has a port that is not a number from 0 to 65535") from None
-    if not parts.hostname:
-        raise ConfigError("url has no host")
+    assert parts.hostname is not None
     if scheme == "http" and not loopback(parts.hostname):
         raise ConfigError("url must use https: http is only for this machine")
     if parts.fragment:

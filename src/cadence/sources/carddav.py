@@ -51,6 +51,7 @@ from cadence.sources._common import ProposedIds
 from cadence.sources._dav import (
     Response,
     Session,
+    checked_url,
     collection,
     dav,
     loopback,
@@ -131,23 +132,13 @@ def _multiget_body(hrefs: Iterable[str]) -> bytes:
 
 
 def _url(value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError("url must be the http or https URL of an address book or of its server")
-    if value != value.strip() or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ConfigError("url must have no spaces or control characters")
-    parts = urlsplit(value)
+    parts = checked_url(
+        value,
+        wrong="url must be the http or https URL of an address book or of its server",
+        schemes="http or https",
+        userinfo="url must not hold a user or password: use username and password_env",
+    )
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise ConfigError(f"url must use http or https, not {scheme or 'no scheme'!r}")
-    if "@" in parts.netloc:
-        # Messages never show a URL that may hold a password: name no part of it.
-        raise ConfigError("url must not hold a user or password: use username and password_env")
-    try:
-        parts.port  # noqa: B018  # reading it checks it
-    except ValueError:
-        raise ConfigError("url has a port that is not a number from 0 to 65535") from None
-    if not parts.hostname:
-        raise ConfigError("url has no host")
     if parts.query or parts.fragment:
         raise ConfigError(f"url must have no query or fragment: {value!r}")
     path = parts.path if parts.path.endswith("/") else parts.path + "/"
