@@ -337,6 +337,19 @@ class _Planner:
             reason = f"{cadence.describe()}; last personal touch on {last.isoformat()}"
         else:
             reason = f"{cadence.describe()}; no touch logged since {last.isoformat()}"
+        self._check_in(contact, tz, day, local, due_utc, reason, found)
+
+    def _check_in(
+        self,
+        contact: Contact,
+        tz: ZoneInfo,
+        day: date,
+        local: datetime,
+        due_utc: datetime,
+        reason: str,
+        found: list[Reminder],
+    ) -> None:
+        """Add a sliding cadence's check-in due on ``day`` to ``found``, unless it is hidden."""
         reminder = self._finish(
             contact,
             tz,
@@ -359,19 +372,8 @@ class _Planner:
         local, due_utc = self._due_at(day, DUE_AT, _NO_LEAD, tz)
         if due_utc > self.until:
             return
-        reminder = self._finish(
-            contact,
-            tz,
-            "cadence",
-            day.isoformat(),
-            "cadence",
-            f"Check in with {contact.name}",
-            local,
-            due_utc,
-            f"{cadence.describe()}; no touch logged yet (added {added.isoformat()})",
-        )
-        if reminder is not None:
-            found.append(reminder)
+        reason = f"{cadence.describe()}; no touch logged yet (added {added.isoformat()})"
+        self._check_in(contact, tz, day, local, due_utc, reason, found)
 
     def _due_after(
         self, cadence: Every, last: date, tz: ZoneInfo

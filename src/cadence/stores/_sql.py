@@ -517,19 +517,9 @@ class SqlStore:
         self, contact: str | None = None, *, source: str | None = None
     ) -> list[tuple[int, OccasionKind]]:
         """Occasions with their ids: all of them, or those of one contact, or one source's."""
-        sql = "SELECT id, data FROM occasions"
-        where: list[str] = []
-        params: list[Any] = []
-        if contact is not None:
-            where.append("contact_id = ?")
-            params.append(contact)
-        if source is not None:
-            where.append("source = ?")
-            params.append(source)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        where, params = _contact_and_source(contact, source)
         with self._read() as cur:
-            cur.execute(sql + " ORDER BY id", params)
+            cur.execute(f"SELECT id, data FROM occasions{where} ORDER BY id", params)
             return [(int(i), occasion_from_data(json.loads(d))) for i, d in cur.fetchall()]
 
     def remove_occasion(self, occasion_id: int) -> None:
@@ -656,19 +646,11 @@ class SqlStore:
         self, contact: str | None = None, *, source: str | None = None
     ) -> list[tuple[int, Touchpoint]]:
         """Touchpoints with their ids, oldest first: all, one contact's, or one source's."""
-        sql = f"SELECT id, {_TOUCH_COLUMNS} FROM touchpoints"
-        where: list[str] = []
-        params: list[Any] = []
-        if contact is not None:
-            where.append("contact_id = ?")
-            params.append(contact)
-        if source is not None:
-            where.append("source = ?")
-            params.append(source)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        where, params = _contact_and_source(contact, source)
         with self._read() as cur:
-            cur.execute(sql + " ORDER BY at_ts, id", params)
+            cur.execute(
+                f"SELECT id, {_TOUCH_COLUMNS} FROM touchpoints{where} ORDER BY at_ts, id", params
+            )
             return [(int(row[0]), _touch(row[1:])) for row in cur.fetchall()]
 
     def remove_touch(self, touch_id: int) -> Touchpoint:
@@ -1392,6 +1374,19 @@ class SqlStore:
         with self._read() as cur:
             cur.execute("SELECT key FROM deliveries WHERE route = ? AND status = 'sent'", (route,))
             return {k for (k,) in cur.fetchall()}
+
+
+def _contact_and_source(contact: str | None, source: str | None) -> tuple[str, list[Any]]:
+    """A WHERE clause (with its leading space, or empty) keeping one contact's or source's rows."""
+    where: list[str] = []
+    params: list[Any] = []
+    if contact is not None:
+        where.append("contact_id = ?")
+        params.append(contact)
+    if source is not None:
+        where.append("source = ?")
+        params.append(source)
+    return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
 def _check_batch(batch: object) -> None:
