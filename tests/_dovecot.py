@@ -33,7 +33,7 @@ import attrs
 import pytest
 from imapclient import IMAPClient
 
-from _servers import missing
+from _servers import free_port, missing, stop
 
 __all__ = ["USER", "Dovecot", "dovecot", "start_dovecot"]
 
@@ -90,13 +90,6 @@ service imap-login {{
   }}
 }}
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @attrs.frozen
@@ -217,12 +210,7 @@ class Dovecot:
 
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop(self.process)
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> str | None:
@@ -296,7 +284,7 @@ def start_dovecot(tls: tuple[Path, Path] | None = None, ca_file: Path | None = N
     for part in ("run", "state", "mail"):
         (root / part).mkdir()
     (root / "users").write_text(f"{USER}:{PASSWORD}\n")
-    port, tls_port = _free_port(), _free_port()
+    port, tls_port = free_port(), free_port()
     if tls is not None:
         secure = f"ssl = yes\nssl_cert = <{tls[0]}\nssl_key = <{tls[1]}"
     else:

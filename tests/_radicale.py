@@ -22,7 +22,7 @@ import attrs
 import pytest
 import requests
 
-from _servers import missing
+from _servers import free_port, missing, stop
 
 __all__ = ["Radicale", "address_book", "radicale"]
 
@@ -62,13 +62,6 @@ _MKCOL_ADDRESS_BOOK = """\
   </D:prop></D:set>
 </D:mkcol>
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @attrs.frozen
@@ -152,12 +145,7 @@ class Radicale:
 
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop(self.process)
 
 
 def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> str | None:
@@ -192,7 +180,7 @@ def start_radicale(
     users.write_text("".join(f"{user}:{password}\n" for user, password in USERS.items()))
     storage = folder / "collections"
     storage.mkdir()
-    port = _free_port()
+    port = free_port()
     config = folder / "radicale.conf"
     secure = f"ssl = True\ncertificate = {tls[0]}\nkey = {tls[1]}" if tls else ""
     config.write_text(_CONFIG.format(port=port, users=users, storage=storage, tls=secure))
