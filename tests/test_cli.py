@@ -25,7 +25,8 @@ NOW = "2026-11-23T12:00:00+00:00"
 class Cli:
     """Runs ``python -m cadence`` with a store of its own."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, *, now: str = NOW) -> None:
+        self.now = now
         self.db = tmp_path / "cadence.db"
         self.env = {
             **os.environ,
@@ -35,7 +36,7 @@ class Cli:
         }
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "cadence", "--now", NOW, *args]
+        return [sys.executable, "-m", "cadence", "--now", self.now, *args]
 
     def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run(

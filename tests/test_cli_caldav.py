@@ -23,14 +23,9 @@ PASSWORD_ENV = "CADENCE_TEST_CALDAV_PASSWORD"
 NOW = "2026-11-20T12:00:00+00:00"
 
 
-class CalendarCli(Cli):
-    def command(self, *args: str) -> list[str]:
-        return [*super().command()[:-1], NOW, *args]
-
-
 @pytest.fixture
-def cli(tmp_path: Path, radicale: Radicale, work_calendar: str) -> CalendarCli:
-    made = CalendarCli(tmp_path)
+def cli(tmp_path: Path, radicale: Radicale, work_calendar: str) -> Cli:
+    made = Cli(tmp_path, now=NOW)
     config = tmp_path / "cadence.toml"
     config.write_text(
         f"""
@@ -59,7 +54,7 @@ def meetings(cli: Cli, *args: str) -> list[dict[str, object]]:
 
 
 def test_meetings_on_the_server_restart_the_clocks_of_those_who_came(
-    cli: CalendarCli, radicale: Radicale, work_calendar: str
+    cli: Cli, radicale: Radicale, work_calendar: str
 ) -> None:
     before = cli("due", "--within", "1d").stdout
     assert all(f"Check in with {n}" in before for n in ("Ana", "Bo", "Cy", "Dee"))

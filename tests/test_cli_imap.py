@@ -43,15 +43,10 @@ Buy.
 """
 
 
-class MailCli(Cli):
-    def command(self, *args: str) -> list[str]:
-        return [*super().command()[:-1], NOW, *args]
-
-
 @pytest.fixture
-def cli(tmp_path: Path, dovecot: Dovecot) -> MailCli:
+def cli(tmp_path: Path, dovecot: Dovecot) -> Cli:
     dovecot.empty("INBOX", "Sent")
-    made = MailCli(tmp_path)
+    made = Cli(tmp_path, now=NOW)
     config = tmp_path / "cadence.toml"
     config.write_text(
         f"""
@@ -87,7 +82,7 @@ def count(cli: Cli) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM touchpoints").fetchone()[0])
 
 
-def test_mail_becomes_touches_and_satisfies_check_ins(cli: MailCli, dovecot: Dovecot) -> None:
+def test_mail_becomes_touches_and_satisfies_check_ins(cli: Cli, dovecot: Dovecot) -> None:
     due = cli("due", "--within", "1d").stdout
     assert all(f"Check in with {n}" in due for n in ("Kim", "Jo Lee", "Sam", "Weekly"))
     for folder, message, days in (("INBOX", REPLY, 3), ("Sent", SENT, 4), ("Sent", TWO, 5),
@@ -117,7 +112,7 @@ def test_mail_becomes_touches_and_satisfies_check_ins(cli: MailCli, dovecot: Dov
     assert count(cli) == before + 1
 
 
-def test_a_wrong_password_is_one_line_and_changes_nothing(cli: MailCli, dovecot: Dovecot) -> None:
+def test_a_wrong_password_is_one_line_and_changes_nothing(cli: Cli, dovecot: Dovecot) -> None:
     dovecot.append("INBOX", REPLY, arrived=_at(3))
     cli.env[PASSWORD_ENV] = "wrong-password-x"
     done = cli("sync", ok=False)
