@@ -51,13 +51,6 @@ class _Adapter(_Builtin):
             register(name, lazy(self.target), **self.options)
 
 
-class _Importer(_Builtin):
-    @hookimpl
-    def cadence_register_importers(self, register: Register) -> None:
-        for name in self.names:
-            register(name, lazy(self.target), **self.options)
-
-
 class _Importers:
     """A plugin that registers several importers, each a ``lazy`` reference.
 
@@ -76,13 +69,6 @@ class _Importers:
     def cadence_register_importers(self, register: Register) -> None:
         for name, target, options in self.importers:
             register(name, lazy(target), **options)
-
-
-class _Source(_Builtin):
-    @hookimpl
-    def cadence_register_sources(self, register: Register) -> None:
-        for name in self.names:
-            register(name, lazy(self.target), **self.options)
 
 
 class _Sources:
@@ -140,8 +126,10 @@ csv = _Importers(
         },
     ),
 )
-vcard = _Importer("vcard", "cadence.sources.vcard:read_vcard", suffixes=(".vcf", ".vcard"))
-carddav = _Source("carddav", "cadence.sources.carddav:carddav")
+vcard = _Importers(
+    "vcard", ("vcard", "cadence.sources.vcard:read_vcard", {"suffixes": (".vcf", ".vcard")})
+)
+carddav = _Sources("carddav", ("carddav", "cadence.sources.carddav:carddav"))
 mailfiles = _Sources(
     "mailfiles",
     ("maildir", "cadence.sources.mailfiles:maildir"),
@@ -152,7 +140,7 @@ calendars = _Sources(
     ("calendar", "cadence.sources.calendars:calendar"),
     ("caldav", "cadence.sources.calendars:caldav"),
 )
-imap = _Source("imap", "cadence.sources.imap:imap")
+imap = _Sources("imap", ("imap", "cadence.sources.imap:imap"))
 sqlite = _Store("sqlite", "cadence.stores.sqlite:SqliteStore")
 postgresql = _Store(
     "postgresql",
