@@ -131,6 +131,39 @@ def test_pruning_removes_what_left_the_file(cli: Cli, tmp_path: Path) -> None:
     assert cli.tables()["contacts"] == count - 1
 
 
+def test_a_record_unchanged_since_the_last_import_is_not_read_again(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A card as it was leaves its contact as it is now; a card changed in the file is read."""
+    path = export(tmp_path, "vcard/icloud.vcf")
+    new = int(re.search(r"(\d+) new", cli("import", str(path)).stdout).group(1))  # type: ignore[union-attr]
+    cli("contact", "edit", "chloe-martin", "--name", "Chloé Martin-Roux")
+    text = path.read_text(encoding="utf-8")
+    assert "FN:Björn Åkesson\n" in text
+    path.write_text(text.replace("FN:Björn Åkesson\n", "FN:Björn Åkesson Lund\n"), "utf-8")
+    again = cli("import", str(path)).stdout
+    assert f"0 new, 1 updated, {new - 1} unchanged" in again
+    assert re.search(r"(?m)^updated +bjorn-akesson +Björn Åkesson Lund: name", again)
+    # The renamed contact's card did not change: the name given in cadence stays.
+    assert cli("contact", "show", "chloe-martin").stdout.startswith("Chloé Martin-Roux (")
+    # With --since every record is read, so each can take the start.
+    since = cli("import", "--since", "2020-01-01", str(path)).stdout
+    assert f"0 new, {new} updated, 0 unchanged" in since
+    assert cli("contact", "show", "chloe-martin").stdout.startswith("Chloé Martin (chloe-martin)")
+
+
+def test_a_uid_on_an_unchanged_card_and_on_a_new_one_is_refused(cli: Cli, tmp_path: Path) -> None:
+    """Two cards with one UID are refused even when one of them is left unread."""
+    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{}\r\nUID:same\r\nEND:VCARD\r\n"
+    path = tmp_path / "people.vcf"
+    path.write_text(card.format("Ada Lovelace"), encoding="utf-8")
+    cli("import", str(path))
+    before = rows(cli)
+    path.write_text(card.format("Ada Lovelace") + card.format("Ada Byron"), encoding="utf-8")
+    refused(cli("import", str(path), ok=False), "people.vcf:6:", "UID 'same'")
+    assert rows(cli) == before
+
+
 def test_map_reads_any_spreadsheet_and_since_sets_the_start(cli: Cli, tmp_path: Path) -> None:
     """--map names the columns to read; --since gives a start to those without one."""
     path = tmp_path / "crm.csv"

@@ -248,13 +248,17 @@ def test_importer_suffixes_must_be_a_tuple_of_suffixes(bare: _plugins.Plugins) -
             register("two", read_lines, encoding="latin-1")
             register("three", read_lines, suffixes=3)
             register("four", read_lines, suffixes=[".four"])
+            register("five", read_lines, suffixes=(".five",), skips_unchanged="yes")
+            register("six", read_lines, suffixes=(".six",), skips_unchanged=True)
 
     bare.register(Plugin(), "sloppy")
-    first, second, third = bare.problems("sloppy")
+    first, second, third, fifth = bare.problems("sloppy")
     assert "importer 'one' with suffixes '.vcf'" in first
     assert "importer 'two' with unknown options ['encoding']" in second
     assert "importer 'three' with suffixes 3" in third
-    assert list(bare.registered("importer")) == ["four"]
+    assert "importer 'five' with skips_unchanged='yes'; expected True or False" in fifth
+    assert list(bare.registered("importer")) == ["four", "six"]
+    assert bare.registered("importer")["six"].options["skips_unchanged"] is True
 
 
 # -- cadence_register_stores --------------------------------------------------

@@ -44,6 +44,7 @@ from cadence._config import open_store
 from cadence._plugins import Plugins
 from cadence.core.serial import dumps, occasion_to_data
 from cadence.sources.batch import Origin
+from cadence.sources.merge import StaleImport
 from cadence.stores import postgresql
 from cadence.stores import sqlite as sqlite_store
 
@@ -953,6 +954,41 @@ def test_a_changed_record_updates_only_what_the_file_carries(store: Any) -> None
     # Missing from this file: the two others, reported, not removed.
     assert [c.id for c in report.missing] == ["bayview-plumbing", "ben-okafor"]
     assert store.count_contacts() == 3
+
+
+def _digested(batch: ImportBatch) -> ImportBatch:
+    """``batch`` with each record's digest, as an importer that skips unchanged ones gives it."""
+    return attrs.evolve(
+        batch,
+        origins={
+            ident: attrs.evolve(o, digest=f"d-{o.uid or ident}")
+            for ident, o in batch.origins.items()
+        },
+    )
+
+
+def test_records_left_unread_leave_their_contacts_and_are_not_missing(store: Any) -> None:
+    """Digests tie records to contacts; a batch that left them unread changes nothing of them."""
+    store.merge_batch(_digested(_google()), source="file:vcard", today=NOW.date())
+    assert store.import_digests("file:vcard") == {"d-u-ana", "d-u-ben", "d-bayview"}
+    assert store.import_digests("file:google-csv") == frozenset()
+    ana = store.get_contact("ana-lopez")
+    store.put_contact(attrs.evolve(ana, name="Ana L."))
+    before = _tables(store)
+    ben = _export(
+        (Contact("x", "Ben Okafor", emails=["ben@example.com"], organization="B"), "u-ben")
+    )
+    batch = attrs.evolve(_digested(ben), unchanged=["d-u-ana", "d-bayview"])
+    report = store.merge_batch(batch, source="file:vcard", today=NOW.date(), prune=True)
+    assert [(c.contact.id, c.status) for c in report.changes] == [("ben-okafor", "updated")]
+    assert (report.unread, report.missing, report.removed) == (2, (), ())
+    assert store.get_contact("ana-lopez").name == "Ana L."
+    assert _tables(store)["contacts"] != before["contacts"]
+    # A contact removed since its digest was read: the whole file must be read again.
+    store.remove_contact("bayview-plumbing")
+    assert "d-bayview" not in store.import_digests("file:vcard")
+    with pytest.raises(StaleImport):
+        store.merge_batch(batch, source="file:vcard", today=NOW.date())
 
 
 def test_a_record_finds_its_contact_by_email_in_any_case_across_sources(store: Any) -> None:

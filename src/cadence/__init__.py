@@ -39,7 +39,14 @@ from cadence.core.reminders import (
 from cadence.core.roster import Roster
 from cadence.core.touches import Meeting, Message, TouchRules
 from cadence.hookspecs import hookimpl, hookspec
-from cadence.sources.batch import ContactChanges, ImportBatch, Origin, Skipped, TouchChanges
+from cadence.sources.batch import (
+    ContactChanges,
+    ImportBatch,
+    Origin,
+    Skipped,
+    TouchChanges,
+    record_digest,
+)
 from cadence.sources.merge import ImportReport
 from cadence.sources.sync import SourceConfig, SourceSync, SyncReport, sync_sources
 
@@ -130,6 +137,7 @@ __all__ = [
     "parse_duration",
     "plan",
     "plan_contact",
+    "record_digest",
     "reminder_key",
     "sync_sources",
     "to_ical",

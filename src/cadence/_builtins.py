@@ -107,7 +107,11 @@ csv = _Importers(
     (
         "google-csv",
         "cadence.sources.google:read_google_csv",
-        {"suffixes": (".csv",), "recognises": lazy("cadence.sources.google:recognises_google_csv")},
+        {
+            "suffixes": (".csv",),
+            "recognises": lazy("cadence.sources.google:recognises_google_csv"),
+            "skips_unchanged": True,
+        },
     ),
     (
         "outlook-csv",
@@ -115,6 +119,7 @@ csv = _Importers(
         {
             "suffixes": (".csv",),
             "recognises": lazy("cadence.sources.outlook:recognises_outlook_csv"),
+            "skips_unchanged": True,
         },
     ),
     (
@@ -123,11 +128,17 @@ csv = _Importers(
         {
             "suffixes": (".csv",),
             "recognises": lazy("cadence.sources.linkedin:recognises_linkedin_csv"),
+            "skips_unchanged": True,
         },
     ),
 )
 vcard = _Importers(
-    "vcard", ("vcard", "cadence.sources.vcard:read_vcard", {"suffixes": (".vcf", ".vcard")})
+    "vcard",
+    (
+        "vcard",
+        "cadence.sources.vcard:read_vcard",
+        {"suffixes": (".vcf", ".vcard"), "skips_unchanged": True},
+    ),
 )
 carddav = _Sources("carddav", ("carddav", "cadence.sources.carddav:carddav"))
 mailfiles = _Sources(

@@ -83,7 +83,7 @@ KINDS: Mapping[str, str] = {
 #: The keyword options ``register`` accepts for each kind.
 _OPTIONS: Mapping[str, frozenset[str]] = {
     "adapter": frozenset(),
-    "importer": frozenset({"suffixes", "recognises"}),
+    "importer": frozenset({"suffixes", "recognises", "skips_unchanged"}),
     "source": frozenset(),
     "store": frozenset(),
 }
@@ -362,6 +362,12 @@ class Plugins:
             return (
                 f"plugin {plugin!r} registered importer {name!r} with recognises={recognises!r}, "
                 "which is not callable"
+            )
+        skips = options.get("skips_unchanged", False)
+        if not isinstance(skips, bool):
+            return (
+                f"plugin {plugin!r} registered importer {name!r} with "
+                f"skips_unchanged={skips!r}; expected True or False"
             )
         taken = self._registry[kind].get(name)
         if taken is not None:

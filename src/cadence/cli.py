@@ -32,7 +32,7 @@ from cadence._plugins import get_plugins
 from cadence._terminal import escape_json, neutralise
 from cadence.core.cadences import parse_cadence
 from cadence.core.durations import month_day, parse_date, parse_duration, parse_moment
-from cadence.core.errors import CadenceError, StoreBusy
+from cadence.core.errors import CadenceError, ImportFailed, StoreBusy
 from cadence.core.model import Contact, Rule, Touchpoint, email_key
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import health as contact_health
@@ -40,8 +40,9 @@ from cadence.core.reminders import Agenda, occasion_words
 from cadence.core.serial import reminder_to_json
 from cadence.core.time import local_moment, zone
 from cadence.sources._encoding import decode
+from cadence.sources.batch import ImportBatch
 from cadence.sources.csv import read_csv
-from cadence.sources.merge import ImportReport
+from cadence.sources.merge import ImportReport, StaleImport
 from cadence.sources.sync import SyncReport, contact_source_key, sync_sources
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,6 +114,15 @@ class State:
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
+
+    def existing_store(self) -> Any:
+        """The store if it exists already, else None, having created nothing."""
+        if self._store is None:
+            try:
+                self._store = open_store(self.db, create=False)
+            except CadenceError:
+                return None
+        return self._store
 
     def close(self) -> None:
         """Close the store if it was opened."""
@@ -717,20 +727,51 @@ def import_file(
     else:
         entry = get_plugins().importer_for(path.name, format_name, text)
         format_name = entry.name
+        # --since changes records that did not change: each is read again.
+        existing = state.existing_store()
+        if entry.options.get("skips_unchanged") and since is None and existing is not None:
+            known = existing.import_digests(f"file:{format_name}")
+            try:
+                report = _merge_import(
+                    state,
+                    entry.thing(text, source=str(path), known=known),
+                    path,
+                    format_name,
+                    dry_run=dry_run,
+                    prune=prune,
+                )
+            except StaleImport:
+                pass  # the store changed meanwhile: read the whole file
+            else:
+                _print_import(report, path.name, format_name)
+                return
         batch = entry.thing(text, source=str(path))
     if since is not None:
         batch = attrs.evolve(
             batch,
             contacts=[c if c.since else attrs.evolve(c, since=since) for c in batch.contacts],
         )
-    report = state.store.merge_batch(
-        batch,
-        source=f"file:{format_name}",
-        today=state.now.date(),
-        dry_run=dry_run,
-        prune=prune,
-    )
+    report = _merge_import(state, batch, path, format_name, dry_run=dry_run, prune=prune)
     _print_import(report, path.name, format_name)
+
+
+def _merge_import(
+    state: State, batch: ImportBatch, path: Path, format_name: str, *, dry_run: bool, prune: bool
+) -> ImportReport:
+    try:
+        report: ImportReport = state.store.merge_batch(
+            batch,
+            source=f"file:{format_name}",
+            today=state.now.date(),
+            dry_run=dry_run,
+            prune=prune,
+        )
+    except ImportFailed as error:
+        if error.path is not None:
+            raise
+        # Merging finds faults of the file too: say which file.
+        raise ImportFailed(error.reason, path=str(path), line=error.line) from None
+    return report
 
 
 def _read_import(path: Path) -> str:
@@ -757,7 +798,7 @@ def _print_import(report: ImportReport, name: str, format_name: str) -> None:
     counts = [
         f"{len(report.new)} new",
         f"{len(report.updated)} updated",
-        f"{len(report.unchanged)} unchanged",
+        f"{len(report.unchanged) + report.unread} unchanged",
     ]
     if report.skipped:
         counts.append(f"{len(report.skipped)} skipped")

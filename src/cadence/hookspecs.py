@@ -87,7 +87,11 @@ def cadence_register_importers(register: Register) -> None:
             whole text of a file and returns a ``cadence.ImportBatch``; it
             raises ``cadence.ImportFailed`` naming the line of the first bad
             record and never returns part of a file. Format names are unique
-            across all plugins.
+            across all plugins. With ``skips_unchanged=True`` the importer
+            is also given ``known=``, the digests (``cadence.record_digest``)
+            of the records earlier imports of its format read; it leaves
+            those records out unread and lists their digests in the batch's
+            ``unchanged``, which makes importing a large file again fast.
 
     Returns:
         Nothing; call ``register`` instead of returning importers.

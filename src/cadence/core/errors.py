@@ -23,14 +23,18 @@ class PluginError(CadenceError):
 class ImportFailed(CadenceError):
     """A file could not be imported; nothing from it was kept.
 
-    ``path`` and ``line`` say where the problem is, when known.
+    ``path`` and ``line`` say where the problem is, when known, and
+    ``reason`` what it is.
     """
 
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
         where = ""
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "
+        elif line is not None:
+            where = f"line {line}: "
         super().__init__(f"{where}{message}")
+        self.reason = message
         self.path = path
         self.line = line
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
 import attrs
@@ -20,7 +20,7 @@ from cadence.core.errors import CadenceError, ImportFailed
 from cadence.core.model import Contact
 from cadence.core.occasions import Anniversary, Occasion, OccasionKind
 from cadence.sources._common import BOM, ProposedIds, birthday, clean_name, reading, shown
-from cadence.sources.batch import ImportBatch, Origin, Skipped
+from cadence.sources.batch import ImportBatch, Origin, Skipped, record_digest
 
 __all__ = [
     "NOTHING_TO_NAME",
@@ -103,6 +103,10 @@ class Record:
     def get(self, column: str) -> str:
         """The cell of ``column`` (any letter case), or "" when it is empty or absent."""
         return self.cells.get(_key(column), "")
+
+    def digest(self, salt: str) -> str:
+        """The record's ``record_digest``, of its cells by column: their order does not count."""
+        return record_digest(salt, "\x1e".join(f"{k}\x1f{v}" for k, v in self.cells.items()))
 
 
 @attrs.frozen
@@ -195,15 +199,31 @@ class Gathered:
     """The contacts of one file as they are read, with their origins and what was skipped.
 
     Ids are proposed from names (``ProposedIds``), fresh for each file.
+    Records whose digest (salted with ``salt``) is in ``known`` are left
+    out by ``unread`` (see ``ImportBatch.unchanged``).
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, salt: str, known: Container[str] = frozenset()) -> None:
         self.source = source
+        self._salt = salt
+        self._known = known
+        self._digests: dict[int, str] = {}
+        self._unchanged: list[str] = []
         self._ids = ProposedIds()
         self._contacts: list[Contact] = []
         self._occasions: list[OccasionKind] = []
         self._origins: dict[str, Origin] = {}
         self._skipped: list[Skipped] = []
+
+    def unread(self, records: Iterable[Record]) -> Iterator[Record]:
+        """The records not read by an earlier import exactly as they are, to be read now."""
+        for record in records:
+            digest = record.digest(self._salt)
+            if digest in self._known:
+                self._unchanged.append(digest)
+            else:
+                self._digests[record.line] = digest
+                yield record
 
     def contact(
         self,
@@ -243,7 +263,9 @@ class Gathered:
                     since=since,
                 )
             )
-        self._origins[contact_id] = Origin(line=line, uid=uid or None)
+        self._origins[contact_id] = Origin(
+            line=line, uid=uid or None, digest=self._digests.get(line)
+        )
         return contact_id
 
     def occasion(self, occasion: OccasionKind) -> None:
@@ -258,6 +280,7 @@ class Gathered:
             origins=self._origins,
             skipped=self._skipped,
             proposed_ids=True,
+            unchanged=self._unchanged,
         )
 
 

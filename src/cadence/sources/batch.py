@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
@@ -12,7 +13,29 @@ from cadence.core.model import Contact, Rule, Touchpoint
 from cadence.core.occasions import OccasionKind
 from cadence.core.touches import Meeting, Message
 
-__all__ = ["ContactChanges", "ImportBatch", "Origin", "Skipped", "TouchChanges"]
+__all__ = [
+    "ContactChanges",
+    "ImportBatch",
+    "Origin",
+    "Skipped",
+    "TouchChanges",
+    "record_digest",
+]
+
+
+def record_digest(salt: str, text: str) -> str:
+    """A short fingerprint of one record of a file, as read by one version of one reader.
+
+    An importer that leaves out the records an earlier import read (see
+    ``ImportBatch.unchanged``) fingerprints each record's text with a
+    ``salt`` of its own: its name and a version it changes whenever it
+    would read the same text differently, and anything else that changes
+    the reading (a CSV's header).
+    """
+    found = hashlib.blake2b(salt.encode(), digest_size=16)
+    found.update(b"\x00")
+    found.update(text.encode("utf-8", "surrogatepass"))
+    return found.hexdigest()
 
 
 def _contacts(items: Iterable[Contact]) -> tuple[Contact, ...]:
@@ -38,10 +61,14 @@ class Origin:
     ``line`` is the line of the file its record starts on; ``uid`` is the
     source's own id for it (a vCard ``UID``, a LinkedIn profile address),
     kept so that a later import of the same source finds the same contact.
+    ``digest`` is the record's ``record_digest``, kept so that a later
+    import can leave the record out when it has not changed.
     """
 
     line: int | None = None
     uid: str | None = None
+    # A fingerprint of the text, not part of what the record says.
+    digest: str | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -56,6 +83,10 @@ def _origins(items: Mapping[str, Origin]) -> Mapping[str, Origin]:
     if not isinstance(items, Mapping):
         raise CadenceError(f"an import batch's origins must be a mapping, not {items!r}")
     return MappingProxyType(dict(items))
+
+
+def _digests(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
 
 
 def _skipped(items: Iterable[Skipped]) -> tuple[Skipped, ...]:
@@ -76,6 +107,12 @@ class ImportBatch:
     ``proposed_ids`` says that the ids were made up by the importer (from
     names) rather than chosen in the file: the store then gives a new
     contact a free readable id of its own, and never matches on these ids.
+
+    ``unchanged`` holds the digests of records the importer left out
+    because an earlier import of the same source read them exactly so
+    (it was given their digests as ``known``): the store counts their
+    contacts as unchanged and leaves them as they are, including what was
+    changed in cadence since.
     """
 
     contacts: tuple[Contact, ...] = attrs.field(converter=_contacts)
@@ -85,6 +122,7 @@ class ImportBatch:
     origins: Mapping[str, Origin] = attrs.field(factory=dict, kw_only=True, converter=_origins)
     skipped: tuple[Skipped, ...] = attrs.field(default=(), kw_only=True, converter=_skipped)
     proposed_ids: bool = attrs.field(default=False, kw_only=True)
+    unchanged: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_digests)
 
     def origin(self, contact_id: str) -> Origin:
         """The origin of the batch's contact ``contact_id`` (an empty one when none was given)."""

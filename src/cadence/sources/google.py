@@ -43,7 +43,7 @@ starts.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from cadence.core.durations import month_day
 from cadence.core.occasions import OccasionKind
@@ -61,6 +61,9 @@ from cadence.sources._tabular import (
 from cadence.sources.batch import ImportBatch
 
 __all__ = ["read_google_csv", "recognises_google_csv"]
+
+#: What a record's digest is salted with: bumped whenever a record is read differently.
+DIGEST_SALT = "cadence google-csv 1"
 
 # Google writes several values of one field into one cell, separated so.
 _SEPARATOR = " ::: "
@@ -82,13 +85,16 @@ def recognises_google_csv(text: str) -> bool:
     return looks_like(text, _CURRENT) or looks_like(text, _OLDER)
 
 
-def read_google_csv(text: str, *, source: str) -> ImportBatch:
-    """Read a whole Google Contacts CSV export; a bad record raises ImportFailed, keeps nothing."""
+def read_google_csv(text: str, *, source: str, known: Container[str] = frozenset()) -> ImportBatch:
+    """Read a whole Google Contacts CSV export; a bad record raises ImportFailed, keeps nothing.
+
+    Records whose digest is in ``known`` are left out (``ImportBatch.unchanged``).
+    """
     found = table(text, source)
     emails, phones = found.matching(_EMAILS), found.matching(_PHONES)
     events = found.matching(_EVENT)
-    gathered = Gathered(source)
-    for record in found.records:
+    gathered = Gathered(source, salt=DIGEST_SALT, known=known)
+    for record in gathered.unread(found.records):
         contact = gathered.contact(
             record.line,
             names=_names(record),

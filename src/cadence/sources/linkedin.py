@@ -30,13 +30,16 @@ line on which the bad record starts.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import date
 
 from cadence.sources._tabular import Gathered, Record, looks_like, not_a_date, table
 from cadence.sources.batch import ImportBatch
 
 __all__ = ["connected_on", "read_linkedin_csv", "recognises_linkedin_csv"]
+
+#: What a record's digest is salted with: bumped whenever a record is read differently.
+DIGEST_SALT = "cadence linkedin-csv 1"
 
 _HEADER = ("First Name", "Last Name", "URL", "Connected On")
 # The notes take a few lines; a header further down is not LinkedIn's.
@@ -77,11 +80,16 @@ def _is_header(cells: Sequence[str]) -> bool:
     return {name.casefold() for name in _HEADER} <= set(cells)
 
 
-def read_linkedin_csv(text: str, *, source: str) -> ImportBatch:
-    """Read a whole Connections.csv; a bad record raises ImportFailed, keeping nothing."""
+def read_linkedin_csv(
+    text: str, *, source: str, known: Container[str] = frozenset()
+) -> ImportBatch:
+    """Read a whole Connections.csv; a bad record raises ImportFailed, keeping nothing.
+
+    Records whose digest is in ``known`` are left out (``ImportBatch.unchanged``).
+    """
     found = table(text, source, is_header=_is_header, expected=",".join(_HEADER))
-    gathered = Gathered(source)
-    for record in found.records:
+    gathered = Gathered(source, salt=DIGEST_SALT, known=known)
+    for record in gathered.unread(found.records):
         email = record.get("Email Address")
         gathered.contact(
             record.line,

@@ -23,6 +23,10 @@ anniversaries; a date the file does not give is kept, so occasions never
 duplicate. A contact the store does not have gets a readable id made from
 its name (``ana-lopez``, then ``ana-lopez-2``), unless the file chose one,
 and remembers the day it was added.
+
+A record that an earlier import of the same source read exactly as it is
+now is not read again (``ImportBatch.unchanged``): its contact is left as
+it is, with what was changed in cadence since.
 """
 
 from __future__ import annotations
@@ -33,13 +37,22 @@ from typing import Literal
 
 import attrs
 
+from cadence.core.errors import CadenceError, ImportFailed
 from cadence.core.model import Contact, Rule, Touchpoint, email_key
 from cadence.core.occasions import Anniversary, Birthday, OccasionKind
 from cadence.core.serial import cadence_to_data, dumps, occasion_to_data
-from cadence.sources._common import slug
+from cadence.sources._common import shown, slug
 from cadence.sources.batch import ImportBatch, Skipped
 
-__all__ = ["Change", "ImportReport", "Known", "MergePlan", "merge", "occasion_group"]
+__all__ = [
+    "Change",
+    "ImportReport",
+    "Known",
+    "MergePlan",
+    "StaleImport",
+    "merge",
+    "occasion_group",
+]
 
 #: The fields of a contact a report names, in the order it names them.
 FIELDS = (
@@ -83,7 +96,8 @@ class Known:
     with an address (its ``email_key``) or a name; ``occasions`` the
     birthdays and anniversaries of ``contacts`` that were not given by an
     occasion source, with their ids; ``rules`` the cadence of each of their
-    own rules (as data).
+    own rules (as data); ``digests`` the digest of the record that made
+    each uid's link, for the links whose contact the store still has.
     """
 
     contacts: Mapping[str, Contact]
@@ -93,6 +107,14 @@ class Known:
     by_name: Mapping[str, Sequence[str]]
     occasions: Mapping[str, Sequence[tuple[int, OccasionKind]]] = attrs.field(factory=dict)
     rules: Mapping[str, str] = attrs.field(factory=dict)
+    digests: Mapping[str, str] = attrs.field(factory=dict)
+
+
+class StaleImport(CadenceError):
+    """The store changed between reading an import's known digests and merging it.
+
+    Read the file again without leaving anything out, and merge that.
+    """
 
 
 @attrs.frozen
@@ -115,10 +137,14 @@ class ImportReport:
     ``missing`` are contacts an earlier import of the same source brought in
     that the file no longer has (or that a contact source deleted);
     ``removed`` those of them taken out of the store (``prune``).
+    ``unread`` counts the records left unread because an earlier import
+    read them as they are (``ImportBatch.unchanged``): their contacts are
+    unchanged too, but not among ``unchanged``.
     """
 
     changes: tuple[Change, ...] = ()
     skipped: tuple[Skipped, ...] = ()
+    unread: int = 0
     missing: tuple[Contact, ...] = ()
     removed: tuple[Contact, ...] = ()
     occasions: int = 0
@@ -153,12 +179,13 @@ class ImportReport:
 class MergePlan:
     """The writes that make the store hold what the batch says, and the report of them.
 
-    ``dated`` are the contacts whose occasions change.
+    ``dated`` are the contacts whose occasions change; ``links`` tie a
+    uid to a contact, with the digest of the record that made the link.
     """
 
     report: ImportReport
     contacts: tuple[Contact, ...] = ()
-    links: tuple[tuple[str, str], ...] = ()
+    links: tuple[tuple[str, str, str | None], ...] = ()
     drop_occasions: tuple[int, ...] = ()
     add_occasions: tuple[OccasionKind, ...] = ()
     rules: tuple[Rule, ...] = ()
@@ -193,9 +220,15 @@ def merge(
     order: list[str] = []
     final: dict[str, str] = {}
     links: dict[str, str] = {}
+    digests: dict[str, str | None] = {}
+    unread = _unread(batch, known)
     fresh = _Ids(known.ids)
     for record in batch.contacts:
         origin = batch.origin(record.id)
+        if origin.uid and origin.uid in unread:
+            raise ImportFailed(
+                f"UID {shown(origin.uid)} is on two records of the file", line=origin.line
+            )
         found = _match(record, origin.uid, batch.proposed_ids, known)
         if found is not None and found in merged:
             target = found
@@ -213,6 +246,7 @@ def merge(
             lines[target] = origin.line
         final[record.id] = target
         links[link_uid(origin.uid, target)] = target
+        digests[link_uid(origin.uid, target)] = origin.digest
 
     changes: list[Change] = []
     writes: list[Contact] = []
@@ -246,16 +280,21 @@ def merge(
         attrs.evolve(t, contact=final.get(t.contact, t.contact)) for t in batch.touchpoints
     )
     new_links = tuple(
-        (uid, ident) for uid, ident in sorted(links.items()) if known.links.get(uid) != ident
+        (uid, ident, digests[uid])
+        for uid, ident in sorted(links.items())
+        if known.links.get(uid) != ident or known.digests.get(uid) != digests[uid]
     )
     if complete:
-        missing_ids = {ident for uid, ident in known.links.items() if uid not in links}
+        missing_ids = {
+            ident for uid, ident in known.links.items() if uid not in links and uid not in unread
+        }
     else:
         missing_ids = {known.links[uid] for uid in gone if uid in known.links}
     missing_ids -= set(order)
     report = ImportReport(
         changes=tuple(changes),
         skipped=batch.skipped,
+        unread=len(batch.unchanged),
         missing=tuple(known.contacts[i] for i in sorted(missing_ids) if i in known.contacts),
         occasions=len(add),
         rules=len(rules),
@@ -271,6 +310,18 @@ def merge(
         missing=tuple(sorted(i for i in missing_ids if i in known.contacts)),
         dated=tuple(sorted(dated)),
     )
+
+
+def _unread(batch: ImportBatch, known: Known) -> set[str]:
+    """The uids of the links whose records the batch left unread; StaleImport if one is gone."""
+    if not batch.unchanged:
+        return set()
+    by_digest = {digest: uid for uid, digest in known.digests.items()}
+    if not by_digest.keys() >= set(batch.unchanged):
+        raise StaleImport(
+            "the store changed while the file was read (a contact it had imported is gone)"
+        )
+    return {by_digest[digest] for digest in batch.unchanged}
 
 
 def _note(changes: list[Change], at: Mapping[str, int], contact: str | None, field: str) -> None:

@@ -56,7 +56,7 @@ no uid. Classic Outlook writes the file in the computer's ANSI code page
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 
 from cadence.core.errors import ImportFailed
 from cadence.sources._common import GOOGLE_SYSTEM_GROUPS, shown
@@ -73,6 +73,9 @@ from cadence.sources._tabular import (
 from cadence.sources.batch import ImportBatch
 
 __all__ = ["outlook_date", "read_outlook_csv", "recognises_outlook_csv"]
+
+#: What a record's digest is salted with: bumped whenever a record is read differently.
+DIGEST_SALT = "cadence outlook-csv 1"
 
 _RECOGNISED = ("First Name", "Last Name", "E-mail Address", "E-mail 2 Address")
 _EMAILS = ("E-mail Address", "E-mail 2 Address", "E-mail 3 Address")
@@ -133,13 +136,18 @@ def _year(text: str | None) -> int | None:
     return year
 
 
-def read_outlook_csv(text: str, *, source: str) -> ImportBatch:
-    """Read a whole Outlook CSV export; a bad record raises ImportFailed, keeping nothing."""
+def read_outlook_csv(text: str, *, source: str, known: Container[str] = frozenset()) -> ImportBatch:
+    """Read a whole Outlook CSV export; a bad record raises ImportFailed, keeping nothing.
+
+    Records whose digest is in ``known`` are left out (``ImportBatch.unchanged``).
+    """
     found = table(text, source)
     phones = [column for column in found.columns if _PHONES.fullmatch(column.casefold())]
     day_first = _day_first(found.records, source)
-    gathered = Gathered(source)
-    for record in found.records:
+    # The order of a date's parts changes how every record reads.
+    order = "day first" if day_first else "month first"
+    gathered = Gathered(source, salt=f"{DIGEST_SALT} {order}", known=known)
+    for record in gathered.unread(found.records):
         contact = gathered.contact(
             record.line,
             names=[record.get(part) for part in _NAME],

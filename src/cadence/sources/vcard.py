@@ -60,8 +60,9 @@ property at fault, or else the line of the card's ``BEGIN:VCARD``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterator
 from datetime import date
+from typing import NamedTuple
 
 import attrs
 from vobject.base import parseLine, textLineToContentLine
@@ -81,7 +82,7 @@ from cadence.sources._common import (
     reading,
     shown,
 )
-from cadence.sources.batch import ImportBatch, Origin
+from cadence.sources.batch import ImportBatch, Origin, record_digest
 
 __all__ = ["CardFields", "card_fields", "read_vcard"]
 
@@ -92,6 +93,18 @@ _QP = "quoted-printable"
 _QP_MARK = "QUOTED-PRINTABLE"
 _BEGIN = "BEGIN:VCARD"
 _END = "END:VCARD"
+# The end of a line that may begin or end a card: found by its colon, which
+# is much faster than a pattern that starts at each line.
+# The name and parameters of a content line with no quoted parameter value:
+# group, name and the parameters, as vobject's parseLine reads them.
+_PLAIN_HEAD = re.compile(
+    r"(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_-]+)((?:;[A-Za-z0-9_-]+(?:=[^\";:]*)?)*)"
+)
+# How far before the colon of a marker line the line may start.
+_MARKER_WIDTH = 64
+_VCARD_END = re.compile(r":[Vv][Cc][Aa][Rr][Dd][ \t]*(?:\r\n|\r|\n|\Z)")
+#: What a card's digest is salted with: bumped whenever a card is read differently.
+DIGEST_SALT = "cadence vcard 1"
 # RFC 6350 escapes backslash, comma, semicolon and newline; Apple also escapes colons.
 _ESCAPED = re.compile(r"\\([\\,;:nN])")
 # A content line starts with its name, after an optional group: "item1.EMAIL;TYPE=...:...".
@@ -119,52 +132,60 @@ _ANNIVERSARY = "anniversary"
 _DEFAULT_ZONE = str(attrs.fields(Contact).timezone.default)
 
 
-@attrs.frozen
-class _Property:
-    """One content line of a card, its value still escaped as in the file."""
+class _Property(NamedTuple):
+    """One content line of a card: its value unescaped and trimmed, and as written."""
 
     line: int
     name: str
     group: str | None
     params: dict[str, list[str]]
     value: str
+    text: str
 
     def param(self, name: str) -> list[str]:
         """The values of parameter ``name`` (uppercase), split at commas."""
-        return [part.strip() for value in self.params.get(name, []) for part in value.split(",")]
-
-    def text(self) -> str:
-        """The value unescaped and trimmed."""
-        return _unescape(self.value).strip()
+        return [part.strip() for value in self.params.get(name, ()) for part in value.split(",")]
 
 
-@attrs.frozen
 class _Card:
-    """The properties of one card and the line of its BEGIN:VCARD."""
+    """The properties of one card, by name, and the line of its BEGIN:VCARD."""
 
-    line: int
-    properties: tuple[_Property, ...]
+    def __init__(self, line: int, properties: list[_Property]) -> None:
+        self.line = line
+        self._by_name: dict[str, list[_Property]] = {}
+        for prop in properties:
+            self._by_name.setdefault(prop.name, []).append(prop)
 
     def all(self, name: str) -> list[_Property]:
         """Every property called ``name`` (uppercase), in the card's order."""
-        return [p for p in self.properties if p.name == name]
+        return self._by_name.get(name, [])
 
     def first(self, name: str) -> _Property | None:
         """The first property called ``name`` with a value, if any."""
-        return next((p for p in self.all(name) if p.text()), None)
+        return next((p for p in self._by_name.get(name, ()) if p.text), None)
 
 
-def read_vcard(text: str, *, source: str) -> ImportBatch:
-    """Read a whole vCard file; any bad card raises ImportFailed and nothing is kept."""
-    cards = list(_cards(text.removeprefix(BOM), source))
-    if not cards:
-        raise ImportFailed("no vCard in the file (expected BEGIN:VCARD)", path=source)
+def read_vcard(text: str, *, source: str, known: Container[str] = frozenset()) -> ImportBatch:
+    """Read a whole vCard file; any bad card raises ImportFailed and nothing is kept.
+
+    A card whose digest (``record_digest``) is in ``known`` is left out
+    unread, and its digest is in the batch's ``unchanged``.
+    """
     contacts: list[Contact] = []
     occasions: list[OccasionKind] = []
     origins: dict[str, Origin] = {}
+    unchanged: list[str] = []
     first_line: dict[str, int] = {}
     ids = ProposedIds()
-    for card in cards:
+    spans = 0
+    for line, raw in _card_texts(text.removeprefix(BOM), source):
+        spans += 1
+        # A file saved again with other line breaks says the same.
+        digest = record_digest(DIGEST_SALT, _LINE_BREAK.sub("\n", raw) if "\r" in raw else raw)
+        if digest in known:
+            unchanged.append(digest)
+            continue
+        card = _card(raw, line, source)
         if _is_group(card):
             continue
         fields = _fields(card, source)
@@ -172,10 +193,14 @@ def read_vcard(text: str, *, source: str) -> ImportBatch:
             note_first_line(first_line, fields.uid, card.line, source, what="UID")
         contact = _contact(ids(fields.name), fields, source)
         contacts.append(contact)
-        origins[contact.id] = Origin(line=card.line, uid=fields.uid)
+        origins[contact.id] = Origin(line=card.line, uid=fields.uid, digest=digest)
         occasions.extend(_birthday(card, contact.id, source))
         occasions.extend(_anniversary(card, contact.id, source))
-    return ImportBatch(contacts, occasions=occasions, origins=origins, proposed_ids=True)
+    if not spans:
+        raise ImportFailed("no vCard in the file (expected BEGIN:VCARD)", path=source)
+    return ImportBatch(
+        contacts, occasions=occasions, origins=origins, proposed_ids=True, unchanged=unchanged
+    )
 
 
 def card_fields(text: str, *, source: str) -> list[CardFields]:
@@ -183,27 +208,11 @@ def card_fields(text: str, *, source: str) -> list[CardFields]:
 
     Raises ImportFailed as read_vcard does, for the same faults.
     """
-    return [
-        _fields(card, source)
-        for card in _cards(text.removeprefix(BOM), source)
-        if not _is_group(card)
-    ]
+    cards = (_card(raw, line, source) for line, raw in _card_texts(text.removeprefix(BOM), source))
+    return [_fields(card, source) for card in cards if not _is_group(card)]
 
 
 # -- from text to cards ------------------------------------------------------------
-
-
-def _lines(text: str) -> Iterator[str]:
-    """The lines of ``text`` as ``_LINE_BREAK.split`` gives them, one at a time.
-
-    A list of every line of a large file would take several times the
-    file's size in memory.
-    """
-    start = 0
-    for found in _LINE_BREAK.finditer(text):
-        yield text[start : found.start()]
-        start = found.end()
-    yield text[start:]
 
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -219,7 +228,8 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     # continued over many lines costs time in proportion to its length.
     tail = ""
     quoted_printable = False
-    for number, line in enumerate(_lines(text), start=1):
+    # One card's text at a time: its lines are few.
+    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
         if current and line.startswith(_FOLDED):
             piece = line[1:]
         elif current and quoted_printable and tail.endswith("="):
@@ -240,25 +250,83 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         yield start, "".join(current)
 
 
-def _cards(text: str, source: str) -> Iterator[_Card]:
+def _breaks(text: str, start: int, end: int) -> int:
+    """How many line breaks (CRLF, CR or LF) ``text[start:end]`` holds."""
+    return (
+        text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+    )
+
+
+def _markers(text: str) -> Iterator[tuple[bool, int, int]]:
+    """Each BEGIN:VCARD (True) or END:VCARD (False) line: whether it begins, its start and end."""
+    for found in _VCARD_END.finditer(text):
+        colon = found.start()
+        # Only a short line can be a marker: look no further back than that.
+        window = max(0, colon - _MARKER_WIDTH)
+        start = max(text.rfind("\n", window, colon), text.rfind("\r", window, colon)) + 1
+        if start == 0 and window:
+            continue
+        word = text[start:colon].strip(" \t").upper()
+        if word in ("BEGIN", "END"):
+            yield word == "BEGIN", start, found.end()
+
+
+def _card_texts(text: str, source: str) -> Iterator[tuple[int, str]]:
+    """The text of each card of a file, from its BEGIN:VCARD to its END:VCARD, and its first line.
+
+    Only blank lines may come between cards. A card may hold another
+    (vCard 2.1's AGENT): it is part of the outer card's text.
+    """
+    depth = 0
+    line, at = 1, 0  # the line number of position ``at`` of the text
+    start = start_line = 0
+    for begins, begin, end in _markers(text):
+        if not depth:
+            _only_blank(text, start, begin, source)
+        if begins:
+            if not depth:
+                line += _breaks(text, at, begin)
+                at = begin
+                start, start_line = begin, line
+            depth += 1
+        elif depth:
+            depth -= 1
+            if not depth:
+                yield start_line, text[start:end]
+                start = end
+        else:
+            _only_blank(text, begin, end, source)
+    if depth:
+        raise ImportFailed("the card is never closed (no END:VCARD)", path=source, line=start_line)
+    _only_blank(text, start, len(text), source)
+
+
+def _only_blank(text: str, start: int, end: int, source: str) -> None:
+    """ImportFailed naming the first line of ``text[start:end]`` that is not blank, if any."""
+    gap = text[start:end]
+    if not gap.strip():
+        return
+    at = start + len(gap) - len(gap.lstrip())
+    found = _LINE_BREAK.split(text[at:end], maxsplit=1)[0]
+    raise ImportFailed(
+        f"expected BEGIN:VCARD, found {shown(found.strip())}",
+        path=source,
+        line=1 + _breaks(text, 0, at),
+    )
+
+
+def _card(text: str, first_line: int, source: str) -> _Card:
+    """The card whose text (from BEGIN:VCARD to END:VCARD) starts on ``first_line``."""
     properties: list[_Property] = []
     depth = 0
-    start = 0
-    for number, line in _logical_lines(text):
+    for offset, line in _logical_lines(text):
+        number = first_line + offset - 1
         marker = line.strip().upper()
-        if not depth and marker != _BEGIN:
-            raise ImportFailed(
-                f"expected BEGIN:VCARD, found {shown(line.strip())}", path=source, line=number
-            )
         if marker == _BEGIN:
-            if not depth:
-                properties, start = [], number
             # vCard 2.1 may nest a card (AGENT): its lines are not the outer card's.
             depth += 1
         elif marker == _END:
             depth -= 1
-            if not depth:
-                yield _Card(start, tuple(properties))
         elif depth == 1:
             named = _NAMED.match(line)
             if named is None:
@@ -267,13 +335,12 @@ def _cards(text: str, source: str) -> Iterator[_Card]:
                 )
             if named.group(1).upper() in _READ:
                 properties.append(_property(number, line, source))
-    if depth:
-        raise ImportFailed("the card is never closed (no END:VCARD)", path=source, line=start)
+    return _Card(first_line, properties)
 
 
 def _property(number: int, line: str, source: str) -> _Property:
     try:
-        name, group, named, singletons, value = _content_line(line, number)
+        name, group, params, value = _content_line(line, number)
     except Exception as error:
         # vobject raises its ParseError for a malformed line, and LookupError
         # or UnicodeDecodeError for a quoted-printable value in a bad charset:
@@ -282,38 +349,49 @@ def _property(number: int, line: str, source: str) -> _Property:
         raise ImportFailed(
             f"cannot read the line {shown(line)}: {reason}", path=source, line=number
         ) from None
-    params = {str(key).upper(): [str(v) for v in values] for key, values in named.items()}
-    # vCard 2.1 writes types without a name: "TEL;CELL;PREF:...".
-    params.setdefault("TYPE", []).extend(str(v) for v in singletons)
-    return _Property(number, str(name).upper(), group, params, value)
+    return _Property(number, name, group, params, value, _unescape(value).strip())
 
 
-def _content_line(
-    line: str, number: int
-) -> tuple[str, str | None, dict[str, list[str]], list[str], str]:
-    """vobject's reading of a content line: name, group, parameters, nameless ones, value.
+def _content_line(line: str, number: int) -> tuple[str, str | None, dict[str, list[str]], str]:
+    """vobject's reading of a content line: its name and parameters in capitals, group, value.
 
-    Only a quoted-printable value needs vobject's ContentLine, which decodes
-    it (in its charset); any other line is read by vobject's parseLine and
-    its parameters gathered as ContentLine gathers them, without the cost of
-    building one (most of the time a large file takes).
+    Types given without a name, as vCard 2.1 writes them ("TEL;CELL;PREF:..."),
+    are among the values of TYPE. Only a quoted-printable value needs
+    vobject's ContentLine, which decodes it (in its charset); a line with a
+    quoted parameter value is read by vobject's parseLine; any other line is
+    read here the same way, several times faster (most of the time a large
+    file takes).
     """
+    pairs: list[list[str]]
     if _QP_MARK in line:
         content = textLineToContentLine(line, number)
         value = content.value if isinstance(content.value, str) else ""
-        return content.name, content.group, content.params, content.singletonparams, value
-    name, pairs, value, group = parseLine(line, number)
-    params: dict[str, list[str]] = {}
-    singletons: list[str] = []
-    for pair in pairs:
-        if len(pair) == 1:
-            singletons += pair
+        named = [[str(k), *map(str, v)] for k, v in content.params.items()]
+        pairs = named + [[str(v)] for v in content.singletonparams]
+        name, group = str(content.name), content.group
+    else:
+        head, colon, value = line.partition(":")
+        plain = _PLAIN_HEAD.fullmatch(head) if colon and '"' not in head else None
+        if plain is None:
+            # Quoted parameter values, or no property at all: vobject reads or refuses it.
+            name, pairs, value, group = parseLine(line, number)
         else:
-            params.setdefault(pair[0].upper(), []).extend(pair[1:])
-    return name.upper(), group, params, singletons, value if isinstance(value, str) else ""
+            # As parseLine reads it: "_" in a name is "-", empty values are dropped.
+            group, name = plain.group(1), plain.group(2).replace("_", "-")
+            pairs = []
+            for piece in plain.group(3).split(";")[1:]:
+                key, _, values = piece.partition("=")
+                pairs.append([key, *(v for v in values.split(",") if v)])
+    params: dict[str, list[str]] = {}
+    for pair in pairs:
+        key = pair[0].upper() if len(pair) > 1 else "TYPE"
+        params.setdefault(key, []).extend(pair[1:] if len(pair) > 1 else pair)
+    return name.upper(), group, params, value
 
 
 def _unescape(value: str) -> str:
+    if "\\" not in value:
+        return value
     return _ESCAPED.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
@@ -339,7 +417,7 @@ def _split(value: str, separator: str) -> list[str]:
 
 def _is_group(card: _Card) -> bool:
     kinds = (card.first("KIND"), card.first("X-ADDRESSBOOKSERVER-KIND"))
-    return any(kind is not None and kind.text().lower() == "group" for kind in kinds)
+    return any(kind is not None and kind.text.lower() == "group" for kind in kinds)
 
 
 @attrs.frozen
@@ -376,7 +454,7 @@ def _fields(card: _Card, source: str) -> CardFields:
     uid = card.first("UID")
     return CardFields(
         line=card.line,
-        uid=uid.text() if uid else None,
+        uid=uid.text if uid else None,
         name=name,
         emails=emails,
         phones=phones,
@@ -414,7 +492,7 @@ def _name(card: _Card) -> str:
     """The name a card gives: FN, else N, else NICKNAME, else the whole of ORG; else ""."""
     formatted = card.first("FN")
     if formatted:
-        return clean_name(formatted.text())
+        return clean_name(formatted.text)
     structured = card.first("N")
     if structured:
         # N is family;given;additional;prefix;suffix: say it in the usual order.
@@ -457,13 +535,13 @@ def _ranked(props: list[_Property], value: Callable[[_Property], str]) -> tuple[
 
 
 def _email_value(prop: _Property) -> str:
-    text = prop.text()
+    text = prop.text
     # vCard 4.0 allows an address as a URI.
     return text[len("mailto:") :].strip() if text.lower().startswith("mailto:") else text
 
 
 def _phone_value(prop: _Property) -> str:
-    text = prop.text()
+    text = prop.text
     # vCard 4.0 writes numbers as URIs: "TEL;VALUE=uri:tel:+1-555-555-5555".
     return text[len("tel:") :].strip() if text.lower().startswith("tel:") else text
 
@@ -497,7 +575,7 @@ def _timezone(card: _Card, source: str) -> str:
     offsets = False
     # vCard 3.0 allows "-05:00; EST; Raleigh/North America": the first part
     # that names a zone wins.
-    for part in (p.strip() for p in prop.text().split(";")):
+    for part in (p.strip() for p in prop.text.split(";")):
         match = _OFFSET.fullmatch(part)
         if match or part.upper() == "Z":
             offsets = True
@@ -509,7 +587,7 @@ def _timezone(card: _Card, source: str) -> str:
     if offsets:
         return _DEFAULT_ZONE
     raise ImportFailed(
-        f"TZ: unknown time zone {shown(prop.text())}; expected an IANA name such as "
+        f"TZ: unknown time zone {shown(prop.text)}; expected an IANA name such as "
         "Europe/Paris or a UTC offset",
         path=source,
         line=prop.line,
@@ -549,7 +627,7 @@ def _date_parts(prop: _Property, source: str) -> tuple[int | None, int, int] | N
     """(year or None, month, day) of a date property, or None when it names no day."""
     if any(kind.lower() == "text" for kind in prop.param("VALUE")):
         return None
-    value = prop.text()
+    value = prop.text
     # A date-time ("19850412T103000Z"): the day is what matters.
     day = value.partition("T")[0]
     parts = month_day(day)
@@ -573,7 +651,7 @@ def _birthday(card: _Card, contact: str, source: str) -> list[OccasionKind]:
     parts = _date_parts(prop, source) if prop else None
     if prop is None or parts is None:
         return []
-    with reading(source, prop.line, f"BDAY {shown(prop.text())}"):
+    with reading(source, prop.line, f"BDAY {shown(prop.text)}"):
         return [birthday(contact, parts)]
 
 
@@ -584,10 +662,10 @@ def _anniversary_property(card: _Card) -> _Property | None:
             return found
     # Apple labels a date by a property of the same group.
     labelled = {
-        p.group.lower() for p in card.all("X-ABLABEL") if p.group and p.text() == _APPLE_ANNIVERSARY
+        p.group.lower() for p in card.all("X-ABLABEL") if p.group and p.text == _APPLE_ANNIVERSARY
     }
     for prop in card.all("X-ABDATE"):
-        if prop.group and prop.group.lower() in labelled and prop.text():
+        if prop.group and prop.group.lower() in labelled and prop.text:
             return prop
     return None
 
@@ -598,7 +676,7 @@ def _anniversary(card: _Card, contact: str, source: str) -> list[OccasionKind]:
     if prop is None or parts is None:
         return []
     year, month, day = parts
-    about = f"{prop.name} {shown(prop.text())}"
+    about = f"{prop.name} {shown(prop.text)}"
     with reading(source, prop.line, about):
         if year is None:
             return [Occasion(_ANNIVERSARY, month=month, day=day, contact=contact)]

@@ -699,6 +699,21 @@ class SqlStore:
         occasions, _ = self.replace_source_occasions(source, [])
         return occasions, touches
 
+    def import_digests(self, source: str) -> frozenset[str]:
+        """The digests of the records earlier imports of ``source`` read (see ImportBatch).
+
+        Only those whose contact the store still has: a record whose contact
+        was removed is read again.
+        """
+        _identifier("a source's name", source)
+        with self._read() as cur:
+            cur.execute(
+                "SELECT l.digest FROM contact_links l JOIN contacts c ON c.id = l.contact_id "
+                "WHERE l.source = ? AND l.digest IS NOT NULL",
+                (source,),
+            )
+            return frozenset(str(digest) for (digest,) in cur.fetchall())
+
     def touch_sources(self) -> dict[str, int]:
         """How many touchpoints each source has in the store, by the source's name."""
         with self._read() as cur:
@@ -908,10 +923,18 @@ class SqlStore:
 
     def _known(self, cur: Cursor, batch: ImportBatch, source: str) -> Known:
         """What the store has that ``batch`` may meet, for ``merge``."""
-        cur.execute("SELECT uid, contact_id FROM contact_links WHERE source = ?", (source,))
-        links = {str(uid): str(ident) for uid, ident in cur.fetchall()}
+        cur.execute("SELECT uid, contact_id, digest FROM contact_links WHERE source = ?", (source,))
+        links: dict[str, str] = {}
+        digests: dict[str, str] = {}
+        for uid, ident, digest in cur.fetchall():
+            links[str(uid)] = str(ident)
+            if digest is not None:
+                digests[str(uid)] = str(digest)
+        # The contacts of records left unread are neither matched nor
+        # missing: they need not be read.
+        unread = set(batch.unchanged)
         uids = {o.uid for o in batch.origins.values() if o.uid}
-        wanted: set[str] = set(links.values()) | uids
+        wanted: set[str] = {i for u, i in links.items() if digests.get(u) not in unread} | uids
         if not batch.proposed_ids:
             wanted.update(c.id for c in batch.contacts)
         keys = sorted({email_key(a) for c in batch.contacts for a in c.emails})
@@ -968,6 +991,7 @@ class SqlStore:
             contacts=contacts,
             ids=ids,
             links=links,
+            digests={u: d for u, d in digests.items() if links[u] in ids},
             by_email=by_email,
             by_name=by_name,
             occasions=occasions,
@@ -978,9 +1002,10 @@ class SqlStore:
         """Write what ``merge`` planned."""
         self._put_contacts(cur, plan.contacts)
         cur.executemany(
-            "INSERT INTO contact_links (source, uid, contact_id) VALUES (?, ?, ?) "
-            "ON CONFLICT (source, uid) DO UPDATE SET contact_id = excluded.contact_id",
-            [(source, uid, ident) for uid, ident in plan.links],
+            "INSERT INTO contact_links (source, uid, contact_id, digest) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (source, uid) DO UPDATE "
+            "SET contact_id = excluded.contact_id, digest = excluded.digest",
+            [(source, uid, ident, digest) for uid, ident, digest in plan.links],
         )
         for chunk in _chunks(plan.drop_occasions, 500):
             cur.execute(

@@ -181,6 +181,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, key)
     )
     """,
+    # A link remembers the digest of the record that made it, so that a
+    # record imported again unchanged is not read again.
+    """
+    ALTER TABLE contact_links ADD COLUMN digest TEXT
+    """,
 )
 
 #: The step after which the contacts' existing addresses are copied into contact_emails.
