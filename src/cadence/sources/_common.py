@@ -70,9 +70,23 @@ def slug(text: str) -> str:
     Letters without an ASCII base (CJK, Cyrillic...) are kept as they are.
     """
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LATIN))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    bare = decomposed if decomposed.isascii() else decomposed.translate(_UNMARKED)
     words = re.findall(r"[^\W_]+", unicodedata.normalize("NFC", bare).casefold())
     return "-".join(words)
+
+
+class _Unmarked(dict[int, int | None]):
+    """A translation table that drops combining marks, filled in as characters are met."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        if len(self) < _UNMARKED_SIZE:  # however many characters a file holds
+            self[code] = kept
+        return kept
+
+
+_UNMARKED_SIZE = 1 << 16
+_UNMARKED = _Unmarked()
 
 
 @contextmanager

@@ -181,7 +181,7 @@ def read_vcard(text: str, *, source: str, known: Container[str] = frozenset()) -
     for line, raw in _card_texts(text.removeprefix(BOM), source):
         spans += 1
         # A file saved again with other line breaks says the same.
-        digest = record_digest(DIGEST_SALT, _LINE_BREAK.sub("\n", raw) if "\r" in raw else raw)
+        digest = record_digest(DIGEST_SALT, raw.replace("\r\n", "\n").replace("\r", "\n"))
         if digest in known:
             unchanged.append(digest)
             continue
