@@ -47,10 +47,13 @@ reached. Group cards (``KIND:group``, or Apple's
 ``X-ADDRESSBOOKSERVER-KIND:group``) are skipped.
 
 Each content line that is read (its group, name and parameters,
-quoted-printable and charsets of vCard 2.1) is parsed by ``vobject``; a
-line that is not a property at all is an error, while the lines of
-properties not read are not parsed. vobject's whole-card reader is not
-used: it reports line numbers that are not the file's, and it cuts a
+quoted-printable and charsets of vCard 2.1) is read as ``vobject`` reads
+it: by vobject itself for quoted parameter values and quoted-printable, and
+by an equivalent, faster reading for the plain lines that are most of a
+file. A line that is not a property at all is an error, while the lines of
+properties not read are not parsed. A card whose digest is known from an
+earlier import (``read_vcard``'s ``known``) is not parsed at all. vobject's
+whole-card reader is not used: it reports line numbers that are not the file's, and it cuts a
 single-valued property at an unescaped comma ("FN:Lovelace, Ada" becomes
 "Lovelace"), which real files contain. So cards are delimited and values
 unescaped (RFC 6350, section 3.4) here, and errors name the line of the
