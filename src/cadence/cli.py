@@ -1012,7 +1012,11 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
 @click.option("--name", default="cadence", show_default=True, help="The calendar's name.")
 @pass_state
 def serve(state: State, host: str, port: int, token: str | None, within: str, name: str) -> None:
-    """Serve the agenda as a subscribable calendar at /feed.ics (per tag: ?tag=NAME)."""
+    """Serve the web page at / and the agenda as a calendar at /feed.ics (per tag: ?tag=NAME).
+
+    The page opens with the token: visit /?token=... or sign in with it.
+    """
+    from cadence.web.app import make_web_app
     from cadence.web.feed import FEED_PATH, make_feed_app, make_feed_server
 
     ahead = parse_duration(within)
@@ -1021,7 +1025,14 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
         # A served feed follows the clock, unless --now pins it for a replay.
         return state.store.agenda(now=state.pinned or datetime.now(UTC), within=ahead)
 
-    app = make_feed_app(current, token=token or None, name=name)
+    feed_app = make_feed_app(current, token=token or None, name=name)
+    app = make_web_app(
+        state.store,
+        token=token or None,
+        feed=feed_app,
+        clock=lambda: state.pinned or datetime.now(UTC),
+        name=name,
+    )
     try:
         server = make_feed_server(app, host, port, token=token or None)
     except OSError as error:  # the port is taken, the address is not this machine's...
@@ -1031,6 +1042,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     shown = f"[{host}]" if ":" in host else host
     query = "?token=YOUR-TOKEN" if token else ""
     err.print(f"serving http://{shown}:{server.server_port}{FEED_PATH}{query} (Ctrl+C stops)")
+    err.print(f"the web page: http://{shown}:{server.server_port}/{query}")
     try:
         with server:
             server.serve_forever()
