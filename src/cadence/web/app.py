@@ -25,10 +25,12 @@ from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlencode
 
 import jinja2
+from markupsafe import Markup
 
 from cadence import _actions as actions
 from cadence.core.durations import parse_moment
 from cadence.core.errors import CadenceError
+from cadence.core.reminders import Agenda
 from cadence.web import charts, pages
 from cadence.web.feed import FEED_PATH
 
@@ -44,8 +46,10 @@ SESSION_IDLE = timedelta(hours=12)
 MAX_SESSIONS = 1000
 #: The largest form accepted, in bytes.
 MAX_FORM = 64 * 1024
-#: How long the roster chart is kept before it is computed again, in seconds.
-ROSTER_TTL = 300.0
+#: How long the whole store's snapshot (People, Roster) is kept, in seconds.
+SNAPSHOT_TTL = 60.0
+#: How long the agenda (Today) is kept when nothing on the page changed, in seconds.
+AGENDA_TTL = 30.0
 #: Channels offered in the forms, besides the contact's own.
 CHANNELS = ("email", "phone", "video", "text", "meeting", "letter", "other")
 
@@ -199,7 +203,9 @@ class WebApp:
         )
         self._env.filters["percent"] = lambda v: "-" if v is None else f"{v:.0%}"
         self._env.filters["quote"] = lambda v: quote(v, safe="")
-        self._roster = pages.Cached(self._roster_history, ROSTER_TTL)
+        self._snapshot = pages.Cached(self._take_snapshot, SNAPSHOT_TTL)
+        # After a form changed something, Today must show it: it waits for a new agenda.
+        self._agenda = pages.Cached(self._take_agenda, AGENDA_TTL, wait_after_change=True)
 
     # -- the WSGI entry point ------------------------------------------------------
 
@@ -321,9 +327,8 @@ class WebApp:
         }
         path = request.path
         if path == "/":
-            today = pages.today_page(
-                self._store, now=now, within=self._within, show=request.query.get("show", "")
-            )
+            today = pages.today_page(self._agenda.get(), show=request.query.get("show", ""))
+            common["now"] = today.now
             return self._page(request, "today.html", today=today, when=pages.when_words, **common)
         if path == "/people":
             try:
@@ -332,7 +337,9 @@ class WebApp:
                 number = 1
             tag = request.query.get("tag", "")
             search = request.query.get("q", "")
-            people = pages.people_page(self._store, now=now, tag=tag, search=search, page=number)
+            people = pages.people_page(
+                self._snapshot.get()[0], now=now, tag=tag, search=search, page=number
+            )
             return self._page(
                 request,
                 "people.html",
@@ -345,7 +352,13 @@ class WebApp:
         if path.startswith("/people/"):
             contact_id = unquote(path.removeprefix("/people/"))
             try:
-                person = pages.person_page(self._store, contact_id, now=now)
+                known = self._snapshot.peek()
+                person = pages.person_page(
+                    self._store,
+                    contact_id,
+                    now=now,
+                    shared=known[0].shared_occasions if known is not None else None,
+                )
             except CadenceError:
                 raise _Refused(HTTPStatus.NOT_FOUND, "no such contact") from None
             chart = charts.timeline_chart(
@@ -355,13 +368,18 @@ class WebApp:
                 request, "person.html", person=person, chart=chart, trends=pages.TRENDS, **common
             )
         if path == "/roster":
-            history = self._roster.get()
-            chart = charts.roster_chart(history.weeks, history.counts)
+            taken, chart = self._snapshot.get()
+            history = taken.history
             return self._page(request, "roster.html", history=history, chart=chart, **common)
         raise _Refused(HTTPStatus.NOT_FOUND, "no such page")
 
-    def _roster_history(self) -> pages.RosterHistory:
-        return pages.roster_history(self._store.roster(), now=self._clock())
+    def _take_agenda(self) -> Agenda:
+        return self._store.agenda(now=self._clock(), within=self._within)  # type: ignore[no-any-return]
+
+    def _take_snapshot(self) -> tuple[pages.Snapshot, Markup]:
+        # The roster chart changes only with the snapshot: drawn once for it.
+        taken = pages.snapshot(self._store, now=self._clock())
+        return taken, charts.roster_chart(taken.history.weeks, taken.history.counts)
 
     def _static(self, name: str) -> tuple[HTTPStatus, _Headers, bytes]:
         kind = _STATIC.get(name)
@@ -438,7 +456,8 @@ class WebApp:
         except CadenceError as error:
             self._sessions.say(sid, "error", str(error))
             return _redirect(back)
-        self._roster.forget()
+        self._snapshot.forget()
+        self._agenda.forget()
         self._sessions.say(sid, "ok", said)
         return _redirect(back)
 

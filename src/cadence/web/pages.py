@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -20,7 +20,7 @@ from cadence._actions import health_band
 from cadence.core.model import Contact, Rule
 from cadence.core.occasions import OccasionKind
 from cadence.core.planning import health, plan_contact
-from cadence.core.reminders import Reminder, occasion_words
+from cadence.core.reminders import Agenda, Reminder, occasion_words
 from cadence.core.roster import Roster
 
 __all__ = [
@@ -32,8 +32,11 @@ __all__ = [
     "people_page",
     "person_page",
     "roster_history",
+    "snapshot",
     "today_page",
 ]
+
+T = TypeVar("T")
 
 #: How many rows a section of Today, or a page of People, shows at once.
 PAGE_SIZE = 50
@@ -58,6 +61,7 @@ class Today:
     ahead: Sequence[Reminder]
     totals: dict[str, int]
     problems: Sequence[str]
+    now: datetime
 
 
 def _when_words(reminder: Reminder, now: datetime) -> str:
@@ -76,12 +80,12 @@ def _when_words(reminder: Reminder, now: datetime) -> str:
     return f"in {days} days, {reminder.date:%a %d %b}"
 
 
-def today_page(store: Any, *, now: datetime, within: timedelta, show: str = "") -> Today:
-    """The reminders due at ``now`` and ``within`` after, in three sections.
+def today_page(agenda: Agenda, *, show: str = "") -> Today:
+    """The reminders of ``agenda`` in three sections: overdue, due today, the days ahead.
 
     Each section shows ``PAGE_SIZE`` reminders unless ``show`` names it.
     """
-    agenda = store.agenda(now=now, within=within)
+    now = agenda.now
     sections: dict[str, list[Reminder]] = {"overdue": [], "today": [], "ahead": []}
     for reminder in agenda:
         today = now.astimezone(reminder.contact.zone).date()
@@ -99,6 +103,7 @@ def today_page(store: Any, *, now: datetime, within: timedelta, show: str = "") 
         shown["ahead"],
         totals,
         [str(p) for p in agenda.problems],
+        now,
     )
 
 
@@ -139,17 +144,23 @@ def _rules_for(rules: Iterable[Rule], ids: set[str]) -> list[Rule]:
     return [r for r in rules if r.contact is None or r.contact in ids]
 
 
-def small_roster(store: Any, contacts: Sequence[Contact], rules: Iterable[Rule]) -> Roster:
+def small_roster(
+    store: Any,
+    contacts: Sequence[Contact],
+    rules: Iterable[Rule],
+    shared: Sequence[OccasionKind] | None = None,
+) -> Roster:
     """A roster of ``contacts`` only, with their rules, occasions and touchpoints.
 
     Health and planning of a few contacts need only their own history, so a
-    page that shows a few reads a few, however large the store.
+    page that shows a few reads a few, however large the store. ``shared``
+    are the occasions of tags and of everyone, if already at hand.
     """
     ids = {c.id for c in contacts}
     touches = [t for c in contacts for t in store.touchpoints(c.id)]
-    occasions: list[OccasionKind] = [
-        o for _, o in store.list_occasions() if o.contact is None or o.contact in ids
-    ]
+    if shared is None:
+        shared = [o for _, o in store.list_occasions() if o.contact is None]
+    occasions = [o for c in contacts for _, o in store.list_occasions(c.id)] + list(shared)
     return Roster(contacts, _rules_for(rules, ids), occasions, touches)
 
 
@@ -168,13 +179,9 @@ def person_row(roster: Roster, contact: Contact, now: datetime) -> PersonRow:
     )
 
 
-def _matches(contact: Contact, words: str) -> bool:
-    words = words.casefold()
-    return (
-        words in contact.name.casefold()
-        or words in contact.id.casefold()
-        or any(words in address.casefold() for address in contact.emails)
-    )
+def _haystack(contact: Contact) -> str:
+    """What a search looks in: name, id and addresses, folded, apart so no word spans two."""
+    return "\0".join((contact.name, contact.id, *contact.emails)).casefold()
 
 
 @attrs.frozen
@@ -186,26 +193,24 @@ class People:
     page: int
     pages: int
     tags: Sequence[str]
+    taken: datetime
 
 
 def people_page(
-    store: Any, *, now: datetime, tag: str = "", search: str = "", page: int = 1
+    snapshot: Snapshot, *, now: datetime, tag: str = "", search: str = "", page: int = 1
 ) -> People:
     """The contacts with ``tag`` whose name, id or address holds ``search``, a page at a time."""
-    everyone = store.list_contacts()
-    tags = sorted({t for c in everyone for t in c.tags})
+    words = search.strip().casefold()
     found = [
         c
-        for c in everyone
-        if (not tag or tag in c.tags) and (not search.strip() or _matches(c, search.strip()))
+        for c, haystack in zip(snapshot.contacts, snapshot.haystacks, strict=True)
+        if (not tag or tag in c.tags) and (not words or words in haystack)
     ]
-    found.sort(key=lambda c: (c.name.casefold(), c.id))
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    roster = small_roster(store, shown, store.list_rules())
-    rows = [person_row(roster, c, now) for c in shown]
-    return People(rows, len(found), page, pages, tags)
+    rows = [person_row(snapshot.roster, c, now) for c in shown]
+    return People(rows, len(found), page, pages, snapshot.tags, snapshot.taken)
 
 
 @attrs.frozen
@@ -244,11 +249,20 @@ def _due_dates(roster: Roster, contact_id: str, start: datetime, now: datetime) 
     return sorted(found.values())
 
 
-def person_page(store: Any, contact_id: str, *, now: datetime) -> Person:
-    """Everything the page of one contact shows; an unknown id raises CadenceError."""
+def person_page(
+    store: Any,
+    contact_id: str,
+    *,
+    now: datetime,
+    shared: Sequence[OccasionKind] | None = None,
+) -> Person:
+    """Everything the page of one contact shows; an unknown id raises CadenceError.
+
+    ``shared`` are the occasions of tags and of everyone, if already at hand.
+    """
     contact = store.get_contact(contact_id)
     rules = store.list_rules()
-    roster = small_roster(store, [contact], rules)
+    roster = small_roster(store, [contact], rules, shared)
     touches = roster.touchpoints
     start = now - TIMELINE_SPAN
     weeks = [now - timedelta(weeks=n) for n in range(52, -1, -1)]
@@ -296,30 +310,101 @@ def roster_history(roster: Roster, *, now: datetime, weeks: int = ROSTER_WEEKS) 
     return RosterHistory([e.date() for e in ends], counts, bare, now)
 
 
-class Cached:
-    """A value that is costly to compute, kept for ``ttl`` seconds or until ``forget()``.
+@attrs.frozen
+class Snapshot:
+    """The whole store read at one moment, for the pages that show everyone at once.
 
-    The roster chart reads every touchpoint in the store; it is computed once
-    and served from here until it is old or the page changed something.
-    Requests that arrive while it is computed wait for that computation.
+    ``contacts`` are in name order; ``history`` is the roster chart's data.
     """
 
-    def __init__(self, compute: Callable[[], RosterHistory], ttl: float) -> None:
+    roster: Roster
+    contacts: Sequence[Contact]
+    haystacks: Sequence[str]
+    tags: Sequence[str]
+    shared_occasions: Sequence[OccasionKind]
+    history: RosterHistory
+    taken: datetime
+
+
+def snapshot(store: Any, *, now: datetime) -> Snapshot:
+    """Read the whole store once and work out what the People and Roster pages need."""
+    roster = store.roster()
+    contacts = sorted(roster.contacts, key=lambda c: (c.name.casefold(), c.id))
+    tags = sorted({t for c in contacts for t in c.tags})
+    haystacks = [_haystack(c) for c in contacts]
+    shared = [o for o in roster.occasions if o.contact is None]
+    history = roster_history(roster, now=now)
+    return Snapshot(roster, contacts, haystacks, tags, shared, history, now)
+
+
+#: A snapshot that took less than this many seconds is taken again at once
+#: when it is out of date; a longer one is taken again in the background.
+QUICK = 0.25
+
+
+class Cached(Generic[T]):
+    """A value that is costly to compute, kept for ``ttl`` seconds or until ``forget()``.
+
+    When it is out of date it is computed again before answering if that
+    was quick last time (a small store: pages are never stale), and else in
+    a background thread while the old value is served (a large store: no
+    page waits seconds), each page saying when its data were read. With
+    ``wait_after_change``, a value that ``forget()`` marked is always
+    computed again before answering, however long that takes.
+    """
+
+    def __init__(
+        self, compute: Callable[[], T], ttl: float, *, wait_after_change: bool = False
+    ) -> None:
         self._compute = compute
+        self._wait = wait_after_change
         self._ttl = ttl
         self._lock = threading.Lock()
-        self._value: RosterHistory | None = None
+        self._value: T | None = None
         self._at = 0.0
+        self._took = 0.0
+        self._stale = False
+        self._refreshing = False
 
-    def get(self) -> RosterHistory:
-        """The value, computed again if it is older than ``ttl`` or was forgotten."""
+    def _run(self) -> T:
+        began = time.monotonic()
+        value = self._compute()
         with self._lock:
-            if self._value is None or time.monotonic() - self._at > self._ttl:
-                self._value = self._compute()
-                self._at = time.monotonic()
+            self._value, self._at = value, time.monotonic()
+            self._took = self._at - began
+            self._refreshing = False
+        return value
+
+    def _background(self) -> None:
+        try:
+            self._run()
+        except Exception:  # the next request computes it again, and shows any error
+            with self._lock:
+                self._refreshing = False
+
+    def get(self) -> T:
+        """The value: computed now, or the old one while a new one is computed."""
+        with self._lock:
+            value = self._value
+            old = self._stale or time.monotonic() - self._at > self._ttl
+            waits = self._took < QUICK or (self._stale and self._wait)
+            if value is not None and old and not waits:
+                if not self._refreshing:
+                    self._refreshing = True
+                    self._stale = False
+                    threading.Thread(target=self._background, daemon=True).start()
+                return value
+            if value is not None and not old:
+                return value
+            self._stale = False
+        return self._run()
+
+    def peek(self) -> T | None:
+        """The value if there is one, however old; never computes."""
+        with self._lock:
             return self._value
 
     def forget(self) -> None:
-        """Compute the value again on the next ``get()``."""
+        """Mark the value out of date: something it was computed from changed."""
         with self._lock:
-            self._value = None
+            self._stale = True
