@@ -45,7 +45,7 @@ CHANNELS = ("email", "phone", "video", "text", "meeting")
 
 
 def _fill(store: object, contacts: int, seed: int = 7) -> int:
-    """Contacts, rules, birthdays and a year of touchpoints, imported in batches; the touch count."""
+    """Fill the store in batches of a thousand contacts; return how many touchpoints it got."""
     rng = random.Random(seed)
     rules = [
         Rule(parse_cadence("2 weeks"), tag="retainer"),
@@ -85,9 +85,7 @@ def _fill(store: object, contacts: int, seed: int = 7) -> int:
                     )
                 )
         touches_made += len(touches)
-        batch = ImportBatch(
-            people, rules if first == 0 else (), occasions, touches
-        )
+        batch = ImportBatch(people, rules if first == 0 else (), occasions, touches)
         store.import_batch(batch)  # type: ignore[attr-defined]
     return touches_made
 
@@ -106,7 +104,7 @@ def _get(port: int, target: str, cookie: str) -> tuple[float, int, int]:
 
 def _p95(times: list[float]) -> float:
     ordered = sorted(times)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> int:
@@ -144,11 +142,13 @@ def main() -> int:
             pages = {
                 "today": lambda: "/",
                 "people": lambda: f"/people?page={rng.randint(1, contacts // 50)}",
-                "people filtered": lambda: f"/people?tag={rng.choice(TAGS)}&q=person{rng.randint(1, 9)}",
+                "people filtered": lambda: (
+                    f"/people?tag={rng.choice(TAGS)}&q=person{rng.randint(1, 9)}"
+                ),
                 "person": lambda: f"/people/c{rng.randrange(contacts):05}",
                 "roster": lambda: "/roster",
             }
-            for name, target in pages.items():  # warm each once
+            for target in pages.values():  # warm each once
                 _get(port, target(), cookie)
             times: dict[str, list[float]] = {name: [] for name in pages}
             bad = 0
