@@ -376,3 +376,27 @@ def test_every_action_is_a_plain_form(served: Served) -> None:
         assert forms
         for form in forms:
             assert 'name="csrf"' in form
+
+
+def test_the_cookie_is_secure_under_tls(tmp_path: Path) -> None:
+    """A request that came over TLS (``wsgi.url_scheme`` https) gets a Secure session cookie."""
+    from wsgiref.util import setup_testing_defaults
+
+    from cadence.web.app import make_web_app
+
+    token = new_token()
+    with open_store(f"sqlite:///{tmp_path / 'c.db'}") as store:
+        app = make_web_app(store, token=token, clock=lambda: NOW)
+        environ: dict[str, Any] = {"QUERY_STRING": f"token={token}", "wsgi.url_scheme": "https"}
+        setup_testing_defaults(environ)
+        said: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+            said.update(status=status, headers=dict(headers))
+
+        app(environ, start_response)
+    assert said["status"].startswith("303")
+    cookie = said["headers"]["Set-Cookie"]
+    assert cookie.startswith("cadence_session=")
+    assert "; Secure" in cookie
+    assert "HttpOnly" in cookie
