@@ -24,11 +24,11 @@ _STYLE: dict[str, Any] = {
     "background": "transparent",
     "plot_background": "transparent",
     "font_family": "system-ui, sans-serif",
-    "label_font_size": 18,
-    "major_label_font_size": 18,
-    "legend_font_size": 18,
+    "label_font_size": 26,
+    "major_label_font_size": 26,
+    "legend_font_size": 26,
     "title_font_size": 20,
-    "value_font_size": 16,
+    "value_font_size": 22,
 }
 
 _TIMELINE_COLOURS = ("#1f6feb", "#2da44e", "#8c959f", "#cf222e", "#bf8700")
@@ -48,8 +48,10 @@ def _config(colours: Sequence[str]) -> dict[str, Any]:
         "legend_at_bottom": True,
         "legend_at_bottom_columns": 3,
         "truncate_legend": -1,
-        "width": 900,
-        "height": 420,
+        "truncate_label": -1,
+        "legend_box_size": 22,
+        "width": 720,
+        "height": 440,
         "margin": 8,
     }
 
@@ -89,8 +91,10 @@ def timeline_chart(
     """A contact's year: touchpoints by channel (in, out, bulk), due dates, health as a line."""
     channels = sorted({t.channel for t in touches})
     lane = {channel: i + 1 for i, channel in enumerate(channels)}
+    config = {**_config(_TIMELINE_COLOURS), "legend_at_bottom_columns": 2}
+    config["height"] = 400 + 40 * len(channels)
     chart = pygal.DateTimeLine(
-        **_config(_TIMELINE_COLOURS),
+        **config,
         x_value_formatter=lambda moment: f"{moment:%b %Y}",
         x_label_rotation=0,
         range=(0, len(channels) + 1),
@@ -107,7 +111,7 @@ def timeline_chart(
             1,
             tzinfo=start.tzinfo,
         )
-        for n in range(1, 13, 2)
+        for n in range(1, 13, 3)
     ]
     chart.x_labels = months
     kinds = (
