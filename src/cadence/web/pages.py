@@ -38,8 +38,11 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: How many rows a section of Today, or a page of People, shows at once.
+#: How many rows a page of People shows at once.
 PAGE_SIZE = 50
+#: How many reminders each section of Today shows, unless asked for all: a
+#: hundred forms and more make the page slow to build and to read.
+TODAY_SIZE = 25
 #: How far back a person's health is compared to say where it is heading.
 TREND_SPAN = timedelta(days=28)
 #: A change of health smaller than this is "steady".
@@ -83,7 +86,7 @@ def _when_words(reminder: Reminder, now: datetime) -> str:
 def today_page(agenda: Agenda, *, show: str = "") -> Today:
     """The reminders of ``agenda`` in three sections: overdue, due today, the days ahead.
 
-    Each section shows ``PAGE_SIZE`` reminders unless ``show`` names it.
+    Each section shows ``TODAY_SIZE`` reminders unless ``show`` names it.
     """
     now = agenda.now
     sections: dict[str, list[Reminder]] = {"overdue": [], "today": [], "ahead": []}
@@ -96,7 +99,9 @@ def today_page(agenda: Agenda, *, show: str = "") -> Today:
         else:
             sections["ahead"].append(reminder)
     totals = {name: len(found) for name, found in sections.items()}
-    shown = {name: found if name == show else found[:PAGE_SIZE] for name, found in sections.items()}
+    shown = {
+        name: found if name == show else found[:TODAY_SIZE] for name, found in sections.items()
+    }
     return Today(
         shown["overdue"],
         shown["today"],
