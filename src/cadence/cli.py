@@ -1026,19 +1026,22 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
         return state.store.agenda(now=state.pinned or datetime.now(UTC), within=ahead)
 
     feed_app = make_feed_app(current, token=token or None, name=name)
-    app = make_web_app(
-        state.store,
-        token=token or None,
-        feed=feed_app,
-        clock=lambda: state.pinned or datetime.now(UTC),
-        name=name,
-    )
     try:
-        server = make_feed_server(app, host, port, token=token or None)
+        # Built with the feed alone, so that an open feed off loopback is refused first.
+        server = make_feed_server(feed_app, host, port, token=token or None)
     except OSError as error:  # the port is taken, the address is not this machine's...
         reason = error.strerror or str(error)
         raise CadenceError(f"cannot listen on {host} port {port}: {reason}") from None
-    _ = state.store  # a missing store is refused now, not at the first request
+    # Opening the store here refuses a missing one now, not at the first request.
+    server.set_app(
+        make_web_app(
+            state.store,
+            token=token or None,
+            feed=feed_app,
+            clock=lambda: state.pinned or datetime.now(UTC),
+            name=name,
+        )
+    )
     shown = f"[{host}]" if ":" in host else host
     query = "?token=YOUR-TOKEN" if token else ""
     err.print(f"serving http://{shown}:{server.server_port}{FEED_PATH}{query} (Ctrl+C stops)")
