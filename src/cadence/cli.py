@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -25,6 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cadence import __version__
+from cadence import _actions as actions
 from cadence._config import Config, load_config, open_store
 from cadence._delivery import Route
 from cadence._dispatch import DispatchReport, dispatch
@@ -33,12 +34,11 @@ from cadence._terminal import escape_json, neutralise
 from cadence.core.cadences import parse_cadence
 from cadence.core.durations import month_day, parse_date, parse_duration, parse_moment
 from cadence.core.errors import CadenceError, ImportFailed, StoreBusy
-from cadence.core.model import Contact, Rule, Touchpoint, email_key
+from cadence.core.model import Contact, Rule
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import health as contact_health
 from cadence.core.reminders import Agenda, occasion_words
 from cadence.core.serial import reminder_to_json
-from cadence.core.time import local_moment, zone
 from cadence.sources._encoding import decode
 from cadence.sources.batch import ImportBatch
 from cadence.sources.csv import read_csv
@@ -312,13 +312,6 @@ def contact_add(
     out.print(f"saved {person.id} ({person.name})")
 
 
-def _edited(kept: str | None, given: str | None) -> str | None:
-    """What ``contact edit`` leaves in a field: ``kept`` when not given, nothing when ''."""
-    if given is None:
-        return kept
-    return given if given.strip() else None
-
-
 @contact.command("edit")
 @click.argument("contact_id", metavar="ID")
 @click.option("--name", help="A new name.")
@@ -362,36 +355,26 @@ def contact_edit(
     """
     if every and no_cadence:
         _fail("give --every or --no-cadence, not both")
-    store = state.store
     person = _find(state, contact_id)
-    dropped = {email_key(a) for a in remove_emails}
-    unknown = [a for a in remove_emails if email_key(a) not in map(email_key, person.emails)]
-    if unknown:
-        _fail(f"{person.id} has no email address {unknown[0]!r}")
-    missing = [p for p in remove_phones if p not in person.phones]
-    if missing:
-        _fail(f"{person.id} has no phone number {missing[0]!r}")
-    emails = [a for a in (*person.emails, *add_emails) if email_key(a) not in dropped]
-    changed = Contact(
-        person.id,
-        person.name if name is None else name,
-        email=primary_email,
-        emails=emails,
-        phones=[p for p in (*person.phones, *add_phones) if p not in remove_phones],
-        organization=_edited(person.organization, organization),
-        timezone=person.timezone if timezone is None else timezone,
-        channel=_edited(person.channel, channel),
-        tags=(person.tags | set(add_tags)) - set(remove_tags),
-        since=person.since if since is None else parse_date(since) if since.strip() else None,
-        added=person.added,
+    changed, saved = actions.edit_contact(
+        state.store,
+        person,
+        name=name,
+        add_emails=add_emails,
+        remove_emails=remove_emails,
+        primary_email=primary_email,
+        add_phones=add_phones,
+        remove_phones=remove_phones,
+        organization=organization,
+        add_tags=add_tags,
+        remove_tags=remove_tags,
+        channel=channel,
+        timezone=timezone,
+        since=since,
+        every=every,
+        no_cadence=no_cadence,
     )
-    rule = Rule(parse_cadence(every), contact=person.id) if every else None
-    if changed != person:
-        store.put_contact(changed)
-    if rule is not None:
-        store.set_rule(rule)
-    dropped_rule = no_cadence and store.remove_rule(contact=person.id)
-    if changed != person or rule is not None or dropped_rule:
+    if saved:
         out.print(f"saved {changed.id} ({changed.name})")
     else:
         out.print(f"unchanged {changed.id} ({changed.name})")
@@ -840,10 +823,6 @@ def _at(line: int | None) -> str:
     return f" (line {line})" if line else ""
 
 
-#: How far ahead of now ``log --at`` may be: two clocks a few minutes apart.
-LOG_AHEAD = timedelta(minutes=5)
-
-
 @cli.command("log")
 @click.argument("contact_id", metavar="CONTACT")
 @click.option(
@@ -875,27 +854,20 @@ def log_touch(
     CONTACT is the id, one of the emails, or the start of the id or name
     ("ana", "Ana L", "ana@example.com"); one that fits several is refused.
     """
-    store = state.store
     person = _find(state, contact_id)
-    contact_id = person.id
-    at = parse_moment(at_text, default_zone=person.timezone) if at_text else state.now
-    if at - state.now > LOG_AHEAD:
-        shown = state.now.astimezone(person.zone)
-        raise CadenceError(
-            f"--at {at_text} is in the future (it is now {shown:%Y-%m-%d %H:%M %Z} for "
-            f"{person.name}); log a touchpoint once it happened, at most "
-            f"{LOG_AHEAD.seconds // 60} minutes ahead to allow for clock skew"
-        )
-    touch = Touchpoint(
-        contact_id,
-        at,
-        channel or person.channel or "other",
-        personal=not bulk,
-        direction="in" if inbound else "out",
+    at = parse_moment(at_text, default_zone=person.timezone) if at_text else None
+    touch = actions.log_touch(
+        state.store,
+        person,
+        now=state.now,
+        at=at,
+        said=f"--at {at_text}",
+        channel=channel,
         note=note,
+        bulk=bulk,
+        inbound=inbound,
     )
-    store.log(touch)
-    local = at.astimezone(person.zone)
+    local = touch.at.astimezone(person.zone)
     out.print(f"logged {touch.channel} with {person.name} at {local:%Y-%m-%d %H:%M %Z}")
 
 
@@ -1081,7 +1053,11 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
 @click.option("--name", default="cadence", show_default=True, help="The calendar's name.")
 @pass_state
 def serve(state: State, host: str, port: int, token: str | None, within: str, name: str) -> None:
-    """Serve the agenda as a subscribable calendar at /feed.ics (per tag: ?tag=NAME)."""
+    """Serve the web page at / and the agenda as a calendar at /feed.ics (per tag: ?tag=NAME).
+
+    The page opens with the token: visit /?token=... or sign in with it.
+    """
+    from cadence.web.app import make_web_app
     from cadence.web.feed import FEED_PATH, make_feed_app, make_feed_server
 
     ahead = parse_duration(within)
@@ -1090,16 +1066,27 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
         # A served feed follows the clock, unless --now pins it for a replay.
         return state.store.agenda(now=state.pinned or datetime.now(UTC), within=ahead)
 
-    app = make_feed_app(current, token=token or None, name=name)
+    feed_app = make_feed_app(current, token=token or None, name=name)
     try:
-        server = make_feed_server(app, host, port, token=token or None)
+        # Built with the feed alone, so that an open feed off loopback is refused first.
+        server = make_feed_server(feed_app, host, port, token=token or None)
     except OSError as error:  # the port is taken, the address is not this machine's...
         reason = error.strerror or str(error)
         raise CadenceError(f"cannot listen on {host} port {port}: {reason}") from None
-    _ = state.store  # a missing store is refused now, not at the first request
+    # Opening the store here refuses a missing one now, not at the first request.
+    server.set_app(
+        make_web_app(
+            state.store,
+            token=token or None,
+            feed=feed_app,
+            clock=lambda: state.pinned or datetime.now(UTC),
+            name=name,
+        )
+    )
     shown = f"[{host}]" if ":" in host else host
     query = "?token=YOUR-TOKEN" if token else ""
     err.print(f"serving http://{shown}:{server.server_port}{FEED_PATH}{query} (Ctrl+C stops)")
+    err.print(f"the web page: http://{shown}:{server.server_port}/{query}")
     try:
         with server:
             server.serve_forever()
@@ -1118,16 +1105,9 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
 @pass_state
 def snooze(state: State, key: str, until_text: str) -> None:
     """Hide a reminder until a later date."""
-    store = state.store
     key, reminder = _planned(state, key)
-    tz = zone(reminder.contact.timezone)
-    if "T" in until_text or " " in until_text.strip():
-        until = parse_moment(until_text, default_zone=reminder.contact.timezone)
-    else:
-        until = local_moment(parse_date(until_text), time(9, 0), tz)
-    if until <= state.now:
-        _fail(f"snooze until a moment after now, not {until_text!r}")
-    store.snooze(key, until)
+    until = actions.snooze_moment(until_text, reminder, now=state.now)
+    actions.snooze(state.store, key, until)
     out.print(f"snoozed '{reminder.title}' until {until:%Y-%m-%d %H:%M %Z}")
 
 
@@ -1138,22 +1118,18 @@ def snooze(state: State, key: str, until_text: str) -> None:
 @pass_state
 def done(state: State, key: str, channel: str | None, note: str) -> None:
     """Mark a reminder done: a check-in logs a touchpoint, an occasion is dismissed."""
-    store = state.store
     key, reminder = _planned(state, key)
-    person = reminder.contact
-    if reminder.kind == "cadence":
-        store.log(Touchpoint(person.id, state.now, channel or person.channel or "other", note=note))
-        out.print(f"logged a touch with {person.name}")
+    touch = actions.finish(state.store, key, reminder, now=state.now, channel=channel, note=note)
+    if touch is not None:
+        out.print(f"logged a touch with {reminder.contact.name}")
     else:
-        store.dismiss(key, at=state.now)
         out.print(f"dismissed '{reminder.title}'")
 
 
 def _planned(state: State, prefix: str) -> tuple[str, Any]:
     """The full key and the planned reminder that ``prefix`` names."""
     try:
-        key = state.store.resolve_key(prefix)
-        return key, state.store.planned(key, now=state.now)
+        return actions.planned(state.store, prefix, now=state.now)
     except CadenceError as error:
         raise CadenceError(f"{error}; 'cadence due' lists the keys") from None
 
@@ -1381,6 +1357,10 @@ def status(state: State, show_all: bool) -> None:
         out.print(detail)
 
 
+#: How ``cadence health`` colours each band of health.
+_BAND_COLOURS = {"healthy": "green", "drifting": "yellow", "overdue": "red"}
+
+
 @cli.command("health")
 @click.option("--limit", default=50, show_default=True, help="How many contacts to show.")
 @pass_state
@@ -1399,7 +1379,7 @@ def health(state: State, limit: int) -> None:
         table.add_row(Text("never due", style="red"), person.id, person.name, "no cadence")
     for score, person in scored[: max(0, limit - len(bare))]:
         cadence = roster.cadence_for(person)
-        colour = "red" if score < 0.25 else "yellow" if score < 0.5 else "green"
+        colour = _BAND_COLOURS[actions.health_band(score)]
         table.add_row(
             Text(f"{score:4.0%}", style=colour),
             person.id,

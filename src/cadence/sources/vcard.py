@@ -96,6 +96,8 @@ _QP = "quoted-printable"
 _QP_MARK = "QUOTED-PRINTABLE"
 _BEGIN = "BEGIN:VCARD"
 _END = "END:VCARD"
+# A quoted-printable soft line break: a line that ends in "=".
+_SOFT_BREAK = re.compile(r"=(?:\r\n|\r|\n)")
 # The end of a line that may begin or end a card: found by its colon, which
 # is much faster than a pattern that starts at each line.
 # The name and parameters of a content line with no quoted parameter value:
@@ -227,12 +229,25 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """
     current: list[str] = []
     start = 0
+    # One card's text at a time: its lines are few.
+    lines = _LINE_BREAK.split(text)
+    if not _SOFT_BREAK.search(text):
+        # No line ends in "=", so only folds join lines (most cards).
+        for number, line in enumerate(lines, start=1):
+            if current and line.startswith(_FOLDED):
+                current.append(line[1:])
+                continue
+            if current:
+                yield start, "".join(current)
+            current, start = ([line] if line.strip() else []), number
+        if current:
+            yield start, "".join(current)
+        return
     # What the soft-break test needs is kept as the line grows, so a value
     # continued over many lines costs time in proportion to its length.
     tail = ""
     quoted_printable = False
-    # One card's text at a time: its lines are few.
-    for number, line in enumerate(_LINE_BREAK.split(text), start=1):
+    for number, line in enumerate(lines, start=1):
         if current and line.startswith(_FOLDED):
             piece = line[1:]
         elif current and quoted_printable and tail.endswith("="):
@@ -324,19 +339,20 @@ def _card(text: str, first_line: int, source: str) -> _Card:
     depth = 0
     for offset, line in _logical_lines(text):
         number = first_line + offset - 1
-        marker = line.strip().upper()
+        named = _NAMED.match(line)
+        name = named.group(1).upper() if named else ""
+        marker = line.strip().upper() if name in ("BEGIN", "END") else ""
         if marker == _BEGIN:
             # vCard 2.1 may nest a card (AGENT): its lines are not the outer card's.
             depth += 1
         elif marker == _END:
             depth -= 1
         elif depth == 1:
-            named = _NAMED.match(line)
             if named is None:
                 raise ImportFailed(
                     f"cannot read the line {shown(line)}: not a property", path=source, line=number
                 )
-            if named.group(1).upper() in _READ:
+            if name in _READ:
                 properties.append(_property(number, line, source))
     return _Card(first_line, properties)
 

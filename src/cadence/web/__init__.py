@@ -1,1 +1,1 @@
-"""What cadence serves over HTTP: the calendar feed, a plain WSGI application."""
+"""What cadence serves over HTTP: the calendar feed and the web page, WSGI applications."""
