@@ -56,9 +56,12 @@ from cadence.adapters.smtp import SETTINGS, Outgoing, SmtpAdapter, parse_setting
 from cadence.adapters.smtp import message as message_module
 from cadence.adapters.smtp.message import (
     Addressing,
+    MessageWriter,
     UnsafeHeaders,
     _with_method,
     _with_organizer,
+    calendar_attachment,
+    calendar_attachments,
     digest_message,
     flatten,
     header_text,
@@ -1334,3 +1337,91 @@ def test_the_guide_example_builds(
     )
     assert (managers.settings.port, managers.settings.digest) == (465, False)
     assert PASSWORD not in repr(inbox)
+
+
+# -- messages written straight to bytes ---------------------------------------------
+
+
+def _written(reminder: Reminder, now: datetime, policy: Any = SMTP, **settings: Any) -> bytes:
+    addressing = _addressing(**settings)
+    calendars = calendar_attachments((reminder,), now, addressing.sender)
+    data, ident = MessageWriter(addressing, policy).reminder(
+        reminder, now, now, calendars[reminder.key]
+    )
+    assert ident == message_id(reminder.key, addressing.domain)
+    return data
+
+
+def _read(data: bytes) -> EmailMessage:
+    message = email.message_from_bytes(data, policy=default)
+    assert isinstance(message, EmailMessage)
+    assert not message.defects
+    return message
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ada Lovelace",
+        "Zoë Ñúñez 山田",
+        "<script>alert('x')</script> & Co = 100%",
+        "Eve\r\nBcc: evil@example.com\r\nX-Evil: 1\n\nbody",
+        "A" * 40 + " " + "B" * 200,
+        "word " * 60,
+        *ENCODED_NAMES,
+    ],
+)
+def test_a_written_message_says_what_the_built_one_says(now: datetime, name: str) -> None:
+    """MessageWriter's bytes carry the headers, texts and calendar of reminder_message."""
+    (reminder,) = _reminders_of(now, Contact("x", name, email="x@example.com"))
+    built = _read(flatten(reminder_message(reminder, _addressing(), now), SMTP))
+    written = _read(_written(reminder, now))
+    assert [k.lower() for k in written] == HEADERS
+    for header in ("From", "To", "Date", "Message-ID", "Auto-Submitted"):
+        assert str(written[header]) == str(built[header])
+    # The email package may read back a space more where it folded; the subject is the text.
+    assert str(written["Subject"]).strip() == header_text(reminder.title)
+    assert _parts(written)[:2] == _parts(built)[:2]
+    assert _attachment(written) == _attachment(built)
+
+
+def test_a_written_message_keeps_the_list_unsubscribe_header(now: datetime) -> None:
+    """List-Unsubscribe, set once per route, comes out in each written message, in place."""
+    (reminder,) = _reminders_of(now, Contact("x", "X"))
+    data = _written(reminder, now, list_unsubscribe=["mailto:u@example.org"])
+    assert _header_names(data) == [*HEADERS[:6], "list-unsubscribe", *HEADERS[6:]]
+    assert _read(data)["List-Unsubscribe"] == "<mailto:u@example.org>"
+
+
+@given(
+    text=st.text(alphabet=st.sampled_from("=?qQbB_:\r\n \u2028\x85\u202eaé山\t<>\"'"), max_size=60)
+)
+def test_no_name_adds_a_header_to_a_written_message(text: str) -> None:
+    """Whatever a name holds, the written message has our headers only, each on its lines."""
+    (reminder,) = _reminders_of(NOW, Contact("x", "=?" + text))
+    data = _written(reminder, NOW)
+    assert _header_names(data) == HEADERS
+    message = _read(data)
+    assert [k.lower() for k in message] == HEADERS
+    for value in message.values():
+        assert not {"\r", "\n"} & set(str(value))
+    assert str(message["Subject"]).strip() == header_text(reminder.title)
+
+
+def test_one_calendar_rendered_for_all_gives_each_reminder_its_own(
+    agenda_reminders: tuple[Reminder, ...], now: datetime
+) -> None:
+    """calendar_attachments gives each reminder the events and zones of calendar_attachment."""
+    sender = _addressing().sender
+    found = calendar_attachments(agenda_reminders, now, sender)
+    assert list(found) == [r.key for r in agenda_reminders]
+    for reminder in agenda_reminders:
+        alone = icalendar.Calendar.from_ical(calendar_attachment((reminder,), now, sender))
+        shared = icalendar.Calendar.from_ical(found[reminder.key])
+        assert shared["METHOD"] == "PUBLISH"
+        assert [e.to_ical() for e in shared.walk("VEVENT")] == [
+            e.to_ical() for e in alone.walk("VEVENT")
+        ]
+        assert [str(z["TZID"]) for z in shared.walk("VTIMEZONE")] == [
+            str(z["TZID"]) for z in alone.walk("VTIMEZONE")
+        ]

@@ -1710,6 +1710,16 @@ def test_placeholders_become_psycopg_ones_outside_quotes() -> None:
     assert postgresql.translate("SELECT 'it''s ?' WHERE x = ?") == "SELECT 'it''s ?' WHERE x = %s"
 
 
+def test_in_lists_become_one_array_parameter_outside_quotes() -> None:
+    """as_arrays() makes each IN (?, ...) list one array and says which parameters it took."""
+    sql = "SELECT '?' FROM t WHERE x = ? AND id IN (?,?,?) OR y NOT IN (?, ?) AND z = 'IN (?)'"
+    assert postgresql.as_arrays(sql) == (
+        "SELECT '?' FROM t WHERE x = ? AND id = ANY(?) OR y <> ALL(?) AND z = 'IN (?)'",
+        ((1, 3), (4, 2)),
+    )
+    assert postgresql.as_arrays("SELECT 1 WHERE a = ?") == ("SELECT 1 WHERE a = ?", ())
+
+
 def test_a_store_url_names_its_schema() -> None:
     """The schema parameter is taken out of the URL; other parameters stay for libpq."""
     assert postgresql.split_url("postgres://u@h/db?schema=crm&sslmode=disable") == (

@@ -7,7 +7,6 @@ touchpoints, then ``plan(roster, now=...)`` returns an ``Agenda`` of
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from cadence._config import open_store
@@ -64,6 +63,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = globals()[name] = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'cadence' has no attribute {name!r}")
@@ -74,10 +76,18 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-try:
-    __version__ = version("cadence")
-except PackageNotFoundError:  # a source tree that was never installed
-    __version__ = "0.0.0"
+def _version() -> str:
+    # Read on first use: importlib.metadata is slow to import, and most commands never ask.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cadence")
+    except PackageNotFoundError:  # a source tree that was never installed
+        return "0.0.0"
+
+
+if TYPE_CHECKING:
+    __version__: str
 
 __all__ = [
     "Agenda",

@@ -157,7 +157,10 @@ class _Run:
         next_attempt: datetime | None = None,
         *,
         final: bool = True,
+        held: list[Delivery] | None = None,
     ) -> None:
+        """Note one outcome: recorded and told to the hooks now, or, given ``held``, kept there
+        until ``settle`` records the whole batch in one transaction."""
         delivery = Delivery(
             key=reminder.key,
             route=route.name,
@@ -168,6 +171,9 @@ class _Run:
             next_attempt=next_attempt,
             reminder=reminder,
         )
+        if held is not None:
+            held.append(delivery)
+            return
         if final and status != "gone":
             self.store.record(
                 reminder.key,
@@ -181,6 +187,33 @@ class _Run:
         if final:
             self.deliveries.append(delivery)
         self.plugins.delivered(delivery)
+
+    def settle(self, held: list[Delivery], finals: set[int]) -> None:
+        """Record the final outcomes of ``held`` in one transaction, then tell the hooks of all.
+
+        ``finals`` holds the positions of the final outcomes; the others are
+        failures to be tried again within the run, which only the hooks hear of.
+        """
+        recorded = [d for i, d in enumerate(held) if i in finals and d.status != "gone"]
+        if recorded:
+            record_many = getattr(self.store, "record_many", None)
+            if callable(record_many):
+                record_many(recorded)
+            else:  # a store that records one outcome at a time
+                for o in recorded:
+                    self.store.record(
+                        o.key,
+                        o.route,
+                        status=o.status,
+                        attempts=o.attempts,
+                        at=o.at,
+                        error=o.error,
+                        next_attempt=o.next_attempt,
+                    )
+        for i, delivery in enumerate(held):
+            if i in finals:
+                self.deliveries.append(delivery)
+            self.plugins.delivered(delivery)
 
     def deliver(
         self, route: Route, adapter: Any, batch: Sequence[Reminder], attempts: dict[str, int]
@@ -209,26 +242,35 @@ class _Run:
                 return False
             later: dict[str, Reminder] = {}
             wait = 0.0
+            # The outcomes known now are recorded together, as soon as all are known:
+            # one transaction for the batch, and a killed dispatcher repeats no more
+            # than the batch it was delivering.
+            held: list[Delivery] = []
+            finals: set[int] = set()
             for key, reminder in rest.items():
                 attempts[key] += 1
                 failure = failed.get(key) or noted.get(key)
                 if failure is None:
-                    self.outcome(reminder, route, "sent", attempts[key])
+                    finals.add(len(held))
+                    self.outcome(reminder, route, "sent", attempts[key], held=held)
                     continue
                 if failure.permanent or attempts[key] >= self.retry.max_attempts:
-                    self.outcome(reminder, route, "dead", attempts[key], failure.error)
+                    finals.add(len(held))
+                    self.outcome(reminder, route, "dead", attempts[key], failure.error, held=held)
                     continue
                 hold = self._hold(failure)
                 if attempt < self.retry.attempts_per_run and hold <= self.retry.longest_wait:
-                    self.outcome(
-                        reminder, route, "failed", attempts[key], failure.error, final=False
-                    )
+                    self.outcome(reminder, route, "failed", attempts[key], failure.error, held=held)
                     later[key] = reminder
                     wait = max(wait, hold, self.retry.pause_before(key, route.name, attempt))
                     continue
                 retry_at = self.retry.next_attempt(key, route.name, attempts[key], self.now)
                 retry_at = max(retry_at, self.now + timedelta(seconds=hold))
-                self.outcome(reminder, route, "failed", attempts[key], failure.error, retry_at)
+                finals.add(len(held))
+                self.outcome(
+                    reminder, route, "failed", attempts[key], failure.error, retry_at, held=held
+                )
+            self.settle(held, finals)
             if not later:
                 break
             self.sleep(wait)

@@ -17,7 +17,6 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -30,6 +29,8 @@ from cadence.core.reminders import Reminder
 from cadence.core.time import require_aware
 
 if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
     from cadence.sources.sync import SourceConfig
 
 __all__ = [
@@ -614,6 +615,10 @@ class Plugins:
 
 
 def _entry_points() -> list[EntryPoint]:
+    # Imported here: reading installed distributions' metadata is slow to set up, and
+    # commands that load no plugins (cadence --help) start faster without it.
+    from importlib.metadata import entry_points
+
     return sorted(entry_points(group=hookspecs.PROJECT), key=lambda ep: ep.name)
 
 

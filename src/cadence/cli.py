@@ -24,7 +24,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from cadence import __version__
+import cadence
 from cadence import _actions as actions
 from cadence._config import Config, load_config, open_store
 from cadence._delivery import Route
@@ -213,6 +213,14 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         yield lambda n: bar.advance(task, n)
 
 
+def _show_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    # As click's version_option says it, with the version read only when asked for:
+    # importlib.metadata is slow to import, and no other command needs it.
+    if value and not ctx.resilient_parsing:
+        click.echo(f"cadence, version {cadence.__version__}")
+        ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.option(
     "--db", metavar="URL", envvar="CADENCE_DB", help="Store URL, e.g. sqlite:///cadence.db."
@@ -223,7 +231,14 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
 @click.option(
     "--now", metavar="ISO-8601", help="Act as of this moment, e.g. 2026-11-23T09:00+01:00."
 )
-@click.version_option(__version__, prog_name="cadence")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(ctx: click.Context, db: str | None, config: str | None, now: str | None) -> None:
     """Remember how often each contact should hear from you, and when."""

@@ -238,6 +238,61 @@ def translate(sql: str) -> str:
     return "".join(out)
 
 
+_IN_LIST = re.compile(r"\b(NOT\s+)?IN\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def as_arrays(sql: str) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``sql`` with each ``IN (?, ?, ...)`` list made one array parameter (``= ANY(?)``).
+
+    Returns the new text and, for each list, the index of its first
+    parameter and how many it had. A query whose text grows with its
+    parameters is parsed again by psycopg for every call and planned again
+    by the server; one array keeps the text short and the same, so both are
+    done once. ``NOT IN`` becomes ``<> ALL``, which reads NULLs alike.
+    """
+    lists: list[tuple[int, int]] = []
+    out: list[str] = []
+    seen, at = 0, 0
+    for found in _IN_LIST.finditer(sql):
+        if _in_quotes(sql, found.start()):
+            continue
+        before = sql[at : found.start()]
+        seen += _marks_in(before)
+        count = found.group(0).count("?")
+        lists.append((seen, count))
+        seen += count
+        out += [before, "<> ALL(?)" if found.group(1) else "= ANY(?)"]
+        at = found.end()
+    out.append(sql[at:])
+    return "".join(out), tuple(lists)
+
+
+def _in_quotes(sql: str, end: int) -> bool:
+    quote: str | None = None
+    for char in sql[:end]:
+        if quote is not None:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+    return quote is not None
+
+
+def _marks_in(text: str) -> int:
+    """How many ``?`` placeholders ``text`` holds, those in quotes left out."""
+    count, quote = 0, None
+    for char in text:
+        if quote is not None:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "?":
+            count += 1
+    return count
+
+
 _PREFIX = re.compile(r"(postgresql|postgres|postgresql\+psycopg)://", re.IGNORECASE)
 _ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _PORT = re.compile(r"[0-9]{1,5}")
@@ -473,6 +528,14 @@ class _Cursor:
             # Without parameters psycopg sends the text as it is: nothing to rewrite.
             self._cursor.execute(sql)
         else:
+            sql, lists = as_arrays(sql)
+            if lists:
+                given, params = list(params), []
+                at = 0
+                for first, count in lists:
+                    params += [*given[at:first], given[first : first + count]]
+                    at = first + count
+                params += given[at:]
             self._cursor.execute(translate(sql), params)
         return self
 
@@ -768,3 +831,17 @@ class PostgresStore(SqlStore):
             for key, route in wanted
             if (key, route) in found
         ]
+
+    def _record(self, cur: Cursor, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Write outcome rows with one statement: a batch costs one round trip, not one per row."""
+        columns = list(zip(*rows, strict=True))
+        cur.execute(
+            "UPDATE deliveries SET status = o.s, attempts = o.a, last_error = o.e, "
+            "next_attempt_ts = o.nts, next_attempt = o.n, updated = o.u, claimed_by = NULL, "
+            "claimed_until = NULL "
+            "FROM unnest(?::text[], ?::text[], ?::text[], ?::integer[], ?::text[], "
+            "?::double precision[], ?::text[], ?::text[]) AS o (k, r, s, a, e, nts, n, u) "
+            "WHERE deliveries.key = o.k AND deliveries.route = o.r "
+            "AND deliveries.status != 'sent'",
+            [list(column) for column in columns],
+        )

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from email.errors import NonASCIILocalPartDefect
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.policy import SMTP, SMTPUTF8, default
 from typing import Any, Literal, TypeAlias
 
@@ -37,11 +38,12 @@ from cadence._delivery import Failure
 from cadence.adapters import _settings as check
 from cadence.adapters.smtp.message import (
     Addressing,
+    MessageWriter,
     UnsafeHeaders,
+    calendar_attachments,
     digest_message,
     flatten,
     one_line,
-    reminder_message,
 )
 from cadence.core.errors import ConfigError, DeliveryError
 from cadence.core.reminders import Reminder
@@ -268,16 +270,31 @@ class _ImplicitTLS(smtplib.SMTP_SSL):
 
 @attrs.frozen
 class Outgoing:
-    """One message to send and the keys of the reminders it carries."""
+    """One message to send and the keys of the reminders it carries.
 
-    message: EmailMessage
+    A message written straight to bytes (``MessageWriter``) is given without
+    ``message``; it is parsed from ``data`` the first time it is asked for.
+    """
+
+    _message: EmailMessage | None = attrs.field(alias="message")
     keys: tuple[str, ...]
     data: bytes = attrs.field(repr=False)
+    _id: str | None = attrs.field(default=None, alias="id", kw_only=True, repr=False)
+
+    @property
+    def message(self) -> EmailMessage:
+        """The message, as the email package reads it."""
+        if self._message is None:
+            parsed = BytesParser(policy=default).parsebytes(self.data)
+            assert isinstance(parsed, EmailMessage)  # the default policy makes them
+            object.__setattr__(self, "_message", parsed)
+            return parsed
+        return self._message
 
     @property
     def id(self) -> str:
         """The message's Message-ID."""
-        return str(self.message["Message-ID"])
+        return self._id if self._id is not None else str(self.message["Message-ID"])
 
 
 Reply: TypeAlias = tuple[int, bytes]
@@ -400,6 +417,8 @@ class SmtpAdapter:
         # a retry by the same adapter goes only to the rest.
         self._accepted: dict[str, set[str]] = {}
         self._report: Callable[[str, Failure | None], None] | None = None
+        # Prepared at the first per-reminder message: the headers every message shares.
+        self._writer: MessageWriter | None = None
 
     def __repr__(self) -> str:
         s = self.settings
@@ -437,9 +456,7 @@ class SmtpAdapter:
                 )
             ]
         else:
-            messages = [
-                (reminder_message(r, addressing, now, sent=sent), (r.key,)) for r in reminders
-            ]
+            return self._write(reminders, now, sent)
         built: list[Outgoing] = []
         failures: list[Failure] = []
         for message, keys in messages:
@@ -450,6 +467,26 @@ class SmtpAdapter:
                 # The same reminders would give the same message again: retrying cannot help.
                 text = f"smtp {self.settings.server}: message not sent: {error}"
                 failures += [Failure(key, text, permanent=True) for key in keys]
+        return built, failures
+
+    def _write(
+        self, reminders: Sequence[Reminder], now: datetime, sent: datetime
+    ) -> tuple[list[Outgoing], list[Failure]]:
+        """One message per reminder, written straight to bytes; the calendars rendered at once."""
+        if self._writer is None:
+            self._writer = MessageWriter(self.settings.addressing, self._policy)
+        calendars = calendar_attachments(reminders, now, self.settings.addressing.sender)
+        built: list[Outgoing] = []
+        failures: list[Failure] = []
+        for reminder in reminders:
+            try:
+                data, ident = self._writer.reminder(reminder, now, sent, calendars[reminder.key])
+            except UnsafeHeaders as error:
+                # The same reminder would give the same message again: retrying cannot help.
+                text = f"smtp {self.settings.server}: message not sent: {error}"
+                failures.append(Failure(reminder.key, text, permanent=True))
+                continue
+            built.append(Outgoing(None, (reminder.key,), data, id=ident))
         return built, failures
 
     # -- delivery -------------------------------------------------------------

@@ -17,15 +17,19 @@ the message was actually written (``sent``).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import html
 import re
+import secrets
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP, Policy
+from email.utils import format_datetime
 from urllib.parse import quote
 
 import attrs
@@ -36,9 +40,11 @@ from cadence.core.time import long_date
 
 __all__ = [
     "Addressing",
+    "MessageWriter",
     "Section",
     "UnsafeHeaders",
     "calendar_attachment",
+    "calendar_attachments",
     "digest_message",
     "digest_seed",
     "flatten",
@@ -105,6 +111,8 @@ def one_line(text: str) -> str:
     Control, line-break and bidi characters become spaces, runs of white space
     one space, and the ends are trimmed.
     """
+    if text.isprintable():  # no control, separator or bidi character: the common case, quickly
+        return " ".join(text.split())
     kept = "".join(" " if c in _BIDI or unicodedata.category(c) in _BREAKING else c for c in text)
     return " ".join(kept.split())
 
@@ -328,14 +336,8 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def reminder_message(
-    reminder: Reminder, addressing: Addressing, now: datetime, *, sent: datetime | None = None
-) -> EmailMessage:
-    """The message for one reminder; its Message-ID comes from the reminder's key.
-
-    When it is due is said as seen at ``now``, the moment of the run; the
-    Date header is ``sent`` (by default ``now``).
-    """
+def _reminder_parts(reminder: Reminder, now: datetime) -> tuple[str, str]:
+    """The text and the HTML of one reminder's message."""
     title = one_line(reminder.title)
     rows = (
         ("Due", _when(reminder, now)),
@@ -349,8 +351,96 @@ def reminder_message(
         for k, v in rows
     )
     markup = _page(title, f"<h1>{html.escape(title)}</h1>\n<table>\n{table}</table>\n")
+    return text, markup
+
+
+def reminder_message(
+    reminder: Reminder, addressing: Addressing, now: datetime, *, sent: datetime | None = None
+) -> EmailMessage:
+    """The message for one reminder; its Message-ID comes from the reminder's key.
+
+    When it is due is said as seen at ``now``, the moment of the run; the
+    Date header is ``sent`` (by default ``now``).
+    """
+    text, markup = _reminder_parts(reminder, now)
     message = _skeleton(reminder.title, addressing, sent or now, reminder.key)
     return _fill(message, text, markup, (reminder,), now, addressing)
+
+
+def calendar_attachments(
+    reminders: Sequence[Reminder], now: datetime, organizer: Address
+) -> dict[str, bytes]:
+    """For each reminder's key, the .ics of that reminder alone, as ``calendar_attachment``
+    makes it, from one calendar rendered for them all.
+
+    Each calendar is the shared one's properties, the VTIMEZONEs its events
+    use and its events. A VTIMEZONE spans the years of the whole batch
+    rather than those of the one reminder, which says the same of the
+    reminder's moments. A reminder whose events cannot be told apart is
+    rendered alone.
+    """
+    whole = calendar_attachment(reminders, now, organizer)
+    eol = b"\r\n" if b"\r\n" in whole else b"\n"
+    lines = whole.split(eol)
+    head: list[bytes] = []
+    zones: dict[bytes, list[bytes]] = {}
+    events: dict[bytes, list[list[bytes]]] = {}
+    block: list[bytes] | None = None
+    for line in lines:
+        if block is None:
+            if line in (b"BEGIN:VTIMEZONE", b"BEGIN:VEVENT"):
+                block = [line]
+            elif line != b"END:VCALENDAR" and line:
+                head.append(line)
+            continue
+        block.append(line)
+        if line == b"END:VTIMEZONE":
+            zones[_property(block, b"TZID") or b""] = block
+            block = None
+        elif line == b"END:VEVENT":
+            events.setdefault(_property(block, b"UID") or b"", []).append(block)
+            block = None
+    found: dict[str, bytes] = {}
+    for reminder in reminders:
+        own = events.get(reminder.key.encode("utf-8"))
+        if own is None or block is not None:
+            found[reminder.key] = calendar_attachment((reminder,), now, organizer)
+            continue
+        used = {tzid for event in own for tzid in _tzids(event)}
+        parts = [*head]
+        for tzid in sorted(used):
+            parts += zones.get(tzid, [])
+        for event in own:
+            parts += event
+        found[reminder.key] = eol.join([*parts, b"END:VCALENDAR", b""])
+    return found
+
+
+def _unfolded(block: list[bytes]) -> list[bytes]:
+    logical: list[bytes] = []
+    for line in block:
+        if line[:1] in (b" ", b"\t") and logical:
+            logical[-1] += line[1:]
+        else:
+            logical.append(line)
+    return logical
+
+
+def _property(block: list[bytes], name: bytes) -> bytes | None:
+    """The value of the first ``name`` property of the component's own lines."""
+    for line in _unfolded(block)[1:]:
+        if line.startswith(b"BEGIN:"):
+            return None
+        if line.startswith(name + b":"):
+            return line[len(name) + 1 :]
+    return None
+
+
+_TZID = re.compile(rb";TZID=(\"[^\"]*\"|[^;:]*)")
+
+
+def _tzids(block: list[bytes]) -> set[bytes]:
+    return {m.strip(b'"') for line in _unfolded(block) for m in _TZID.findall(line)}
 
 
 def _item(reminder: Reminder, now: datetime) -> tuple[str, str]:
@@ -395,6 +485,151 @@ def digest_message(
     ordered = tuple(r for section in found for r in section.reminders)
     message = _skeleton(subject, addressing, sent or now, digest_seed(ordered))
     return _fill(message, text, _page(subject, "".join(markup)), ordered, now, addressing)
+
+
+class MessageWriter:
+    """Writes per-reminder messages as bytes, with what every message shares prepared once.
+
+    The bytes are those ``flatten(reminder_message(...))`` gives in meaning
+    (the same headers in the same order, the same parts, text and calendar),
+    written without building an ``EmailMessage``: From, To and the other
+    constant headers are folded once by the email package and checked as
+    ``flatten`` checks them, and the headers that change per message are
+    cadence's own (Date, Message-ID) or the subject, which ``header_text``
+    has put on one line and which is written as RFC 2047 encoded words
+    whenever it is not plain ASCII or holds ``=?``. Every header block
+    written is checked to be exactly the fields set before it is returned.
+    """
+
+    def __init__(self, addressing: Addressing, policy: Policy) -> None:
+        self.addressing = addressing
+        self._linesep = policy.linesep.encode("ascii")
+        self._width = policy.max_line_length or 78
+        top = EmailMessage(policy=policy)
+        top["From"] = addressing.sender
+        top["To"] = addressing.to
+        self._first = b"".join(
+            _folded_field(policy, k, v, self._linesep) for k, v in top.raw_items()
+        )
+        rest = EmailMessage(policy=policy)
+        rest["Auto-Submitted"] = "auto-generated"
+        if addressing.list_unsubscribe:
+            rest["List-Unsubscribe"] = ", ".join(f"<{u}>" for u in addressing.list_unsubscribe)
+        rest["MIME-Version"] = "1.0"
+        self._last = b"".join(
+            _folded_field(policy, k, v, self._linesep) for k, v in rest.raw_items()
+        )
+        self._names = [k.lower().encode("ascii") for k in top] + [b"subject", b"date"]
+        self._names += [b"message-id"] + [k.lower().encode("ascii") for k in rest]
+        self._names.append(b"content-type")
+
+    def reminder(
+        self, reminder: Reminder, now: datetime, sent: datetime, calendar: bytes
+    ) -> tuple[bytes, str]:
+        """The bytes of ``reminder``'s message with ``calendar`` attached, and its Message-ID."""
+        text, markup = _reminder_parts(reminder, now)
+        ident = message_id(reminder.key, self.addressing.domain)
+        eol = self._linesep
+        outer, inner = _boundary(), _boundary()
+        head = b"".join(
+            [
+                self._first,
+                self._subject(header_text(reminder.title)),
+                b"Date: " + format_datetime(sent).encode("ascii") + eol,
+                b"Message-ID: " + ident.encode("ascii") + eol,
+                self._last,
+                b'Content-Type: multipart/mixed; boundary="' + outer + b'"' + eol,
+            ]
+        )
+        self._check(head)
+        body = [
+            head,
+            eol,
+            b"--" + outer + eol,
+            b'Content-Type: multipart/alternative; boundary="' + inner + b'"' + eol,
+            eol,
+            b"--" + inner + eol,
+            *self._text_part("plain", text),
+            b"--" + inner + eol,
+            *self._text_part("html", markup),
+            b"--" + inner + b"--" + eol,
+            eol,
+            b"--" + outer + eol,
+            b'Content-Type: text/calendar; method="PUBLISH"; charset="utf-8"' + eol,
+            b'Content-Disposition: attachment; filename="cadence.ics"' + eol,
+            b"Content-Transfer-Encoding: base64" + eol,
+            eol,
+            base64.encodebytes(calendar).replace(b"\n", eol),
+            eol,
+            b"--" + outer + b"--" + eol,
+        ]
+        return b"".join(body), ident
+
+    def _subject(self, text: str) -> bytes:
+        eol = self._linesep
+        if text.isascii() and "=?" not in text and text.isprintable():
+            words = text.split(" ")
+            lines, line = [], "Subject:"
+            for word in words:
+                if len(line) + 1 + len(word) > self._width and line != "Subject:":
+                    lines.append(line)
+                    line = ""
+                line += " " + word
+            lines.append(line)
+            return eol.join(x.encode("ascii") for x in lines) + eol
+        # Encoded words of at most 39 bytes of UTF-8 each, cut between characters:
+        # each fits on a line, and no decoder can read them as anything but the text.
+        pieces: list[bytes] = []
+        chunk = b""
+        for char in text:
+            encoded = char.encode("utf-8", "surrogatepass")
+            if len(chunk) + len(encoded) > 39:
+                pieces.append(chunk)
+                chunk = b""
+            chunk += encoded
+        pieces.append(chunk)
+        encoded_words = [b"=?utf-8?b?" + base64.b64encode(p) + b"?=" for p in pieces]
+        return b"Subject: " + (eol + b" ").join(encoded_words) + eol
+
+    def _text_part(self, subtype: str, text: str) -> list[bytes]:
+        eol = self._linesep
+        data = text.encode("utf-8", "surrogateescape")
+        lines = data.split(b"\n")
+        if data.isascii() and max(map(len, lines)) <= self._width:
+            encoding, content = b"7bit", eol.join(lines)
+        else:
+            encoding = b"quoted-printable"
+            content = binascii.b2a_qp(data, istext=True).replace(b"\n", eol)
+        return [
+            b"Content-Type: text/" + subtype.encode("ascii") + b'; charset="utf-8"' + eol,
+            b"Content-Transfer-Encoding: " + encoding + eol,
+            eol,
+            content if content.endswith(eol) else content + eol,
+            eol,
+        ]
+
+    def _check(self, head: bytes) -> None:
+        """Refuse a header block that is not exactly the fields set, each on its own lines."""
+        lines = head.split(self._linesep)
+        if lines[-1] != b"":
+            raise UnsafeHeaders("the message's header block is not its headers")
+        names: list[bytes] = []
+        for line in lines[:-1]:
+            if line[:1] in (b" ", b"\t"):
+                if not line.strip() or not names:
+                    raise UnsafeHeaders(f"a header would end early: {line[:60]!r}")
+                continue
+            name, colon, _ = line.partition(b":")
+            if not colon or b"\r" in line or b"\n" in line:
+                raise UnsafeHeaders(f"a header line is not a field: {line[:60]!r}")
+            names.append(name.lower())
+        if names != self._names:
+            raise UnsafeHeaders("the message's header block is not its headers")
+
+
+def _boundary() -> bytes:
+    # "=_" appears in no base64 and no quoted-printable text, and the random part in no other.
+    return b"=_cadence_" + secrets.token_hex(16).encode("ascii")
 
 
 class UnsafeHeaders(ValueError):
