@@ -252,7 +252,7 @@ def test_health_lists_the_drifting_first(cli: Cli) -> None:
     cli("contact", "add", "cy", "--name", "Cy")
     cli("log", "ben", "--at", "2026-11-22T09:00+00:00")
     cli("log", "cy", "--at", "2026-11-01T09:00+00:00")
-    rows = [line.split()[1] for line in cli("health").stdout.splitlines()[1:] if line.strip()]
+    rows = [line.split()[3] for line in cli("health").stdout.splitlines()[1:] if line.strip()]
     assert rows == ["ana", "cy", "ben"]
 
 

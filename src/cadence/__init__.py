@@ -15,6 +15,7 @@ from cadence._delivery import Delivery, DeliveryStatus, Failure, Route
 from cadence._dispatch import DispatchReport, RetryPolicy, dispatch
 from cadence._plugins import lazy
 from cadence.core.cadences import Cadence, Every, Recurring, parse_cadence
+from cadence.core.drift import Drift, DriftReason, drift, reason_words
 from cadence.core.durations import parse_duration
 from cadence.core.errors import (
     CadenceError,
@@ -86,6 +87,8 @@ __all__ = [
     "DeliveryError",
     "DeliveryStatus",
     "DispatchReport",
+    "Drift",
+    "DriftReason",
     "EndpointGone",
     "Every",
     "Failure",
@@ -118,6 +121,7 @@ __all__ = [
     "Touchpoint",
     "__version__",
     "dispatch",
+    "drift",
     "health",
     "hookimpl",
     "hookspec",
@@ -130,6 +134,7 @@ __all__ = [
     "parse_duration",
     "plan",
     "plan_contact",
+    "reason_words",
     "reminder_key",
     "sync_sources",
     "to_ical",
