@@ -103,6 +103,8 @@ MAX_BASELINE = 40
 # SEASON_SLACK days) that the relationship came back from.
 YEAR = 365.0
 SEASON_SLACK = 30.0
+# A quiet stretch at least this many usual gaps long is a season.
+SEASON_LENGTH = 2.0
 _DAY = 86400.0
 
 
@@ -470,7 +472,8 @@ def _season(gaps: list[tuple[float, float]], now: float, usual: float) -> float:
             continue
         if begun is not None:
             quiet_end = before  # the stretch ended with the touch that began this usual gap
-            if quiet_end >= around - SEASON_SLACK and begun <= around + SEASON_SLACK:
+            near = quiet_end >= around - SEASON_SLACK and begun <= around + SEASON_SLACK
+            if near and quiet_end - begun >= SEASON_LENGTH * usual:
                 longest = max(longest, quiet_end - begun)
             begun = None
     return longest
