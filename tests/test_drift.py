@@ -112,7 +112,7 @@ def _fading() -> tuple[Roster, datetime]:
 
 
 def test_an_at_risk_reminder_comes_once_per_episode() -> None:
-    """Planned at any moment of the episode, the at-risk reminder has the same key and due moment."""
+    """Planned at any moment of the episode, the at-risk reminder keeps its key and due moment."""
     roster, last = _fading()
     seen = set()
     for days in (30, 45, 60, 90):
