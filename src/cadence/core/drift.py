@@ -388,16 +388,23 @@ class Timeline:
             return
         taken = _median(latest)
         strength = _strength(taken / usual_delay, LATENCY_START, LATENCY_SPAN, LATENCY_CAP)
+        if facts and facts[-1].signal == "replies":
+            # Late answers also go unanswered within the window: one cause,
+            # counted once, by the stronger of the two signs.
+            strength = max(0.0, strength - facts[-1].strength)
         if strength > 0:
             facts.append(_Fact("reply-time", strength, days=taken, usual_days=usual_delay))
 
     def _meetings(self, met: list[float], now: float, facts: list[_Fact]) -> None:
         """Add the meetings sign."""
         pairs = zip(met, met[1:], strict=False)  # noqa: RUF007  # the core keeps to its few imports
-        gaps = [b - a for a, b in pairs if b - a >= SAME_CONVERSATION]
-        if len(gaps) < MIN_MEETING_GAPS:
+        spans = [(a, b) for a, b in pairs if b - a >= SAME_CONVERSATION]
+        if len(spans) < MIN_MEETING_GAPS:
             return
-        usual = _median(gaps[-MAX_BASELINE:])
+        usual = _median([b - a for a, b in spans[-MAX_BASELINE:]])
+        # Seasons count here too: the usual gap is a median, so a season is
+        # a stretch of more than SEASON_LENGTH of them.
+        usual = max(usual, _season(spans, now, usual) / MEETINGS_START)
         since = now - met[-1]
         strength = _strength(since / usual, MEETINGS_START, MEETINGS_SPAN, MEETINGS_CAP)
         if strength > 0:
@@ -459,8 +466,9 @@ def _reply_delay(heard: list[float], sent_at: float) -> float | None:
 def _season(gaps: list[tuple[float, float]], now: float, usual: float) -> float:
     """The longest quiet stretch around this day a year before that the relationship came back from.
 
-    A quiet stretch is a run of gaps longer than ``usual``; it came back when
-    a usual gap followed it.
+    A quiet stretch is a run of gaps longer than ``usual``, at least
+    ``SEASON_LENGTH`` usual gaps long in all; it came back when a usual gap
+    followed it.
     """
     around = now - YEAR
     longest = 0.0
