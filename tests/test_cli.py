@@ -495,7 +495,7 @@ def test_refusals_of_values_past_every_limit(cli: Cli) -> None:
 
 
 def test_health_and_contact_show_tell_drift(cli: Cli) -> None:
-    """health, health --json and contact show give drift and its reasons; due the at-risk reminder."""
+    """health (also --json) and contact show give drift and its reasons; due the at-risk one."""
     from datetime import UTC, datetime, timedelta
 
     from cadence import Touchpoint
