@@ -8,7 +8,7 @@ alone (bulk mail is no sign of anything) from the last ``LOOKBACK`` before
 - **silence**: how long since they were last in touch (a message or call
   from them, or a meeting), against the longest silences the relationship
   usually has (``SILENCE_QUANTILE`` of the earlier gaps), or against a longer
-  one it had around the same time last year and came back from (a season);
+  one it was in a year before this silence began, and came back from (a season);
 - **replies**: how many of your last ``RECENT_MAILS`` messages they answered
   within the reply window, against the share they answered before;
 - **reply time**: how long they took to answer your latest messages (or
@@ -321,7 +321,7 @@ class Timeline:
         if len(gaps) < MIN_GAPS:
             return None
         usual = _quantile([b - a for a, b in gaps[-MAX_BASELINE:]], SILENCE_QUANTILE)
-        usual = max(usual, _season(gaps, now, usual))
+        usual = max(usual, _season(gaps, heard[-1], usual))
         last = heard[-1]
         silence = now - last
         strength = _strength(silence / usual, SILENCE_START, SILENCE_SPAN, SILENCE_CAP)
@@ -404,7 +404,7 @@ class Timeline:
         usual = _median([b - a for a, b in spans[-MAX_BASELINE:]])
         # Seasons count here too: the usual gap is a median, so a season is
         # a stretch of more than SEASON_LENGTH of them.
-        usual = max(usual, _season(spans, now, usual) / MEETINGS_START)
+        usual = max(usual, _season(spans, met[-1], usual) / MEETINGS_START)
         since = now - met[-1]
         strength = _strength(since / usual, MEETINGS_START, MEETINGS_SPAN, MEETINGS_CAP)
         if strength > 0:
@@ -463,14 +463,15 @@ def _reply_delay(heard: list[float], sent_at: float) -> float | None:
     return heard[index] - sent_at if index < len(heard) else None
 
 
-def _season(gaps: list[tuple[float, float]], now: float, usual: float) -> float:
-    """The longest quiet stretch around this day a year before that the relationship came back from.
+def _season(gaps: list[tuple[float, float]], began: float, usual: float) -> float:
+    """The longest quiet stretch that, a year before, was under way when this silence ``began``.
 
     A quiet stretch is a run of gaps longer than ``usual``, at least
-    ``SEASON_LENGTH`` usual gaps long in all; it came back when a usual gap
-    followed it.
+    ``SEASON_LENGTH`` usual gaps long in all, that the relationship came back
+    from (a usual gap followed it). Reckoned from when the silence began,
+    not from now, so that the allowance stays put while the silence lasts.
     """
-    around = now - YEAR
+    around = began - YEAR
     longest = 0.0
     begun: float | None = None
     for before, after in gaps:
