@@ -283,3 +283,18 @@ def test_the_feed_and_the_console_show_an_at_risk_reminder(
     assert "nothing from Ana since" in feed.replace("\r\n ", "")
     ConsoleAdapter().deliver([reminder])
     assert "Ana may be drifting away" in capsys.readouterr().out
+
+
+def test_an_email_of_an_at_risk_reminder_gives_its_reasons() -> None:
+    """The email says the title and, under Why, the reasons."""
+    from email.headerregistry import Address
+
+    from cadence.adapters.smtp.message import Addressing, reminder_message
+
+    reminder = _at_risk_reminder()
+    me = Address("Me", "me", "example.com")
+    message = reminder_message(reminder, Addressing(me, (me,)), reminder.due + DAY)
+    assert message["Subject"] == "Ana may be drifting away"
+    body = message.get_body(("plain",))
+    assert body is not None
+    assert "Why: nothing from Ana since" in body.get_content()
