@@ -252,7 +252,7 @@ def test_health_lists_the_drifting_first(cli: Cli) -> None:
     cli("contact", "add", "cy", "--name", "Cy")
     cli("log", "ben", "--at", "2026-11-22T09:00+00:00")
     cli("log", "cy", "--at", "2026-11-01T09:00+00:00")
-    rows = [line.split()[1] for line in cli("health").stdout.splitlines()[1:] if line.strip()]
+    rows = [line.split()[3] for line in cli("health").stdout.splitlines()[1:] if line.strip()]
     assert rows == ["ana", "cy", "ben"]
 
 
@@ -492,3 +492,31 @@ def test_refusals_of_values_past_every_limit(cli: Cli) -> None:
     )
     _refused(done, "1900 and 9000")
     assert cli.tables() == before
+
+
+def test_health_and_contact_show_tell_drift(cli: Cli) -> None:
+    """health (also --json) and contact show give drift and its reasons; due the at-risk one."""
+    from datetime import UTC, datetime, timedelta
+
+    from cadence import Touchpoint
+
+    cli("rule", "set", "weekly")
+    cli("contact", "add", "ana", "--name", "Ana")
+    start = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+    with open_store(f"sqlite:///{cli.db}") as store:
+        for week in range(25):
+            monday = start + timedelta(weeks=week)
+            store.log(Touchpoint("ana", monday, "email"))
+            if week < 20:  # then five messages she never answers
+                store.log(Touchpoint("ana", monday + timedelta(days=1), "email", direction="in"))
+    (row,) = json.loads(cli("health", "--json").stdout)
+    assert (row["contact"], row["level"]) == ("ana", "at-risk")
+    assert row["reasons"][0].startswith("nothing from Ana since 15 September")
+    assert "Ana answered 0 of your last 5 messages" in " ".join(row["reasons"])
+    table = cli("health").stdout
+    assert "at-risk" in table
+    assert "nothing from Ana since" in table
+    shown = cli("contact", "show", "ana").stdout
+    assert "drift: at-risk" in shown
+    assert "Ana answered 0 of your last 5 messages" in shown
+    assert "Ana may be drifting away" in cli("due").stdout

@@ -14,6 +14,7 @@ from cadence._delivery import Delivery, DeliveryStatus, Failure, Route
 from cadence._dispatch import DispatchReport, RetryPolicy, dispatch
 from cadence._plugins import lazy
 from cadence.core.cadences import Cadence, Every, Recurring, parse_cadence
+from cadence.core.drift import Drift, DriftReason, drift, reason_words
 from cadence.core.durations import parse_duration
 from cadence.core.errors import (
     CadenceError,
@@ -103,6 +104,8 @@ __all__ = [
     "DeliveryError",
     "DeliveryStatus",
     "DispatchReport",
+    "Drift",
+    "DriftReason",
     "EndpointGone",
     "Every",
     "Failure",
@@ -135,6 +138,7 @@ __all__ = [
     "Touchpoint",
     "__version__",
     "dispatch",
+    "drift",
     "health",
     "hookimpl",
     "hookspec",
@@ -147,6 +151,7 @@ __all__ = [
     "parse_duration",
     "plan",
     "plan_contact",
+    "reason_words",
     "record_digest",
     "reminder_key",
     "sync_sources",

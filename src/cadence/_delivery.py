@@ -18,7 +18,7 @@ __all__ = ["Delivery", "DeliveryStatus", "Failure", "Route"]
 
 DeliveryStatus: TypeAlias = Literal["sent", "failed", "dead", "gone"]
 
-_KINDS = frozenset({"cadence", "occasion"})
+_KINDS = frozenset({"cadence", "occasion", "at-risk"})
 
 
 def _names(what: str, value: object) -> frozenset[str]:
@@ -57,7 +57,7 @@ def _settings(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
 class Route:
     """Where reminders go: an adapter by name, its settings, and which reminders it takes.
 
-    ``tags`` (any of them) and ``kinds`` ("cadence", "occasion") narrow what the
+    ``tags`` (any of them) and ``kinds`` ("cadence", "occasion", "at-risk") narrow what the
     route takes; empty means all. ``settings`` are passed to the adapter's
     factory and never shown, since they may hold secrets.
     """
@@ -76,7 +76,8 @@ class Route:
         unknown = self.kinds - _KINDS
         if unknown:
             raise ConfigError(
-                f"route {self.name!r}: unknown kinds {sorted(unknown)}; use 'cadence' or 'occasion'"
+                f"route {self.name!r}: unknown kinds {sorted(unknown)}; "
+                "use 'cadence', 'occasion' or 'at-risk'"
             )
 
     def takes(self, reminder: Reminder) -> bool:

@@ -32,12 +32,14 @@ from cadence._dispatch import DispatchReport, dispatch
 from cadence._plugins import get_plugins
 from cadence._terminal import escape_json, neutralise
 from cadence.core.cadences import parse_cadence
+from cadence.core.drift import Drift, drift
 from cadence.core.durations import month_day, parse_date, parse_duration, parse_moment
 from cadence.core.errors import CadenceError, ImportFailed, StoreBusy
 from cadence.core.model import Contact, Rule
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.planning import health as contact_health
 from cadence.core.reminders import Agenda, occasion_words
+from cadence.core.roster import Roster
 from cadence.core.serial import reminder_to_json
 from cadence.sources._encoding import decode
 from cadence.sources.batch import ImportBatch
@@ -429,6 +431,7 @@ def contact_show(state: State, contact_id: str) -> None:
     roster = store.roster()
     cadence = roster.cadence_for(person)
     score = contact_health(roster, contact_id, now=state.now)
+    found = drift(roster, contact_id, now=state.now)
     out.print(Text.assemble((person.name, "bold"), f" ({person.id})"))
     for label, value in (
         ("email", person.email),
@@ -441,9 +444,12 @@ def contact_show(state: State, contact_id: str) -> None:
         ("since", person.since.isoformat() if person.since else None),
         ("cadence", cadence.describe() if cadence else _NO_CADENCE),
         ("health", f"{score:.0%}" if score is not None else None),
+        ("drift", f"{found.level} (score {found.score:g}, {found.trend})"),
     ):
         if value:
             out.print(f"  {label}: {value}")
+    for words in found.words:
+        out.print(f"    {words}")
     for ident, occasion in store.list_occasions(contact_id):
         out.print(f"  occasion {ident}: {_describe_occasion(occasion)}")
     for touch in store.touchpoints(contact_id)[-10:]:
@@ -1378,28 +1384,37 @@ _BAND_COLOURS = {"healthy": "green", "drifting": "yellow", "overdue": "red"}
 
 @cli.command("health")
 @click.option("--limit", default=50, show_default=True, help="How many contacts to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of contacts.")
 @pass_state
-def health(state: State, limit: int) -> None:
-    """Contacts by relationship health, the drifting ones first."""
+def health(state: State, limit: int, as_json: bool) -> None:
+    """Contacts by relationship health and drift, the drifting ones first."""
     roster = state.store.roster()
     scored = []
     for person in roster.contacts:
         score = contact_health(roster, person.id, now=state.now)
         if score is not None:
-            scored.append((score, person))
-    scored.sort(key=lambda item: (item[0], item[1].id))
-    table = Table("health", "contact", "name", "cadence", box=None)
+            found = drift(roster, person.id, now=state.now)
+            scored.append((_DRIFT_ORDER[found.level], score, person, found))
+    scored.sort(key=lambda item: (item[0], item[1], item[2].id))
     bare = [person for person in roster.contacts if roster.cadence_for(person) is None]
+    shown = scored[: max(0, limit - len(bare))]
+    if as_json:
+        click.echo(json.dumps([_health_data(roster, *item[1:]) for item in shown], indent=2))
+        return
+    table = Table("health", "drift", "trend", "contact", "name", "cadence", "why", box=None)
     for person in bare[:limit]:
-        table.add_row(Text("never due", style="red"), person.id, person.name, "no cadence")
-    for score, person in scored[: max(0, limit - len(bare))]:
+        table.add_row(Text("never due", style="red"), "", "", person.id, person.name, "no cadence")
+    for _, score, person, found in shown:
         cadence = roster.cadence_for(person)
         colour = _BAND_COLOURS[actions.health_band(score)]
         table.add_row(
             Text(f"{score:4.0%}", style=colour),
+            Text(found.level, style=_DRIFT_STYLE[found.level]),
+            found.trend,
             person.id,
             person.name,
             cadence.describe() if cadence else "",
+            found.words[0] if found.words else "",
         )
     out.print(table)
     if bare:
@@ -1408,6 +1423,25 @@ def health(state: State, limit: int) -> None:
             "'cadence rule set' gives them one",
             markup=False,
         )
+
+
+_DRIFT_ORDER = {"at-risk": 0, "watch": 1, "steady": 2}
+_DRIFT_STYLE = {"at-risk": "red", "watch": "yellow", "steady": "green"}
+
+
+def _health_data(roster: Roster, score: float, person: Contact, found: Drift) -> dict[str, Any]:
+    cadence = roster.cadence_for(person)
+    return {
+        "contact": person.id,
+        "name": person.name,
+        "health": round(score, 3),
+        "cadence": cadence.describe() if cadence else None,
+        "level": found.level,
+        "score": found.score,
+        "trend": found.trend,
+        "since": found.since.isoformat() if found.since else None,
+        "reasons": list(found.words),
+    }
 
 
 @cli.command("plugins")

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from cadence.core.cadences import Every, Recurring
+from cadence.core.drift import at_risk
 from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact
@@ -225,6 +226,8 @@ class _Planner:
             self._sliding(contact, cadence, tz, found)
         elif isinstance(cadence, Recurring):
             next_moment = self._fixed(contact, cadence, tz, found)
+        if cadence is not None:
+            at_risk(self.roster, contact, self.now, self.until, found)
         occasions = self.roster._occasions_of(contact)
         if occasions:
             for occasion in occasions:

@@ -22,7 +22,7 @@ __all__ = [
     "reminder_key",
 ]
 
-ReminderKind: TypeAlias = Literal["cadence", "occasion"]
+ReminderKind: TypeAlias = Literal["cadence", "occasion", "at-risk"]
 
 
 def reminder_key(contact_id: str, purpose: str, when: str) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from cadence.core.cadences import Every, Recurring
 from cadence.core.errors import CadenceError
@@ -13,6 +13,12 @@ from cadence.core.model import Contact, Rule, Snooze, Touchpoint
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 
 __all__ = ["Roster"]
+
+_T = TypeVar("_T")
+
+
+def _touch_moment(touch: Touchpoint) -> datetime:
+    return touch.at.astimezone(UTC)
 
 
 def _tuple_of(kind: type | tuple[type, ...], items: object, what: str) -> tuple[Any, ...]:
@@ -41,8 +47,10 @@ class Roster:
         "_by_id",
         "_contact_rules",
         "_default_rule",
+        "_derived_values",
         "_dismissed",
         "_everyone_occasions",
+        "_history",
         "_in_id_order",
         "_occasions_by_contact",
         "_snoozes",
@@ -132,6 +140,8 @@ class Roster:
         for moments in touches.values():
             moments.sort()
         self._touches = touches
+        self._history: dict[str, tuple[Touchpoint, ...]] | None = None
+        self._derived_values: dict[object, Any] = {}
 
         snoozed: dict[str, datetime] = {}
         for snooze in self.snoozes:
@@ -207,6 +217,25 @@ class Roster:
             return None
         index = bisect_right(moments, now)
         return moments[index] if index < len(moments) else None
+
+    def history(self, contact_id: str) -> tuple[Touchpoint, ...]:
+        """The contact's touchpoints, personal and bulk, in time order."""
+        if self._history is None:
+            found: dict[str, list[Touchpoint]] = {}
+            for touch in self.touchpoints:
+                found.setdefault(touch.contact, []).append(touch)
+            self._history = {
+                cid: tuple(sorted(touches, key=_touch_moment)) for cid, touches in found.items()
+            }
+        return self._history.get(contact_id, ())
+
+    def _derived(self, key: object, make: Callable[[], _T]) -> _T:
+        """A value worked out from the roster once, by ``make``, and kept under ``key``."""
+        try:
+            value: _T = self._derived_values[key]
+        except KeyError:
+            value = self._derived_values[key] = make()
+        return value
 
     def snoozed_until(self, key: str) -> datetime | None:
         """When, in UTC, the snooze on ``key`` ends, if it is snoozed."""

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import attrs
 
 from cadence._delivery import Delivery
+from cadence.core.drift import LOOKBACK
 from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
 from cadence.core.lookup import (
@@ -1215,20 +1216,29 @@ class SqlStore:
         return [row[0] for row in cur.fetchall()]
 
     def _edge_touches(self, cur: Cursor, ids: list[str], now: datetime) -> list[Touchpoint]:
-        """The last personal touch at or before ``now`` and the first after it, per contact."""
+        """What planning needs of each contact's touches at ``now``.
+
+        The personal touches drift reads (those from ``LOOKBACK`` before
+        their last touch "in" or meeting, up to ``now``; the last personal
+        touch at least), and the first personal touch after ``now``.
+        """
         marks = _marks(len(ids))
         stamp = _ts(now)
         cur.execute(
-            "SELECT contact_id, at FROM touchpoints t WHERE personal = 1 "
-            f"AND contact_id IN ({marks}) "
-            "AND at_ts = (SELECT MAX(at_ts) FROM touchpoints u "
-            "WHERE u.contact_id = t.contact_id AND u.personal = 1 AND u.at_ts <= ?) "
-            "UNION ALL SELECT contact_id, at FROM touchpoints t WHERE personal = 1 "
-            f"AND contact_id IN ({marks}) AND at_ts = (SELECT MIN(at_ts) FROM touchpoints u "
+            f"SELECT {_TOUCH_COLUMNS} FROM touchpoints t WHERE personal = 1 "
+            f"AND contact_id IN ({marks}) AND at_ts <= ? AND at_ts >= COALESCE(("
+            "SELECT MIN(x) FROM (SELECT MAX(at_ts) - ? AS x FROM touchpoints u "
+            "WHERE u.contact_id = t.contact_id AND u.personal = 1 AND u.at_ts <= ? "
+            "AND (u.direction = 'in' OR u.channel = 'meeting') "
+            "UNION ALL SELECT MAX(at_ts) FROM touchpoints u "
+            "WHERE u.contact_id = t.contact_id AND u.personal = 1 AND u.at_ts <= ?) AS m), ?) "
+            "UNION ALL SELECT contact_id, at, channel, personal, direction, note, source, ref "
+            f"FROM touchpoints t WHERE personal = 1 AND contact_id IN ({marks}) "
+            "AND at_ts = (SELECT MIN(at_ts) FROM touchpoints u "
             "WHERE u.contact_id = t.contact_id AND u.personal = 1 AND u.at_ts > ?)",
-            [*ids, stamp, *ids, stamp],
+            [*ids, stamp, LOOKBACK.total_seconds(), stamp, stamp, stamp, *ids, stamp],
         )
-        return [Touchpoint(c, datetime.fromisoformat(at)) for c, at in cur.fetchall()]
+        return [_touch(row) for row in cur.fetchall()]
 
     # -- the delivery ledger --------------------------------------------------
 
