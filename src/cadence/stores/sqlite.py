@@ -164,6 +164,20 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (source, key)
     );
     """,
+    # What a publishing route (a CalDAV calendar) wrote where: per route and
+    # event UID, the href and ETag it was written at, a digest of what was
+    # written, and whether the owner of the calendar changed it ("theirs").
+    """
+    CREATE TABLE published (
+        route TEXT NOT NULL,
+        uid TEXT NOT NULL,
+        href TEXT NOT NULL,
+        etag TEXT,
+        digest TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (route, uid)
+    );
+    """,
 )
 
 #: The step after which the contacts' existing addresses are copied into contact_emails.
