@@ -1562,11 +1562,11 @@ def test_a_gone_route_is_remembered_until_cleared(store: Any) -> None:
 def test_what_a_route_published_is_kept_per_route_and_uid(store: Any) -> None:
     """keep_published() adds or replaces items by UID, per route; forget_published() drops them."""
     one = Published("u1", "/cal/u1.ics", '"e1"', "d1")
-    two = Published("u2", "/cal/u2.ics", None, "d2", "theirs")
+    two = Published("u2", "/cal/u2.ics", None, "d2", "i2", "theirs")
     store.keep_published("cal", [one, two])
     store.keep_published("other", [Published("u1", "/x/u1.ics", '"x"', "dx")])
     assert store.published("cal") == {"u1": one, "u2": two}
-    changed = attrs.evolve(one, etag='"e2"', digest="d3")
+    changed = attrs.evolve(one, etag='"e2"', digest="d3", inputs="i3")
     store.keep_published("cal", [changed])
     assert store.published("cal")["u1"] == changed
     store.forget_published("cal", ["u1", "missing"])

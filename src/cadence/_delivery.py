@@ -139,7 +139,11 @@ class Delivery:
 
 @attrs.frozen
 class Published:
-    """What a publishing route wrote for one event: where, at which ETag, and its digest.
+    """What a publishing route wrote for one event: where, at which ETag, and digests.
+
+    ``digest`` is a digest of the bytes written, ``inputs`` one of what they
+    were made from, so that an unchanged event is neither written nor made
+    again.
 
     ``state`` is "ours" while the event on the server is what the route
     wrote, and "theirs" once the calendar's owner changed or removed it:
@@ -150,6 +154,7 @@ class Published:
     href: str
     etag: str | None
     digest: str
+    inputs: str = ""
     state: PublishedState = "ours"
 
 

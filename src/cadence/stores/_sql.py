@@ -1382,27 +1382,28 @@ class SqlStore:
         """What the publishing ``route`` wrote, by event UID (empty at first)."""
         with self._read() as cur:
             cur.execute(
-                "SELECT uid, href, etag, digest, state FROM published WHERE route = ?", (route,)
+                "SELECT uid, href, etag, digest, inputs, state FROM published WHERE route = ?",
+                (route,),
             )
             return {
-                str(uid): Published(str(uid), str(href), etag, str(digest), state)
-                for uid, href, etag, digest, state in cur.fetchall()
+                str(uid): Published(str(uid), str(href), etag, str(digest), str(inputs), state)
+                for uid, href, etag, digest, inputs, state in cur.fetchall()
             }
 
     def keep_published(self, route: str, items: Iterable[Published]) -> None:
         """Record ``items`` for ``route`` in one transaction, replacing those of their UIDs."""
-        rows = [(route, i.uid, i.href, i.etag, i.digest, i.state) for i in items]
+        rows = [(route, i.uid, i.href, i.etag, i.digest, i.inputs, i.state) for i in items]
         for row in rows:
-            if row[5] not in ("ours", "theirs"):
+            if row[6] not in ("ours", "theirs"):
                 raise CadenceError(
-                    f"a published item's state is 'ours' or 'theirs', not {row[5]!r}"
+                    f"a published item's state is 'ours' or 'theirs', not {row[6]!r}"
                 )
         with self._tx() as cur:
             cur.executemany(
-                "INSERT INTO published (route, uid, href, etag, digest, state) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (route, uid) DO UPDATE SET "
+                "INSERT INTO published (route, uid, href, etag, digest, inputs, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (route, uid) DO UPDATE SET "
                 "href = excluded.href, etag = excluded.etag, digest = excluded.digest, "
-                "state = excluded.state",
+                "inputs = excluded.inputs, state = excluded.state",
                 rows,
             )
 

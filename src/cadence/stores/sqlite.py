@@ -165,8 +165,9 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # What a publishing route (a CalDAV calendar) wrote where: per route and
-    # event UID, the href and ETag it was written at, a digest of what was
-    # written, and whether the owner of the calendar changed it ("theirs").
+    # event UID, the href and ETag it was written at, digests of what was
+    # written and of what it was rendered from, and whether the owner of the
+    # calendar changed it ("theirs").
     """
     CREATE TABLE published (
         route TEXT NOT NULL,
@@ -174,6 +175,7 @@ MIGRATIONS: tuple[str, ...] = (
         href TEXT NOT NULL,
         etag TEXT,
         digest TEXT NOT NULL,
+        inputs TEXT NOT NULL,
         state TEXT NOT NULL,
         PRIMARY KEY (route, uid)
     );
