@@ -7,7 +7,10 @@ the ``caldav`` client and ``icalendar``, as another calendar app would.
 
 from __future__ import annotations
 
+import http.server
 import os
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,9 +18,11 @@ from typing import Any
 
 import icalendar
 import pytest
+import requests
 
 from _radicale import Radicale, start_radicale
 from cadence import Birthday, ConfigError, Contact, Every, Route, Rule, Touchpoint
+from cadence import hookimpl as cadence_hookimpl
 from cadence._config import open_store
 from cadence._delivery import PublishLedger
 from cadence._dispatch import DispatchReport, dispatch
@@ -419,3 +424,148 @@ def test_the_adapter_is_registered(plugins: Plugins) -> None:
     adapter = plugins.build_adapter(Route("caldav", settings={"url": "https://example.com/c/"}))
     assert isinstance(adapter, CalDavAdapter)
     assert adapter.alarm == timedelta(0)
+
+
+class _Proxy(http.server.ThreadingHTTPServer):
+    """A loopback proxy in front of Radicale that can fail or stall the PUTs after the first few."""
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(("127.0.0.1", 0), _Forward)
+        self.upstream = upstream.rstrip("/")
+        self.puts_allowed: int | None = None
+        self.stall = 0.0
+        self.url = f"http://127.0.0.1:{self.server_address[1]}/"
+
+
+class _Forward(http.server.BaseHTTPRequestHandler):
+    server: _Proxy
+
+    def _forward(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else None
+        if self.command == "PUT" and self.server.puts_allowed is not None:
+            if self.server.puts_allowed <= 0:
+                time.sleep(self.server.stall)
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.server.puts_allowed -= 1
+        wanted = ("Authorization", "Content-Type", "Depth", "If-Match", "If-None-Match")
+        headers = {k: v for k in wanted if (v := self.headers.get(k)) is not None}
+        headers["User-Agent"] = self.headers.get("User-Agent", "")
+        answer = requests.request(
+            self.command, self.server.upstream + self.path, data=body, headers=headers, timeout=30
+        )
+        self.send_response(answer.status_code)
+        for name in ("Content-Type", "ETag", "WWW-Authenticate"):
+            if name in answer.headers:
+                self.send_header(name, answer.headers[name])
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    do_GET = do_PUT = do_DELETE = do_PROPFIND = do_REPORT = _forward
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@pytest.fixture
+def proxy(server: Radicale) -> Iterator[_Proxy]:
+    """A proxy to the test server on a port of its own, stopped after the test."""
+    started = _Proxy(server.url)
+    thread = threading.Thread(target=started.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield started
+    finally:
+        started.shutdown()
+        started.server_close()
+
+
+def test_a_server_error_halfway_keeps_what_was_written_and_the_next_run_writes_the_rest(
+    server: Radicale, calendar: str, store: Any, plugins: Plugins, password: str, proxy: _Proxy
+) -> None:
+    """A 503 stops the route's run with one error; the next run writes only what is missing."""
+    via = proxy.url + calendar.removeprefix(server.url)
+    agenda = store.agenda(now=NOW, within=HORIZON)
+    proxy.puts_allowed = 3
+    failed = _run(store, _route(via), plugins)
+    assert len(failed.errors) == 1
+    assert failed.errors[0].startswith("route 'cal': caldav: the server failed with HTTP 503")
+    assert len(store.published("cal")) == 3
+    assert len(_events(server, calendar)) == 3
+
+    proxy.puts_allowed = None
+    before = server.requests_seen("cadence/")
+    report = _run(store, _route(via), plugins)
+    assert report.errors == ()
+    assert _writes(server, before) == {"PUT": len(agenda) - 3, "DELETE": 0}
+    assert set(_events(server, calendar)) == {r.key for r in agenda}
+
+
+def test_a_server_that_does_not_answer_in_time_is_retried_on_the_next_run(
+    server: Radicale, calendar: str, store: Any, plugins: Plugins, password: str, proxy: _Proxy
+) -> None:
+    """A timeout is one error naming the route and the wait; nothing is recorded as written."""
+    via = proxy.url + calendar.removeprefix(server.url)
+    proxy.puts_allowed, proxy.stall = 0, 2.0
+    stalled = _run(store, _route(via, timeout=0.5), plugins)
+    assert len(stalled.errors) == 1
+    assert stalled.errors[0].startswith(f"route 'cal': caldav: {via}")
+    assert stalled.errors[0].endswith("did not answer within 0.5 seconds")
+    assert store.published("cal") == {}
+    proxy.puts_allowed, proxy.stall = None, 0.0
+    assert _run(store, _route(via), plugins).errors == ()
+    assert len(store.published("cal")) == len(store.agenda(now=NOW, within=HORIZON))
+
+
+class _Noting:
+    """A publisher of its own that names ``ledger``: it records each key and says one line."""
+
+    def publish(self, agenda: Any, *, ledger: PublishLedger) -> list[str]:
+        from cadence import Published
+
+        ledger.keep(*(Published(r.key, f"/{r.key}", None, "d") for r in agenda))
+        return [f"kept {len(agenda)}"]
+
+
+class _Plain:
+    """A publisher without the keyword, called as before."""
+
+    def __init__(self) -> None:
+        self.seen: list[int] = []
+
+    def publish(self, agenda: Any) -> str:
+        self.seen.append(len(agenda))
+        return "ignored: a plain publisher's return value is not told"
+
+
+def test_dispatch_gives_a_ledger_to_a_publisher_that_names_one(
+    store: Any, plugins: Plugins
+) -> None:
+    """publish(agenda, ledger=...) gets the route's record; its lines come back as warnings."""
+    plain = _Plain()
+    made = {"noting": _Noting(), "plain": plain}
+
+    class Adapters:
+        @cadence_hookimpl
+        def cadence_register_adapters(self, register: Any) -> None:
+            for name, adapter in made.items():
+                register(name, lambda adapter=adapter: adapter)
+
+    plugins.register(Adapters(), "test-publishers")
+    report = dispatch(
+        store,
+        [Route("noting", name="n"), Route("plain", name="p")],
+        now=NOW,
+        plugins=plugins,
+        horizon=HORIZON,
+    )
+    count = len(store.agenda(now=NOW, within=HORIZON))
+    assert report.published == ("n", "p")
+    assert report.warnings == (f"route 'n': kept {count}",)
+    assert len(store.published("n")) == count
+    assert store.published("p") == {}
+    assert plain.seen == [count]
