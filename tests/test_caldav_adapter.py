@@ -102,10 +102,10 @@ def password(server: Radicale, monkeypatch: pytest.MonkeyPatch) -> str:
     return server.password("ana")
 
 
-def _route(url: str, **settings: object) -> Route:
+def _route(url: str, name: str = "cal", **settings: object) -> Route:
     return Route(
         "caldav",
-        name="cal",
+        name=name,
         settings={"url": url, "username": "ana", "password_env": PASSWORD_ENV, **settings},
     )
 
@@ -363,7 +363,7 @@ def test_the_command_line_says_a_refused_login_in_one_line(
 def test_a_lost_ledger_adopts_the_routes_own_events_without_copies(
     server: Radicale, calendar: str, store: Any, plugins: Plugins, password: str, tmp_path: Path
 ) -> None:
-    """A store that forgot what it wrote finds its events by UID and mark, and makes no copies."""
+    """A store that forgot what it wrote, or a renamed route, takes its events back: no copies."""
     _run(store, _route(calendar), plugins)
     first = _events(server, calendar)
     fresh = open_store(f"sqlite:///{tmp_path / 'fresh.db'}", plugins=plugins)
@@ -374,13 +374,15 @@ def test_a_lost_ledger_adopts_the_routes_own_events_without_copies(
         fresh.add_occasion(Birthday("cy", month=12, day=10, lead=timedelta(days=3)))
         for ident, days in (("dee", 3), ("eli", 6)):
             fresh.log(Touchpoint(ident, NOW - timedelta(days=days)))
-        report = _run(fresh, _route(calendar), plugins)
+        report = _run(fresh, _route(calendar, name="renamed"), plugins)
         assert report.errors == ()
         assert report.warnings == ()
-        assert set(fresh.published("cal")) == set(first)
+        assert set(fresh.published("renamed")) == set(first)
     finally:
         fresh.close()
-    assert set(_events(server, calendar)) == set(first)
+    events = _events(server, calendar)
+    assert set(events) == set(first)
+    assert {str(e["X-CADENCE-ROUTE"]) for e in events.values()} == {"renamed"}
 
 
 def test_a_calendar_is_found_by_its_name_from_the_servers_root(

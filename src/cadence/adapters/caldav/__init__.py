@@ -18,7 +18,8 @@ stopped. An event whose ETag on the server is not the one written was
 changed (or deleted) by the calendar's owner: it is left as they made it,
 never written again, and reported once. Events the adapter did not create
 are never touched; one of its own is also recognised, when the store lost
-track of it, by its UID and its ``X-CADENCE-ROUTE`` property.
+track of it (or the route was renamed), by its UID and its
+``X-CADENCE-ROUTE`` property.
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ class CalDavAdapter:
                 ledger.keep(_evolve(item, inputs=inputs))
                 continue
             href = item.href if item is not None else urlsplit(home).path + quote(key) + ".ics"
-            written = self._put(home, href, body, item, key, ledger.route)
+            written = self._put(home, href, body, item, key)
             if written is None:
                 ledger.keep(Published(key, href, None, digest, inputs, "theirs"))
                 notes.append(_changed_there(reminder.title, href, False))
@@ -257,7 +258,7 @@ class CalDavAdapter:
     # -- writing -------------------------------------------------------------------
 
     def _put(
-        self, home: str, href: str, body: bytes, item: Published | None, key: str, route: str
+        self, home: str, href: str, body: bytes, item: Published | None, key: str
     ) -> str | None:
         """PUT ``body`` at ``href`` on its condition; its new ETag, or None on a conflict."""
         url = urljoin(home, href)
@@ -269,7 +270,7 @@ class CalDavAdapter:
         answer = self._http.request("PUT", url, body, headers=headers)
         if answer.status_code == 412 and item is None:
             # Something is there already: ours when the store lost track of it.
-            etag = self._own_etag(url, key, route)
+            etag = self._own_etag(url, key)
             if etag is None:
                 return None
             headers = {**_ICS, "If-Match": etag}
@@ -279,8 +280,12 @@ class CalDavAdapter:
         _check(answer.status_code, "PUT", url, (200, 201, 204))
         return _etag(answer.headers.get("ETag")) or self._etag_of(url)
 
-    def _own_etag(self, url: str, key: str, route: str) -> str | None:
-        """The ETag of the event at ``url`` when this route wrote it, else None."""
+    def _own_etag(self, url: str, key: str) -> str | None:
+        """The ETag of the event at ``url`` when a cadence route wrote it, else None.
+
+        Any route's mark will do: a renamed route (or a store that lost
+        track) takes its events back rather than leaving copies.
+        """
         answer = self._http.request("GET", url, None, headers={})
         if answer.status_code != 200:
             return None
@@ -289,7 +294,7 @@ class CalDavAdapter:
         except ValueError:
             return None
         for event in calendar.walk("VEVENT"):
-            if str(event.get("UID", "")) == key and str(event.get(ROUTE_PROPERTY, "")) == route:
+            if str(event.get("UID", "")) == key and ROUTE_PROPERTY in event:
                 return _etag(answer.headers.get("ETag"))
         return None
 
