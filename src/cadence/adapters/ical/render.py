@@ -373,7 +373,8 @@ def event_inputs(
         today = now.astimezone(tz).date()
         if reminder.date < today:
             moved = (today.isoformat(), occasion_words(reminder, now))
-    rings = None if alarm is None else reminder.due - alarm
+    # The moment as event_calendar writes it: in UTC, to the second.
+    rings = None if alarm is None else (reminder.due - alarm).astimezone(UTC).replace(microsecond=0)
     parts = (
         __version__,
         reminder.key,
@@ -389,7 +390,7 @@ def event_inputs(
         reminder.occasion_date.isoformat() if reminder.occasion_date else None,
         bool(reminder.lead) and (now is None or reminder.due > now),
         moved,
-        None if rings is None else (rings.astimezone(UTC).isoformat(), now is None or rings > now),
+        None if rings is None else (rings.isoformat(), now is None or rings > now),
         sorted(properties.items()),
     )
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
