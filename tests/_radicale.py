@@ -10,11 +10,13 @@ or a web client would. A test that cannot start Radicale calls
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +33,8 @@ __all__ = ["Radicale", "address_book", "radicale"]
 USERS = {"ana": "ana-secret-4Lq", "bo": "bo-secret-9Zt"}
 
 _STARTUP_SECONDS = 30.0
+# Radicale's own line for each request it receives, at the info level.
+_REQUEST_LINE = re.compile(r"\] ([A-Z]+) request for '.*' received from .* using '([^']*)'")
 
 _CONFIG = """\
 [server]
@@ -49,7 +53,7 @@ type = owner_only
 filesystem_folder = {storage}
 
 [logging]
-level = warning
+level = {level}
 """
 
 # RFC 5689's extended MKCOL: a collection that is an address book (RFC 6352, 6.3.1).
@@ -63,6 +67,18 @@ _MKCOL_ADDRESS_BOOK = """\
 </D:mkcol>
 """
 
+# RFC 5689's extended MKCOL: a calendar collection for events (RFC 4791, 5.3.1).
+_MKCOL_CALENDAR = """\
+<?xml version="1.0" encoding="utf-8"?>
+<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
+  <D:set><D:prop>
+    <D:resourcetype><D:collection/><C:calendar/></D:resourcetype>
+    <D:displayname>{name}</D:displayname>
+    <C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>
+  </D:prop></D:set>
+</D:mkcol>
+"""
+
 
 @attrs.frozen
 class Radicale:
@@ -71,6 +87,7 @@ class Radicale:
     url: str
     process: subprocess.Popen[bytes] = attrs.field(repr=False)
     ca_file: str | None = None
+    log: Path | None = None
 
     def password(self, user: str = "ana") -> str:
         """The password of ``user`` on this server."""
@@ -99,6 +116,21 @@ class Radicale:
                 "MKCOL",
                 url,
                 data=_MKCOL_ADDRESS_BOOK.format(name=name).encode(),
+                headers={"Content-Type": "application/xml; charset=utf-8"},
+                timeout=10,
+            )
+        assert answer.status_code == 201, (answer.status_code, answer.text)
+        return url
+
+    def make_calendar(self, display: str = "Work", user: str = "ana") -> str:
+        """Create a calendar of ``user``'s called ``display`` (an extended MKCOL); its URL."""
+        url = self.book_url(f"cal-{uuid.uuid4().hex[:12]}", user)
+        with self.session(user) as session:
+            session.request("PROPFIND", f"{self.url}{user}/", headers={"Depth": "0"}, timeout=10)
+            answer = session.request(
+                "MKCOL",
+                url,
+                data=_MKCOL_CALENDAR.format(name=display).encode(),
                 headers={"Content-Type": "application/xml; charset=utf-8"},
                 timeout=10,
             )
@@ -143,6 +175,19 @@ class Radicale:
             answer = session.delete(book + name, timeout=30)
         assert answer.status_code in (200, 204), (answer.status_code, answer.text)
 
+    def requests_seen(self, agent: str = "") -> Counter[str]:
+        """How many requests of each method the server logged (when started at ``level="info"``).
+
+        Only those whose User-Agent starts with ``agent``, when it is given.
+        """
+        assert self.log is not None
+        text = self.log.read_text(errors="replace")
+        return Counter(
+            match.group(1)
+            for match in _REQUEST_LINE.finditer(text)
+            if match.group(2).startswith(agent)
+        )
+
     def stop(self) -> None:
         """Stop the server and wait for it to exit."""
         stop(self.process)
@@ -165,12 +210,18 @@ def _wait_until_up(process: subprocess.Popen[bytes], port: int, log: Path) -> st
 
 
 def start_radicale(
-    folder: Path, *, tls: tuple[Path, Path] | None = None, ca_file: Path | None = None
+    folder: Path,
+    *,
+    tls: tuple[Path, Path] | None = None,
+    ca_file: Path | None = None,
+    level: str = "warning",
 ) -> Radicale:
     """Start Radicale with its storage, logins and log under ``folder``; ``missing`` if it can't.
 
     ``tls`` is (certificate chain, key) as PEM files: the server then speaks
-    https only, and its clients trust the authority in ``ca_file``.
+    https only, and its clients trust the authority in ``ca_file``. With
+    ``level="info"`` the server logs every request it receives, which
+    ``requests_seen`` counts.
     """
     try:
         import radicale  # noqa: F401  # only to tell "not installed" from "would not start"
@@ -183,7 +234,9 @@ def start_radicale(
     port = free_port()
     config = folder / "radicale.conf"
     secure = f"ssl = True\ncertificate = {tls[0]}\nkey = {tls[1]}" if tls else ""
-    config.write_text(_CONFIG.format(port=port, users=users, storage=storage, tls=secure))
+    config.write_text(
+        _CONFIG.format(port=port, users=users, storage=storage, tls=secure, level=level)
+    )
     log = folder / "radicale.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
@@ -194,7 +247,7 @@ def start_radicale(
         )
     url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/"
     problem = _wait_until_up(process, port, log)
-    server = Radicale(url, process, str(ca_file) if ca_file else None)
+    server = Radicale(url, process, str(ca_file) if ca_file else None, log)
     if problem is not None:
         server.stop()
         missing(problem)

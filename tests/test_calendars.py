@@ -259,32 +259,10 @@ def test_a_published_calendar_is_read_over_http(served: str) -> None:
 
 # -- CalDAV against Radicale -----------------------------------------------------------
 
-_MKCOL_CALENDAR = """\
-<?xml version="1.0" encoding="utf-8"?>
-<D:mkcol xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
-  <D:set><D:prop>
-    <D:resourcetype><D:collection/><C:calendar/></D:resourcetype>
-    <D:displayname>{name}</D:displayname>
-    <C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>
-  </D:prop></D:set>
-</D:mkcol>
-"""
-
 
 def _make_calendar(server: Radicale, user: str = "ana") -> str:
     """Create a calendar of ``user``'s (RFC 5689's extended MKCOL) and return its URL."""
-    url = server.book_url(f"cal-{uuid.uuid4().hex[:12]}", user)
-    with server.session(user) as session:
-        session.request("PROPFIND", f"{server.url}{user}/", headers={"Depth": "0"}, timeout=10)
-        answer = session.request(
-            "MKCOL",
-            url,
-            data=_MKCOL_CALENDAR.format(name="Work").encode(),
-            headers={"Content-Type": "application/xml; charset=utf-8"},
-            timeout=10,
-        )
-    assert answer.status_code == 201, (answer.status_code, answer.text)
-    return url
+    return server.make_calendar("Work", user)
 
 
 def _put(server: Radicale, url: str, text: str | bytes, user: str = "ana") -> None:

@@ -56,6 +56,7 @@ from aiosmtpd.smtp import Envelope, Session
 from cadence._config import load_config
 from cadence._plugins import load_plugins
 from cadence.adapters import smtp, webhook
+from cadence.adapters.caldav import caldav_adapter
 from cadence.adapters.console import ConsoleAdapter
 from cadence.adapters.ical import IcalAdapter
 from cadence.adapters.jsonl import JsonLinesAdapter
@@ -91,6 +92,7 @@ KNOWN_SETTINGS = {
     "console": _settings_of(ConsoleAdapter),
     "jsonl": _settings_of(JsonLinesAdapter),
     "ical": _settings_of(IcalAdapter),
+    "caldav": _settings_of(caldav_adapter),
     "smtp": smtp.SETTINGS,
     "webhook": webhook.SETTINGS,
 }

@@ -41,6 +41,7 @@ from cadence import (
     reminder_key,
 )
 from cadence._config import open_store
+from cadence._delivery import Published, PublishLedger
 from cadence._plugins import Plugins
 from cadence.core.serial import dumps, occasion_to_data
 from cadence.sources.batch import Origin
@@ -66,6 +67,7 @@ TABLES = (
     "contact_links",
     "source_state",
     "touch_removals",
+    "published",
 )
 ZONES = ("UTC", "Europe/Madrid", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
 
@@ -1591,6 +1593,42 @@ def test_a_gone_route_is_remembered_until_cleared(store: Any) -> None:
     assert store.gone_routes() == {"hook": ("def", (NOW + MINUTE).isoformat(), "HTTP 410 again")}
     store.clear_gone("hook")
     assert store.gone_routes() == {}
+
+
+def test_what_a_route_published_is_kept_per_route_and_uid(store: Any) -> None:
+    """keep_published() adds or replaces items by UID, per route; forget_published() drops them."""
+    one = Published("u1", "/cal/u1.ics", '"e1"', "d1")
+    two = Published("u2", "/cal/u2.ics", None, "d2", "i2", "theirs")
+    store.keep_published("cal", [one, two])
+    store.keep_published("other", [Published("u1", "/x/u1.ics", '"x"', "dx")])
+    assert store.published("cal") == {"u1": one, "u2": two}
+    changed = attrs.evolve(one, etag='"e2"', digest="d3", inputs="i3")
+    store.keep_published("cal", [changed])
+    assert store.published("cal")["u1"] == changed
+    store.forget_published("cal", ["u1", "missing"])
+    assert store.published("cal") == {"u2": two}
+    assert set(store.published("other")) == {"u1"}
+    assert store.published("nobody") == {}
+
+
+def test_a_bad_published_state_changes_nothing(store: Any) -> None:
+    """An item whose state is neither ours nor theirs is refused, and none of its call kept."""
+    good = Published("u1", "/cal/u1.ics", '"e1"', "d1")
+    bad = attrs.evolve(good, uid="u2", state="mine")
+    with pytest.raises(CadenceError, match="'mine'"):
+        store.keep_published("cal", [good, bad])
+    assert store.published("cal") == {}
+
+
+def test_a_publish_ledger_speaks_for_one_route(store: Any) -> None:
+    """PublishLedger keeps and forgets items of its own route only."""
+    ledger = PublishLedger(store, "cal")
+    ledger.keep(Published("u1", "/cal/u1.ics", '"e1"', "d1"))
+    PublishLedger(store, "other").keep(Published("u1", "/o/u1.ics", '"o"', "do"))
+    assert list(ledger.items()) == ["u1"]
+    ledger.forget("u1")
+    assert ledger.items() == {}
+    assert list(store.published("other")) == ["u1"]
 
 
 # -- several processes at once ----------------------------------------------------

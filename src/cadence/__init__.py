@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from cadence._config import open_store
-from cadence._delivery import Delivery, DeliveryStatus, Failure, Route
+from cadence._delivery import Delivery, DeliveryStatus, Failure, Published, PublishLedger, Route
 from cadence._dispatch import DispatchReport, RetryPolicy, dispatch
 from cadence._plugins import lazy
 from cadence.core.cadences import Cadence, Every, Recurring, parse_cadence
@@ -120,6 +120,8 @@ __all__ = [
     "Origin",
     "PlanningProblem",
     "PluginError",
+    "PublishLedger",
+    "Published",
     "Recurring",
     "Reminder",
     "ReminderKind",

@@ -15,6 +15,7 @@ from cadence.hookspecs import hookimpl
 from cadence.typing import Register
 
 __all__ = [
+    "caldav",
     "calendars",
     "carddav",
     "console",
@@ -94,6 +95,7 @@ class _Store(_Builtin):
             register(name, lazy(self.target), **self.options)
 
 
+caldav = _Adapter("caldav", "cadence.adapters.caldav:caldav_adapter")
 console = _Adapter("console", "cadence.adapters.console:ConsoleAdapter")
 ical = _Adapter("ical", "cadence.adapters.ical:IcalAdapter")
 jsonl = _Adapter("jsonl", "cadence.adapters.jsonl:JsonLinesAdapter")

@@ -14,9 +14,10 @@ import attrs
 from cadence.core.errors import ConfigError
 from cadence.core.reminders import Reminder, ReminderKind
 
-__all__ = ["Delivery", "DeliveryStatus", "Failure", "Route"]
+__all__ = ["Delivery", "DeliveryStatus", "Failure", "PublishLedger", "Published", "Route"]
 
 DeliveryStatus: TypeAlias = Literal["sent", "failed", "dead", "gone"]
+PublishedState: TypeAlias = Literal["ours", "theirs"]
 
 _KINDS = frozenset({"cadence", "occasion", "at-risk"})
 
@@ -135,3 +136,53 @@ class Delivery:
     def kind(self) -> ReminderKind | None:
         """The reminder's kind, when the reminder is known."""
         return None if self.reminder is None else self.reminder.kind
+
+
+@attrs.frozen
+class Published:
+    """What a publishing route wrote for one event: where, at which ETag, and digests.
+
+    ``digest`` is a digest of the bytes written, ``inputs`` one of what they
+    were made from, so that an unchanged event is neither written nor made
+    again.
+
+    ``state`` is "ours" while the event on the server is what the route
+    wrote, and "theirs" once the calendar's owner changed or removed it:
+    the route then leaves it alone and never reports it again.
+    """
+
+    uid: str
+    href: str
+    etag: str | None
+    digest: str
+    inputs: str = ""
+    state: PublishedState = "ours"
+
+
+class PublishLedger:
+    """One route's record of what it published, kept in the store item by item.
+
+    Dispatch hands it to a ``publish`` that names a ``ledger`` keyword. Each
+    ``keep`` or ``forget`` is its own transaction, so a run stopped halfway
+    remembers everything written before it stopped.
+    """
+
+    def __init__(self, store: Any, route: str) -> None:
+        self._store = store
+        self.route = route
+
+    def __repr__(self) -> str:
+        return f"<PublishLedger of route {self.route!r}>"
+
+    def items(self) -> dict[str, Published]:
+        """What the route published, by UID."""
+        found: dict[str, Published] = self._store.published(self.route)
+        return found
+
+    def keep(self, *items: Published) -> None:
+        """Record ``items``, replacing what was recorded under their UIDs."""
+        self._store.keep_published(self.route, items)
+
+    def forget(self, *uids: str) -> None:
+        """Forget the items of ``uids`` (their events were deleted)."""
+        self._store.forget_published(self.route, uids)

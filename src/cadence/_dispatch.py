@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from cadence._delivery import Delivery, DeliveryStatus, Failure, Route
+from cadence._delivery import Delivery, DeliveryStatus, Failure, PublishLedger, Route
 from cadence._plugins import Plugins, get_plugins
 from cadence.core.errors import CadenceError, ConfigError, DeliveryError, EndpointGone
 from cadence.core.reminders import Agenda, PlanningProblem, Reminder
@@ -80,7 +80,8 @@ class DispatchReport:
     would have been attempted; ``errors`` the problems that did not stop the
     run (a route that could not publish, a plugin that misbehaved);
     ``problems`` the contacts that could not be planned, whose reminders were
-    therefore not delivered while everyone else's were.
+    therefore not delivered while everyone else's were; ``warnings`` what
+    publishers asked to tell once (an event its calendar's owner changed).
     """
 
     deliveries: tuple[Delivery, ...] = ()
@@ -90,6 +91,7 @@ class DispatchReport:
     gone_routes: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
     problems: tuple[PlanningProblem, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def count(self, status: DeliveryStatus) -> int:
         """How many deliveries ended with ``status``."""
@@ -324,6 +326,23 @@ class _Run:
         return found
 
 
+def _publish(adapter: Any, agenda: Agenda, store: Any, route: Route) -> list[str]:
+    """Call ``adapter.publish``; a ``ledger`` keyword is given the route's record of it.
+
+    A publisher that keeps what it wrote where (a calendar on a server) names
+    ``ledger``; it may return lines to tell the user once.
+    """
+    try:
+        wants_ledger = "ledger" in inspect.signature(adapter.publish).parameters
+    except (TypeError, ValueError):
+        wants_ledger = False
+    if not wants_ledger:
+        adapter.publish(agenda)
+        return []
+    notes = adapter.publish(agenda, ledger=PublishLedger(store, route.name))
+    return [str(note) for note in notes or ()]
+
+
 class _Reporter:
     """The ``report`` callable handed to an adapter for one call of ``deliver``.
 
@@ -402,6 +421,7 @@ def dispatch(
     known_errors = len(plugins.errors)
     planned: list[tuple[str, Reminder]] = []
     published: list[str] = []
+    warnings: list[str] = []
     filtered = 0
     gone_routes: list[str] = []
     gone = store.gone_routes()
@@ -425,7 +445,10 @@ def dispatch(
                 taken = [r for r in ahead if route.takes(r) and plugins.keep(r, route, now=now)]
                 if not dry_run:
                     try:
-                        adapter.publish(Agenda(taken, now=now, horizon=horizon))
+                        notes = _publish(
+                            adapter, Agenda(taken, now=now, horizon=horizon), store, route
+                        )
+                        warnings.extend(f"route {route.name!r}: {note}" for note in notes)
                     except CadenceError as error:
                         run.errors.append(f"route {route.name!r}: {error}")
                         continue
@@ -484,4 +507,5 @@ def dispatch(
         gone_routes=tuple(gone_routes),
         errors=tuple(errors),
         problems=tuple(problems[c] for c in sorted(problems)),
+        warnings=tuple(warnings),
     )

@@ -52,6 +52,7 @@ log = logging.getLogger("cadence.plugins")
 #: as entry points in cadence's pyproject too; this tuple lets a source tree
 #: that was never installed find them by the same path.
 DEFAULT_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("caldav", "cadence._builtins:caldav"),
     ("calendars", "cadence._builtins:calendars"),
     ("carddav", "cadence._builtins:carddav"),
     ("console", "cadence._builtins:console"),

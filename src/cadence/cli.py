@@ -1337,6 +1337,8 @@ def _summarise(
     for name in report.gone_routes:
         why = f" ({gone[name][2]})" if gone and name in gone else ""
         err.print(f"route {name!r} is gone{why}; change its settings to use it again")
+    for warning in report.warnings:
+        err.print(f"warning: {warning}")
     for error in report.errors:
         err.print(f"error: {error}")
 

@@ -50,7 +50,11 @@ def cadence_register_adapters(register: Register) -> None:
             count as delivered); raising ``cadence.DeliveryError`` (or any
             exception) says the whole batch failed. A feed-like adapter offers
             ``publish(agenda)`` instead and gets the route's whole
-            ``cadence.Agenda`` on every dispatch, untracked by the ledger. Any
+            ``cadence.Agenda`` on every dispatch, untracked by the ledger; a
+            ``publish`` that names a ``ledger`` keyword is also given the
+            route's record of what it published (href, ETag, digests per
+            UID, kept in the store), and may return lines to tell the user
+            once, as warnings of the run. Any
             adapter may offer ``close()``, called when dispatch ends. Adapter
             names are unique across all plugins: a name that is taken is
             refused with an error naming both plugins.

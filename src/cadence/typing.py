@@ -76,7 +76,11 @@ class TimedAdapter(Protocol):
 class Publisher(Protocol):
     """A feed-like channel: receives the route's whole agenda on every dispatch.
 
-    Publishing is not tracked in the ledger: the feed is rewritten each time.
+    Publishing is not tracked in the delivery ledger: the feed is rewritten
+    each time. A publisher that writes items elsewhere and must remember
+    where (the ``caldav`` adapter) takes ``publish(agenda, *, ledger)``
+    instead: ``ledger`` is a ``cadence.PublishLedger`` for the route, and
+    what it returns (lines of text, or None) is told once as warnings.
     """
 
     def publish(self, agenda: Agenda) -> None:

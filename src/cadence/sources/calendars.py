@@ -70,6 +70,7 @@ from cadence.sources.batch import TouchChanges
 __all__ = [
     "DEFAULT_SINCE",
     "DEFAULT_TIMEOUT",
+    "CalDavHttp",
     "CalDavSource",
     "CalendarSource",
     "caldav",
@@ -478,8 +479,14 @@ def _query(start: datetime, end: datetime) -> bytes:
     ).encode()
 
 
-class _Http:
-    """Requests to one CalDAV server: where they may go, the login, and errors in one line."""
+class CalDavHttp:
+    """Requests to one CalDAV server: where they may go, the login, and errors in one line.
+
+    The ``caldav`` touch source reads through it and the ``caldav`` adapter
+    writes through it: both go only where the configured URL allows, log in
+    the same way (Basic, or Digest when that alone is offered), and raise
+    CadenceError in one line for a refused login, a 5xx, a timeout.
+    """
 
     def __init__(
         self, url: str, *, auth: tuple[str, str] | None, timeout: float, ca_file: str | None
@@ -504,8 +511,21 @@ class _Http:
             return port == self._port
         return self._scheme == "https" and port == 443 and same_site(self._host, host)
 
-    def request(self, method: str, url: str, body: bytes, depth: str) -> requests.Response:
-        headers = {"Content-Type": "application/xml; charset=utf-8", "Depth": depth}
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        depth: str | None = None,
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request, following redirects that stay on the server.
+
+        Without ``headers``, ``body`` is XML with the ``Depth`` header given.
+        """
+        if headers is None:
+            headers = {"Content-Type": "application/xml; charset=utf-8", "Depth": depth or "0"}
         for _ in range(_MAX_REDIRECTS + 1):
             if not self.allows(url):
                 raise CadenceError(
@@ -617,7 +637,7 @@ class CalDavSource:
         self.url = url
         self.since = since
         self.me: frozenset[str] = frozenset()
-        self._http = _Http(url, auth=auth, timeout=timeout, ca_file=ca_file)
+        self._http = CalDavHttp(url, auth=auth, timeout=timeout, ca_file=ca_file)
 
     def __repr__(self) -> str:
         return f"<CalDavSource {shown_url(self.url)}>"

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import attrs
 
-from cadence._delivery import Delivery
+from cadence._delivery import Delivery, Published
 from cadence.core.drift import LOOKBACK
 from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
@@ -1448,6 +1448,47 @@ class SqlStore:
         with self._read() as cur:
             cur.execute("SELECT key FROM deliveries WHERE route = ? AND status = 'sent'", (route,))
             return {k for (k,) in cur.fetchall()}
+
+    # -- what publishing routes wrote ------------------------------------------
+
+    def published(self, route: str) -> dict[str, Published]:
+        """What the publishing ``route`` wrote, by event UID (empty at first)."""
+        with self._read() as cur:
+            cur.execute(
+                "SELECT uid, href, etag, digest, inputs, state FROM published WHERE route = ?",
+                (route,),
+            )
+            return {
+                str(uid): Published(str(uid), str(href), etag, str(digest), str(inputs), state)
+                for uid, href, etag, digest, inputs, state in cur.fetchall()
+            }
+
+    def keep_published(self, route: str, items: Iterable[Published]) -> None:
+        """Record ``items`` for ``route`` in one transaction, replacing those of their UIDs."""
+        rows = [(route, i.uid, i.href, i.etag, i.digest, i.inputs, i.state) for i in items]
+        for row in rows:
+            if row[6] not in ("ours", "theirs"):
+                raise CadenceError(
+                    f"a published item's state is 'ours' or 'theirs', not {row[6]!r}"
+                )
+        with self._tx() as cur:
+            cur.executemany(
+                "INSERT INTO published (route, uid, href, etag, digest, inputs, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (route, uid) DO UPDATE SET "
+                "href = excluded.href, etag = excluded.etag, digest = excluded.digest, "
+                "inputs = excluded.inputs, state = excluded.state",
+                rows,
+            )
+
+    def forget_published(self, route: str, uids: Iterable[str]) -> None:
+        """Forget what ``route`` wrote under ``uids``, in one transaction."""
+        wanted = sorted(set(uids))
+        with self._tx() as cur:
+            for chunk in _chunks(wanted, 500):
+                cur.execute(
+                    f"DELETE FROM published WHERE route = ? AND uid IN ({_marks(len(chunk))})",
+                    [route, *chunk],
+                )  # placeholders only
 
 
 def _contact_and_source(contact: str | None, source: str | None) -> tuple[str, list[Any]]:

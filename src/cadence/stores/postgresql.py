@@ -186,6 +186,22 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE contact_links ADD COLUMN digest TEXT
     """,
+    # What a publishing route (a CalDAV calendar) wrote where: per route and
+    # event UID, the href and ETag it was written at, digests of what was
+    # written and of what it was rendered from, and whether the owner of the
+    # calendar changed it ("theirs").
+    """
+    CREATE TABLE published (
+        route TEXT COLLATE "C" NOT NULL,
+        uid TEXT COLLATE "C" NOT NULL,
+        href TEXT NOT NULL,
+        etag TEXT,
+        digest TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        state TEXT NOT NULL,
+        PRIMARY KEY (route, uid)
+    )
+    """,
 )
 
 #: The step after which the contacts' existing addresses are copied into contact_emails.

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vText
@@ -22,7 +23,16 @@ from cadence.core.errors import CadenceError
 from cadence.core.reminders import Agenda, Reminder, occasion_words, reminder_key
 from cadence.core.time import local_moment, require_aware
 
-__all__ = ["CHECK_IN_LENGTH", "PRODID", "clean_text", "feed_title", "tagged_feed", "to_ical"]
+__all__ = [
+    "CHECK_IN_LENGTH",
+    "PRODID",
+    "clean_text",
+    "event_calendar",
+    "event_inputs",
+    "feed_title",
+    "tagged_feed",
+    "to_ical",
+]
 
 #: How long a timed check-in event lasts in a calendar.
 CHECK_IN_LENGTH = timedelta(minutes=15)
@@ -180,14 +190,17 @@ def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
         event.DURATION = CHECK_IN_LENGTH
         zones.note(event, tz, day.year)
     if reminder.lead and (now is None or due > now):
-        alarm = Alarm.new_display(
-            description=_Text(clean_text(reminder.title) or "Reminder"),
-            trigger=due.astimezone(UTC).replace(microsecond=0),
-        )
-        # RFC 5545 requires the parameter on an absolute trigger; icalendar leaves it out.
-        alarm["TRIGGER"].params["VALUE"] = "DATE-TIME"
-        event.add_component(alarm)
+        event.add_component(_alarm(reminder, due.astimezone(UTC).replace(microsecond=0)))
     return event
+
+
+def _alarm(reminder: Reminder, rings: datetime) -> Alarm:
+    alarm = Alarm.new_display(
+        description=_Text(clean_text(reminder.title) or "Reminder"), trigger=rings
+    )
+    # RFC 5545 requires the parameter on an absolute trigger; icalendar leaves it out.
+    alarm["TRIGGER"].params["VALUE"] = "DATE-TIME"
+    return alarm
 
 
 def _order(reminder: Reminder) -> tuple[datetime, str, str]:
@@ -302,3 +315,82 @@ def to_ical(
     ttl = vDuration(refresh).to_ical()  # type: ignore[no-untyped-call]
     calendar.add("X-PUBLISHED-TTL", vText(ttl.decode("ascii")))
     return bytes(calendar.to_ical())
+
+
+def event_calendar(
+    reminder: Reminder,
+    *,
+    now: datetime | None = None,
+    alarm: timedelta | None = None,
+    properties: Mapping[str, str] = MappingProxyType({}),
+) -> bytes:
+    """One reminder's event alone in a calendar, as a CalDAV server stores it (RFC 4791 4.1).
+
+    The VEVENT is the one ``to_ical`` writes for ``reminder`` at ``now``,
+    with the VTIMEZONE it uses, and ``properties`` (``X-`` names) added to
+    it. Its alarms are replaced: with ``alarm``, one VALARM rings that long
+    before the due moment while that moment is still ahead of ``now``;
+    without it, the event has none. Pure, like ``to_ical``.
+    """
+    if not isinstance(reminder, Reminder):
+        raise CadenceError(f"event_calendar() takes a Reminder, not {type(reminder).__name__}")
+    if now is not None:
+        now = require_aware(now, "now")
+    zones = _Zones()
+    event = _event(reminder, now, zones)
+    event.subcomponents = [c for c in event.subcomponents if not isinstance(c, Alarm)]
+    for name, value in properties.items():
+        event.add(name, _text(value))
+    if alarm is not None:
+        rings = (reminder.due - alarm).astimezone(UTC).replace(microsecond=0)
+        if now is None or rings > now:
+            event.add_component(_alarm(reminder, rings))
+    calendar = Calendar.new(
+        prodid=PRODID, calscale="GREGORIAN", subcomponents=[*zones.components(), event]
+    )
+    del calendar["UID"]  # icalendar makes up a random one; the event's UID is what counts
+    return bytes(calendar.to_ical())
+
+
+def event_inputs(
+    reminder: Reminder,
+    *,
+    now: datetime | None = None,
+    alarm: timedelta | None = None,
+    properties: Mapping[str, str] = MappingProxyType({}),
+) -> str:
+    """A digest of everything ``event_calendar`` reads, far cheaper than rendering.
+
+    Equal digests give equal bytes, so a publisher that kept the digest of
+    what it wrote need not render an unchanged event again. It names the
+    cadence version too: an upgrade renders everything once more.
+    """
+    from cadence import __version__
+
+    tz = reminder.contact.zone
+    moved: tuple[object, ...] = ()
+    if now is not None and reminder.due <= now:
+        today = now.astimezone(tz).date()
+        if reminder.date < today:
+            moved = (today.isoformat(), occasion_words(reminder, now))
+    # The moment as event_calendar writes it: in UTC, to the second.
+    rings = None if alarm is None else (reminder.due - alarm).astimezone(UTC).replace(microsecond=0)
+    parts = (
+        __version__,
+        reminder.key,
+        reminder.contact.id,
+        reminder.contact.name,
+        tz.key,
+        reminder.due.astimezone(UTC).isoformat(),
+        reminder.date.isoformat(),
+        reminder.kind,
+        reminder.title,
+        reminder.reason,
+        reminder.channel,
+        reminder.occasion_date.isoformat() if reminder.occasion_date else None,
+        bool(reminder.lead) and (now is None or reminder.due > now),
+        moved,
+        None if rings is None else (rings.isoformat(), now is None or rings > now),
+        sorted(properties.items()),
+    )
+    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
