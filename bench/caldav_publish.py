@@ -14,9 +14,9 @@ Prints the median of each and the ratio of the unchanged publish to its
 target, and exits 1 when the unchanged publish is slower than the target or
 sends any write.
 
-    python bench/caldav.py              # 2,000 reminders, 1 first publish, 3 unchanged
-    python bench/caldav.py --quick      # 200 reminders
-    python bench/caldav.py --size 5000 --rounds 2 --again 5 --target 2
+    python bench/caldav_publish.py              # 2,000 reminders, 1 first publish, 3 unchanged
+    python bench/caldav_publish.py --quick      # 200 reminders
+    python bench/caldav_publish.py --size 5000 --rounds 2 --again 5 --target 2
 """
 
 from __future__ import annotations
