@@ -18,6 +18,7 @@ from xml.parsers import expat
 import attrs
 import requests
 
+from cadence.adapters import _settings as check
 from cadence.core.errors import ConfigError
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "checked_url",
     "collection",
     "dav",
+    "login_and_trust",
     "loopback",
     "multistatus",
     "parse_xml",
@@ -145,6 +147,28 @@ def loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def login_and_trust(
+    url: str, username: object, password_env: object, ca_file: object
+) -> tuple[tuple[str, str] | None, str | None]:
+    """The login (user, password) and the certificates to trust that a DAV setting names.
+
+    ``username`` and ``password_env`` go together; ``ca_file`` only with an
+    https ``url``. Bad settings raise ConfigError naming the setting, never
+    the password.
+    """
+    if (username is None) != (password_env is None):
+        raise ConfigError("username and password_env go together")
+    auth = None
+    if username is not None:
+        auth = (check.text("username", username), check.password_from_env(password_env))
+    trusted = None
+    if ca_file is not None:
+        if urlsplit(url).scheme != "https":
+            raise ConfigError("ca_file has no use with an http url")
+        trusted = check.ca_file(ca_file)
+    return auth, trusted
 
 
 def shown_url(url: str) -> str:

@@ -57,6 +57,7 @@ from cadence.sources._dav import (
     Session,
     checked_url,
     collection,
+    login_and_trust,
     loopback,
     multistatus,
     parse_xml,
@@ -743,17 +744,7 @@ def caldav(
     Bad settings raise ConfigError naming the setting, never the password.
     """
     checked_url = _checked_url(url, "a calendar or of its server", collection=True)
-    parts = urlsplit(checked_url)
-    if (username is None) != (password_env is None):
-        raise ConfigError("username and password_env go together")
-    auth = None
-    if username is not None:
-        auth = (check.text("username", username), check.password_from_env(password_env))
-    trusted = None
-    if ca_file is not None:
-        if parts.scheme != "https":
-            raise ConfigError("ca_file has no use with an http url")
-        trusted = check.ca_file(ca_file)
+    auth, trusted = login_and_trust(checked_url, username, password_env, ca_file)
     return CalDavSource(
         checked_url,
         auth=auth,

@@ -54,6 +54,7 @@ from cadence.sources._dav import (
     checked_url,
     collection,
     dav,
+    login_and_trust,
     loopback,
     multistatus,
     parse_xml,
@@ -169,20 +170,10 @@ def carddav(
     """
     checked_url = _url(url)
     parts = urlsplit(checked_url)
-    if (username is None) != (password_env is None):
-        raise ConfigError("username and password_env go together")
-    auth = None
-    if username is not None:
-        user = check.text("username", username)
-        if parts.scheme == "http" and not loopback(parts.hostname or ""):
-            raise ConfigError("a login needs an https url: no password in the clear")
-        auth = (user, check.password_from_env(password_env))
+    if username is not None and parts.scheme == "http" and not loopback(parts.hostname or ""):
+        raise ConfigError("a login needs an https url: no password in the clear")
+    auth, trusted = login_and_trust(checked_url, username, password_env, ca_file)
     seconds = check.timeout(timeout)
-    trusted = None
-    if ca_file is not None:
-        if parts.scheme != "https":
-            raise ConfigError("ca_file has no use with an http url")
-        trusted = check.ca_file(ca_file)
     return CardDavSource(checked_url, auth=auth, timeout=seconds, ca_file=trusted)
 
 

@@ -43,6 +43,7 @@ from cadence.sources._dav import (
     checked_url,
     collection,
     dav,
+    login_and_trust,
     loopback,
     shown_url,
 )
@@ -379,16 +380,7 @@ def caldav_adapter(
             "password_env, alarm, timeout, ca_file)"
         )
     checked = _url(url)
-    if (username is None) != (password_env is None):
-        raise ConfigError("username and password_env go together")
-    auth = None
-    if username is not None:
-        auth = (check.text("username", username), check.password_from_env(password_env))
-    trusted = None
-    if ca_file is not None:
-        if not checked.startswith("https:"):
-            raise ConfigError("ca_file has no use with an http url")
-        trusted = check.ca_file(ca_file)
+    auth, trusted = login_and_trust(checked, username, password_env, ca_file)
     return CalDavAdapter(
         checked,
         calendar=None if calendar is None else check.text("calendar", calendar),
