@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import vobject
@@ -643,3 +644,51 @@ def test_any_text_raises_only_import_failed(text: str) -> None:
     """Arbitrary text either reads or raises ImportFailed naming the file, nothing else."""
     result = outcome(text)
     assert isinstance(result, ImportBatch) or result.path == "a.vcf"
+
+
+folds = st.sampled_from(["\r\n", "\n"]).flatmap(
+    lambda end: st.lists(
+        st.builds("{}{}:{}".format, properties, parameters, values).flatmap(
+            # A long value folded the way writers fold it, at a space or a tab.
+            lambda line: st.integers(0, len(line)).map(
+                lambda cut: line if cut in (0, len(line)) else f"{line[:cut]}{end} {line[cut:]}"
+            )
+        ),
+        max_size=8,
+    ).map(lambda lines: end.join(["BEGIN:VCARD", "VERSION:3.0", *lines, "END:VCARD", ""]))
+)
+
+
+@given(folds)
+def test_the_quick_reading_of_a_plain_card_is_the_line_by_line_one(text: str) -> None:
+    """Where a card allows the quick reading, it gives what reading it line by line gives."""
+    from cadence.sources.vcard import _is_plain, _plain_properties, _properties
+
+    if not _is_plain(text):
+        return
+    quick = outcome_of(lambda: _plain_properties(text, 7, "a.vcf"))
+    slow = outcome_of(lambda: _properties(text, 7, "a.vcf"))
+    assert quick == slow
+
+
+def test_the_fixtures_read_alike_both_ways() -> None:
+    """Every card of the exports in tests/fixtures reads the same quickly and line by line."""
+    from cadence.sources.vcard import _card_texts, _is_plain, _plain_properties, _properties
+
+    plain = 0
+    for path in sorted(FIXTURES.glob("*.vcf")):
+        text = fixture_text(path.name).removeprefix("\ufeff")
+        for line, raw in _card_texts(text, path.name):
+            slow = _properties(raw, line, path.name)
+            if _is_plain(raw):
+                plain += 1
+                assert _plain_properties(raw, line, path.name) == slow
+    assert plain > 0
+
+
+def outcome_of(read: Any) -> object:
+    """What ``read()`` returns, or the message and line of the ImportFailed it raises."""
+    try:
+        return read()
+    except ImportFailed as error:
+        return (str(error), error.line)

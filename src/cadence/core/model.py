@@ -203,6 +203,20 @@ class Contact:
     def _check_timezone(self, _: object, value: object) -> None:
         zone(value)
 
+    def _entered(self, ident: str, added: date | None) -> Contact:
+        """This contact under ``ident``, added on ``added``: how an import files a new one.
+
+        Its other fields were checked when it was made, and an import of
+        100,000 contacts would spend seconds checking them again through
+        ``attrs.evolve``; only the two new values are checked.
+        """
+        entered: Contact = object.__new__(Contact)
+        for name in _CHECKED:
+            object.__setattr__(entered, name, getattr(self, name))
+        object.__setattr__(entered, "id", _contact_id(ident))
+        object.__setattr__(entered, "added", _added(added))
+        return entered
+
     @property
     def email(self) -> str | None:
         """The primary email address, or None when the contact has none."""
@@ -220,6 +234,10 @@ class Contact:
     def zone(self) -> ZoneInfo:
         """The contact's zone."""
         return zone(self.timezone)
+
+
+# The fields Contact._entered keeps as they are.
+_CHECKED = tuple(f.name for f in attrs.fields(Contact) if f.name not in ("id", "added"))
 
 
 def _direction(value: Literal["out", "in"]) -> Literal["out", "in"]:

@@ -69,10 +69,15 @@ def slug(text: str) -> str:
 
     Letters without an ASCII base (CJK, Cyrillic...) are kept as they are.
     """
+    if text.isascii():
+        # Most names: nothing to decompose (for ASCII, casefold is lower).
+        return "-".join(_WORD.findall(text.lower()))
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LATIN))
     bare = decomposed if decomposed.isascii() else decomposed.translate(_UNMARKED)
-    words = re.findall(r"[^\W_]+", unicodedata.normalize("NFC", bare).casefold())
-    return "-".join(words)
+    return "-".join(_WORD.findall(unicodedata.normalize("NFC", bare).casefold()))
+
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 class _Unmarked(dict[int, int | None]):

@@ -240,7 +240,7 @@ def merge(
         else:
             target = fresh.make(record.name) if batch.proposed_ids else record.id
             fresh.take(target)
-            merged[target] = attrs.evolve(record, id=target, added=record.added or today)
+            merged[target] = record._entered(target, record.added or today)
         if target not in lines:
             order.append(target)
             lines[target] = origin.line

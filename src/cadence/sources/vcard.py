@@ -121,6 +121,23 @@ _READ = frozenset(
      "ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY",
      "X-ABDATE", "X-ABLABEL", "KIND", "X-ADDRESSBOOKSERVER-KIND"}
 )  # fmt: skip
+# A line of a card that starts a property _READ, with the lines folded into it:
+# its group, name, parameters and value when its head is plain (as in
+# _PLAIN_HEAD), else only the rest of it after the name. Every pattern here
+# starts at a line break, which the regular expression engine finds fast.
+_READ_LINE = re.compile(
+    r"\n(?:([A-Za-z0-9-]+)\.)?("
+    + "|".join(sorted(_READ, key=len, reverse=True))
+    + r")(?:((?:;[A-Za-z0-9_-]+(?:=[^\";:\r\n]*)?)*):|(?=[;:]))"
+    + r"([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)",
+    re.IGNORECASE,
+)
+_UNFOLD = re.compile(r"\r?\n[ \t]")
+_PLAIN_START = re.compile(r"BEGIN:VCARD\r?\n(?![ \t])", re.IGNORECASE)
+# A line that is neither a property's first line nor a folded one.
+_ODD_LINE = re.compile(r"\n(?![ \t]|(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+[;:]|\Z)")
+# A line that may begin a card inside the card.
+_NESTED = re.compile(r"\n[ \t]*BEGIN[ \t]*:", re.IGNORECASE)
 # The anniversary properties, the standard one first.
 _ANNIVERSARIES = ("ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY")
 # Dates of RFC 6350 that name no day: a year, a year and month, a day, a month.
@@ -335,6 +352,61 @@ def _only_blank(text: str, start: int, end: int, source: str) -> None:
 
 def _card(text: str, first_line: int, source: str) -> _Card:
     """The card whose text (from BEGIN:VCARD to END:VCARD) starts on ``first_line``."""
+    if _is_plain(text):
+        return _Card(first_line, _plain_properties(text, first_line, source))
+    return _Card(first_line, _properties(text, first_line, source))
+
+
+def _is_plain(text: str) -> bool:
+    """Whether a card's text can be read by ``_plain_properties``, as ``_properties`` reads it.
+
+    That is a card without what calls for reading it line by line: no
+    quoted-printable soft break, no line break but LF and CRLF, no empty
+    line, no line that is neither a property nor a fold, no nested card.
+    Most cards of any export are so.
+    """
+    return (
+        "=\n" not in text
+        and "=\r" not in text
+        and text.count("\r") == text.count("\r\n")
+        and "\n\n" not in text
+        and "\n\r\n" not in text
+        and _PLAIN_START.match(text) is not None
+        and _ODD_LINE.search(text) is None
+        and _NESTED.search(text) is None
+    )
+
+
+def _plain_properties(text: str, first_line: int, source: str) -> list[_Property]:
+    """The properties of a card read by ``_READ_LINE``: most lines are never looked at.
+
+    A property on one line with a plain head and no quoted-printable value
+    is taken as the pattern found it (most are); any other is read by
+    ``_property``.
+    """
+    properties: list[_Property] = []
+    number, at = first_line, 0
+    for found in _READ_LINE.finditer(text):
+        start = found.start()
+        number += text.count("\n", at, start) + 1
+        at = start + 1
+        group, name, given, value = found.groups()
+        if given is None or "\n" in value or _QP_MARK in value or _QP_MARK in given:
+            line = found.group()[1:]
+            if "\n" in line:
+                line = _UNFOLD.sub("", line)
+            properties.append(_property(number, line, source))
+            continue
+        params: dict[str, list[str]] = {}
+        if given:
+            _plain_params(given, params)
+        text_value = _unescape(value).strip() if "\\" in value else value.strip()
+        properties.append(_Property(number, name.upper(), group, params, value, text_value))
+    return properties
+
+
+def _properties(text: str, first_line: int, source: str) -> list[_Property]:
+    """The properties of a card read line by line: any card, nested ones included."""
     properties: list[_Property] = []
     depth = 0
     for offset, line in _logical_lines(text):
@@ -354,7 +426,7 @@ def _card(text: str, first_line: int, source: str) -> _Card:
                 )
             if name in _READ:
                 properties.append(_property(number, line, source))
-    return _Card(first_line, properties)
+    return properties
 
 
 def _property(number: int, line: str, source: str) -> _Property:
@@ -382,6 +454,7 @@ def _content_line(line: str, number: int) -> tuple[str, str | None, dict[str, li
     file takes).
     """
     pairs: list[list[str]]
+    params: dict[str, list[str]] = {}
     if _QP_MARK in line:
         content = textLineToContentLine(line, number)
         value = content.value if isinstance(content.value, str) else ""
@@ -395,17 +468,29 @@ def _content_line(line: str, number: int) -> tuple[str, str | None, dict[str, li
             # Quoted parameter values, or no property at all: vobject reads or refuses it.
             name, pairs, value, group = parseLine(line, number)
         else:
-            # As parseLine reads it: "_" in a name is "-", empty values are dropped.
-            group, name = plain.group(1), plain.group(2).replace("_", "-")
-            pairs = []
-            for piece in plain.group(3).split(";")[1:]:
-                key, _, values = piece.partition("=")
-                pairs.append([key, *(v for v in values.split(",") if v)])
-    params: dict[str, list[str]] = {}
+            # As parseLine reads it: "_" in a name is "-".
+            group, name, given = plain.groups()
+            if given:
+                _plain_params(given, params)
+            return name.replace("_", "-").upper(), group, params, value
     for pair in pairs:
         key = pair[0].upper() if len(pair) > 1 else "TYPE"
         params.setdefault(key, []).extend(pair[1:] if len(pair) > 1 else pair)
     return name.upper(), group, params, value
+
+
+def _plain_params(given: str, params: dict[str, list[str]]) -> None:
+    """Put into ``params`` the parameters ``given`` (";TYPE=a,b;PREF=1") as parseLine reads them.
+
+    Empty values are dropped, and a parameter without a value is a TYPE.
+    """
+    for piece in given[1:].split(";"):
+        key, _, values = piece.partition("=")
+        found = [v for v in values.split(",") if v]
+        if found:
+            params.setdefault(key.upper(), []).extend(found)
+        else:
+            params.setdefault("TYPE", []).append(key)
 
 
 def _unescape(value: str) -> str:
