@@ -519,11 +519,11 @@ def test_health_and_contact_show_tell_drift(cli: Cli) -> None:
     (row,) = json.loads(cli("health", "--json").stdout)
     assert (row["contact"], row["level"]) == ("ana", "at-risk")
     assert row["reasons"][0].startswith("nothing from Ana since 15 September")
-    assert "Ana answered 0 of your last 5 messages" in " ".join(row["reasons"])
+    assert "Ana has not answered your last 5 messages" in " ".join(row["reasons"])
     table = cli("health").stdout
     assert "at-risk" in table
     assert "nothing from Ana since" in table
     shown = cli("contact", "show", "ana").stdout
     assert "drift: at-risk" in shown
-    assert "Ana answered 0 of your last 5 messages" in shown
+    assert "Ana has not answered your last 5 messages" in shown
     assert "Ana may be drifting away" in cli("due").stdout

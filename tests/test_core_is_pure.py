@@ -34,6 +34,7 @@ ALLOWED = frozenset(
         "functools",
         "hashlib",
         "json",
+        "math",
         "re",
         "threading",
         "typing",

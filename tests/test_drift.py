@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,13 +61,39 @@ def test_silence_in_words() -> None:
     )
 
 
-def test_replies_in_words() -> None:
-    """Messages that stay unanswered are counted against the share she answered before."""
+def test_unanswered_in_words() -> None:
+    """A run of messages left unanswered since her last touch is weighed against her habit."""
     touches = _weeks(20, meet=False)
     last = START + 20 * 7 * DAY
     touches += [_mail(last + week * 7 * DAY) for week in range(5)]
     found = _drift(touches, last + 40 * DAY)
-    assert "Ana answered 0 of your last 5 messages; before, 10 in 10 within 1 day" in found.words
+    assert (
+        "Ana has not answered your last 5 messages, since 25 May; before, 20 of 20 were answered"
+        in found.words
+    )
+
+
+def test_one_unanswered_message_in_words() -> None:
+    """A run of one is "your last message"."""
+    touches = [_mail(START + week * 7 * DAY) for week in range(4)]
+    touches += [_mail(START + week * 7 * DAY + DAY, "in") for week in range(4)]
+    reason = cadence.DriftReason("unanswered", 0.5, since=(START + 28 * DAY).date(), days=1.0)
+    reason = attrs.evolve(reason, answered=3, of=4)
+    assert cadence.reason_words(reason, "Ana") == (
+        "Ana has not answered your last message, since 2 February; before, 3 of 4 were answered"
+    )
+    assert _drift(touches, START + 30 * DAY).level == "steady"
+
+
+def test_replies_in_words() -> None:
+    """Messages she left unanswered before writing again count against the share she answered."""
+    touches = _weeks(20, meet=False)
+    last = START + 20 * 7 * DAY
+    touches += [_mail(last + week * 7 * DAY) for week in range(5)]
+    touches.append(_mail(last + 34 * DAY, "in"))  # which answers the last of them
+    found = _drift(touches, last + 40 * DAY)
+    assert "Ana answered 1 of your last 5 messages; before, 10 in 10 within 1 day" in found.words
+    assert all(r.signal != "unanswered" for r in found.reasons)
 
 
 def test_reply_time_in_words() -> None:

@@ -3,12 +3,16 @@
 The model compares what happened lately with what used to happen between you
 and this contact, never with other contacts. It reads personal touchpoints
 alone (bulk mail is no sign of anything) from the last ``LOOKBACK`` before
-``now``, and looks at four things:
+``now``, and looks at five things:
 
 - **silence**: how long since they were last in touch (a message or call
   from them, or a meeting), against the longest silences the relationship
   usually has (``SILENCE_QUANTILE`` of the earlier gaps), or against a longer
-  one it was in a year before this silence began, and came back from (a season);
+  one it was in a year or two before, around the day this silence began, and
+  came back from (a season);
+- **unanswered**: the run of your messages since their last touch that have
+  waited past the reply window, weighed by how rare such a run is by their
+  own habit (the share they left unanswered before, and the longest run);
 - **replies**: how many of your last ``RECENT_MAILS`` messages they answered
   within the reply window, against the share they answered before;
 - **reply time**: how long they took to answer your latest messages (or
@@ -34,6 +38,7 @@ words by ``reason_words`` alone, so that another language can hook in there.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -61,7 +66,7 @@ __all__ = [
 ]
 
 DriftLevel: TypeAlias = Literal["steady", "watch", "at-risk"]
-Signal: TypeAlias = Literal["silence", "replies", "reply-time", "meetings"]
+Signal: TypeAlias = Literal["silence", "unanswered", "replies", "reply-time", "meetings"]
 Trend: TypeAlias = Literal["worse", "better", "same"]
 
 #: How far back the model reads a contact's history.
@@ -76,6 +81,10 @@ SILENCE_QUANTILE = 0.9
 #: How far back the trend compares the score.
 TREND_SPAN = timedelta(days=28)
 
+# The unanswered sign weighs how rare a run of unanswered messages would be
+# by the contact's own habits: its "rarity" is -log10 of the chance (1 in
+# 100 is 2), and its strength (rarity - start) / span.
+UNANSWERED_START, UNANSWERED_SPAN, UNANSWERED_CAP = 1.0, 2.0, 0.9
 # Each sign's strength is (ratio - start) / span: 0 up to ``start``, 1 at ``start + span``.
 SILENCE_START, SILENCE_SPAN = 1.2, 1.5
 REPLIES_START, REPLIES_SPAN = 0.3, 0.6
@@ -90,6 +99,7 @@ SILENCE_CAP, REPLIES_CAP, LATENCY_CAP, MEETINGS_CAP = 2.0, 0.9, 0.4, 0.6
 MIN_GAPS = 4
 MIN_MAILS = 5
 MIN_ANSWERS = 3
+MIN_UNANSWERED_MAILS = 3
 MIN_MEETING_GAPS = 3
 # A message counts as unanswered once this many times their usual reply
 # time has passed, and never sooner than MIN_WINDOW days.
@@ -103,6 +113,7 @@ MAX_BASELINE = 40
 # SEASON_SLACK days) that the relationship came back from.
 YEAR = 365.0
 SEASON_SLACK = 30.0
+SEASON_AHEAD = 60.0
 # A quiet stretch at least this many usual gaps long is a season.
 SEASON_LENGTH = 2.0
 _DAY = 86400.0
@@ -112,15 +123,17 @@ _DAY = 86400.0
 class DriftReason:
     """One sign of drift, as facts: which sign, how strong, and its numbers and dates.
 
-    ``signal`` is "silence", "replies", "reply-time" or "meetings";
+    ``signal`` is "silence", "unanswered", "replies", "reply-time" or "meetings";
     ``strength`` is 0 when things look as usual and 1 when this sign alone
     makes the relationship at risk. The other fields are the numbers the
     words are made of (``reason_words`` says which each sign uses): ``since``
     is the local date of their last touch or of the last meeting; ``days``
     how long it has been, or how long they take to answer now; ``usual_days``
     the usual gap or reply time before; ``answered`` and ``of`` how many of
-    your latest messages they answered; ``usual_share`` the share they
-    answered before.
+    your latest messages they answered (for "unanswered": how many of your
+    earlier messages they answered, of how many; ``days`` is then the run of
+    unanswered ones, and ``since`` the first of them); ``usual_share`` the
+    share they answered before.
     """
 
     signal: Signal
@@ -198,6 +211,17 @@ def reason_words(reason: DriftReason, name: str) -> str:
         return (
             f"nothing from {name} since {long_date(reason.since)} ({_days(reason.days)}); "
             f"before, no more than {_days(reason.usual_days)} passed"
+        )
+    if reason.signal == "unanswered":
+        assert reason.since is not None
+        assert reason.days is not None
+        assert reason.answered is not None
+        assert reason.of is not None
+        run = round(reason.days)
+        mails = "your last message" if run == 1 else f"your last {run} messages"
+        return (
+            f"{name} has not answered {mails}, since {long_date(reason.since)}; "
+            f"before, {reason.answered} of {reason.of} were answered"
         )
     if reason.signal == "replies":
         assert reason.answered is not None
@@ -341,6 +365,7 @@ class Timeline:
         last_heard = heard[-1]
         split = bisect_left(sent, last_heard)
         before = sent[:split]  # all answered or not, for good: a touch from them came after
+        self._unanswered(heard, before, sent[split:], now, usual_gap, facts)
         # The latest RECENT_MAILS before their last touch are part of the recent
         # window; the baseline is what came before those, so that more
         # unanswered messages after it can only make the recent window worse.
@@ -364,6 +389,10 @@ class Timeline:
             )
             drop = 1 - (answered / len(recent)) / share_before
             strength = _strength(drop, REPLIES_START, REPLIES_SPAN, REPLIES_CAP)
+            if facts and facts[-1].signal == "unanswered":
+                # The run since their last touch is among the latest messages
+                # too: one cause, counted once, by the stronger sign.
+                strength = max(0.0, strength - facts[-1].strength)
             if strength > 0:
                 facts.append(
                     _Fact(
@@ -394,6 +423,57 @@ class Timeline:
             strength = max(0.0, strength - facts[-1].strength)
         if strength > 0:
             facts.append(_Fact("reply-time", strength, days=taken, usual_days=usual_delay))
+
+    def _unanswered(
+        self,
+        heard: list[float],
+        before: list[float],
+        since: list[float],
+        now: float,
+        usual_gap: float | None,
+        facts: list[_Fact],
+    ) -> None:
+        """Add the unanswered sign: your messages since their last touch, against their habit.
+
+        The chance that they leave a message unanswered is read from your
+        earlier messages, counting one more answered and one more unanswered
+        than there were (so that a short history never makes a miss look
+        impossible); the chance of the run is that chance to the power of
+        its length.
+        """
+        baseline = before[-MAX_BASELINE:]
+        if len(baseline) < MIN_UNANSWERED_MAILS:
+            return
+        delays = [_reply_delay(heard, t) for t in baseline]
+        answered_delays = [d for d in delays if d is not None]
+        if not answered_delays:
+            return
+        window = max(MIN_WINDOW, WINDOW_FACTOR * max(_median(answered_delays), 0.05))
+        if usual_gap is not None:
+            window = min(window, max(MIN_WINDOW, usual_gap))
+        missed = [d is None or d > window for d in delays]
+        answered = missed.count(False)
+        miss = (len(baseline) - answered + 1) / (len(baseline) + 2)
+        longest = streak = 0
+        for m in missed:
+            streak = streak + 1 if m else 0
+            longest = max(longest, streak)
+        run = [t for t in since if now - t > window]
+        if len(run) <= longest:
+            return
+        rarity = (len(run) - longest) * -math.log10(miss)
+        strength = _strength(rarity, UNANSWERED_START, UNANSWERED_SPAN, UNANSWERED_CAP)
+        if strength > 0:
+            facts.append(
+                _Fact(
+                    "unanswered",
+                    strength,
+                    since=run[0],
+                    answered=answered,
+                    of=len(baseline),
+                    days=float(len(run)),
+                )
+            )
 
     def _meetings(self, met: list[float], now: float, facts: list[_Fact]) -> None:
         """Add the meetings sign."""
@@ -464,14 +544,17 @@ def _reply_delay(heard: list[float], sent_at: float) -> float | None:
 
 
 def _season(gaps: list[tuple[float, float]], began: float, usual: float) -> float:
-    """The longest quiet stretch that, a year before, was under way when this silence ``began``.
+    """How long a silence that ``began`` then may last, by the same season of earlier years.
 
     A quiet stretch is a run of gaps longer than ``usual``, at least
     ``SEASON_LENGTH`` usual gaps long in all, that the relationship came back
-    from (a usual gap followed it). Reckoned from when the silence began,
-    not from now, so that the allowance stays put while the silence lasts.
+    from (a usual gap followed it). One that, a year or two before, was under
+    way on the day this silence began, or began up to ``SEASON_AHEAD`` days
+    later (a season's last touch falls a little earlier or later each year),
+    allows this silence to last until the day they came back then. Reckoned
+    from when the silence began, not from now, so that the allowance stays
+    put while the silence lasts.
     """
-    around = began - YEAR
     longest = 0.0
     begun: float | None = None
     for before, after in gaps:
@@ -481,9 +564,11 @@ def _season(gaps: list[tuple[float, float]], began: float, usual: float) -> floa
             continue
         if begun is not None:
             quiet_end = before  # the stretch ended with the touch that began this usual gap
-            near = quiet_end >= around - SEASON_SLACK and begun <= around + SEASON_SLACK
-            if near and quiet_end - begun >= SEASON_LENGTH * usual:
-                longest = max(longest, quiet_end - begun)
+            if quiet_end - begun >= SEASON_LENGTH * usual:
+                for years in (1, 2):
+                    around = began - years * YEAR
+                    if quiet_end >= around - SEASON_SLACK and begun <= around + SEASON_AHEAD:
+                        longest = max(longest, quiet_end - min(begun, around))
             begun = None
     return longest
 

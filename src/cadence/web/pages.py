@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from cadence._actions import health_band
+from cadence.core.drift import Drift, drift
 from cadence.core.model import Contact, Rule
 from cadence.core.occasions import OccasionKind
 from cadence.core.planning import health, plan_contact
@@ -117,11 +118,13 @@ when_words = _when_words
 
 @attrs.frozen
 class PersonRow:
-    """One contact as the People page shows it: health now and its trend, cadence, last touch.
+    """One contact as the People page shows it: health and its trend, drift, cadence, last touch.
 
     ``band`` is the health's band (healthy, drifting, overdue); None without a
-    cadence. Further judgements of a relationship (a drift level, say) belong
-    here, beside it, so that every page that lists a contact shows them.
+    cadence. ``drift`` is the relationship's drift by its own history (its
+    level and reasons), whether or not it has a cadence. Further judgements
+    of a relationship belong here, beside them, so that every page that
+    lists a contact shows them.
     """
 
     contact: Contact
@@ -130,6 +133,13 @@ class PersonRow:
     before: float | None
     band: str | None
     last_touch: datetime | None
+    drift: Drift
+
+    @property
+    def drift_reason(self) -> str | None:
+        """The first (strongest) drift reason in words; None when there is none."""
+        words = self.drift.words
+        return words[0] if words else None
 
     @property
     def trend(self) -> str | None:
@@ -181,6 +191,7 @@ def person_row(roster: Roster, contact: Contact, now: datetime) -> PersonRow:
         before,
         health_band(score) if score is not None else None,
         roster.last_touch(contact.id, now),
+        drift(roster, contact.id, now=now),
     )
 
 
