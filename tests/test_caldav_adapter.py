@@ -119,6 +119,23 @@ def _writes(server: Radicale, before: dict[str, int]) -> dict[str, int]:
     return {method: seen[method] - before.get(method, 0) for method in WRITES}
 
 
+def _reads(server: Radicale, before: dict[str, int]) -> dict[str, int]:
+    """The PROPFINDs and REPORTs the adapter sent since ``before``."""
+    seen = server.requests_seen("cadence/")
+    return {method: seen[method] - before.get(method, 0) for method in ("PROPFIND", "REPORT")}
+
+
+def _sync_token(server: Radicale, url: str) -> str:
+    """The calendar's sync token now, as the server gives it."""
+    body = b'<propfind xmlns="DAV:"><prop><sync-token/></prop></propfind>'
+    with server.session() as session:
+        answer = session.request("PROPFIND", url, data=body, headers={"Depth": "0"}, timeout=30)
+    assert answer.status_code == 207
+    token = parse_xml(answer.content).findtext(f".//{dav('sync-token')}")
+    assert token
+    return token
+
+
 def _events(server: Radicale, url: str) -> dict[str, icalendar.Event]:
     """The calendar's events by UID, read with the caldav client."""
     import caldav
@@ -289,8 +306,8 @@ def test_a_change_between_listing_and_writing_is_a_412_that_keeps_the_owners_ver
     assert isinstance(adapter, CalDavAdapter)
     listed = adapter._listing(calendar)
     _edit(server, calendar, key, "Eli: call about the offer")
-    # The listing the run sees is the one from before the owner's edit.
-    adapter._listing = lambda _home: listed  # type: ignore[method-assign]
+    # What the run sees of the calendar is from before the owner's edit.
+    adapter._server_state = lambda *_: listed  # type: ignore[method-assign]
     store.put_contact(Contact("eli", "Eli Bergström", timezone="Europe/Madrid"))
     before = server.requests_seen("cadence/")
     try:
@@ -304,6 +321,99 @@ def test_a_change_between_listing_and_writing_is_a_412_that_keeps_the_owners_ver
     assert "Eli Bergström" in notes[0]
     assert store.published("cal")[key].state == "theirs"
     assert str(_events(server, calendar)[key]["SUMMARY"]) == "Eli: call about the offer"
+
+
+def test_an_unchanged_run_asks_the_server_only_what_changed_since_its_sync_token(
+    server: Radicale, calendar: str, store: Any, plugins: Plugins, password: str
+) -> None:
+    """After the first runs, an unchanged run sends one sync REPORT and no listing, no write."""
+    _run(store, _route(calendar), plugins)
+    before = server.requests_seen("cadence/")
+    second = _run(store, _route(calendar), plugins, NOW + timedelta(minutes=1))
+    assert second.errors == ()
+    assert second.warnings == ()
+    # The token kept by the first run is the empty calendar's: the server names every event.
+    assert _reads(server, before) == {"PROPFIND": 1, "REPORT": 1}
+    assert _writes(server, before) == {"PUT": 0, "DELETE": 0}
+    assert store.published_token("cal") == (calendar, _sync_token(server, calendar))
+
+    before = server.requests_seen("cadence/")
+    third = _run(store, _route(calendar), plugins, NOW + timedelta(minutes=2))
+    assert third.errors == ()
+    assert third.warnings == ()
+    assert _reads(server, before) == {"PROPFIND": 1, "REPORT": 1}  # finding the calendar
+    assert _writes(server, before) == {"PUT": 0, "DELETE": 0}
+    assert store.published_token("cal") == (calendar, _sync_token(server, calendar))
+
+
+def test_through_the_sync_token_the_owners_changes_are_kept_and_ours_still_made(
+    server: Radicale, calendar: str, store: Any, plugins: Plugins, password: str
+) -> None:
+    """An edit and a deletion by the owner are reported once; a touch still deletes its event."""
+    _run(store, _route(calendar), plugins)
+    _run(store, _route(calendar), plugins)  # the token is now the full calendar's
+    agenda = store.agenda(now=NOW, within=HORIZON)
+    (dee,) = [r.key for r in agenda if r.contact.id == "dee"]
+    (eli,) = [r.key for r in agenda if r.contact.id == "eli"]
+    _edit(server, calendar, dee, "Lunch with Dee at noon")
+    with server.session() as session:
+        assert session.delete(f"{calendar}{eli}.ics", timeout=10).status_code in (200, 204)
+        put = session.put(calendar + "dentist.ics", data=THEIRS.encode(), timeout=10)
+    assert put.status_code == 201
+    old = {r.key for r in agenda if r.contact.id == "ben"}
+    store.log(Touchpoint("ben", NOW))
+    later = NOW + timedelta(minutes=1)
+    new = {r.key for r in store.agenda(now=later, within=HORIZON) if r.contact.id == "ben"}
+
+    before = server.requests_seen("cadence/")
+    report = _run(store, _route(calendar), plugins, later)
+    assert report.errors == ()
+    assert _reads(server, before) == {"PROPFIND": 1, "REPORT": 1}
+    assert sorted(w.split(") was ")[1].split(" in ")[0] for w in report.warnings) == [
+        "changed",
+        "deleted",
+    ]
+    assert _writes(server, before) == {"PUT": len(new - old), "DELETE": len(old - new)}
+    events = _events(server, calendar)
+    assert str(events[dee]["SUMMARY"]) == "Lunch with Dee at noon"
+    assert eli not in events
+    assert str(events["dentist-appointment"]["SUMMARY"]) == "Dentist"
+    assert (old - new).isdisjoint(events)
+    assert new <= set(events)
+
+    before = server.requests_seen("cadence/")
+    again = _run(store, _route(calendar), plugins, later + timedelta(minutes=1))
+    assert again.errors == ()
+    assert again.warnings == ()
+    assert _writes(server, before) == {"PUT": 0, "DELETE": 0}
+    assert eli not in _events(server, calendar)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["http://radicale.org/ns/sync/" + "0" * 64, "urn:no-such-token"],
+    ids=["expired", "malformed"],
+)
+def test_a_sync_token_the_server_refuses_falls_back_to_listing_the_calendar(
+    server: Radicale, calendar: str, store: Any, plugins: Plugins, password: str, token: str
+) -> None:
+    """A token answered with 403 valid-sync-token: the calendar is listed, the owner's edit seen."""
+    _run(store, _route(calendar), plugins)
+    _run(store, _route(calendar), plugins)
+    (key,) = [r.key for r in store.agenda(now=NOW, within=HORIZON) if r.contact.id == "dee"]
+    _edit(server, calendar, key, "Lunch with Dee at noon")
+    store.keep_published_token("cal", calendar, token)
+
+    before = server.requests_seen("cadence/")
+    report = _run(store, _route(calendar), plugins)
+    assert report.errors == ()
+    assert len(report.warnings) == 1
+    assert "changed in the calendar" in report.warnings[0]
+    # The refused REPORT, then the calendar found and listed.
+    assert _reads(server, before) == {"PROPFIND": 2, "REPORT": 1}
+    assert _writes(server, before) == {"PUT": 0, "DELETE": 0}
+    assert store.published_token("cal") == (calendar, _sync_token(server, calendar))
+    assert str(_events(server, calendar)[key]["SUMMARY"]) == "Lunch with Dee at noon"
 
 
 def test_a_wrong_password_is_one_line_and_changes_nothing(
@@ -436,6 +546,8 @@ class _Proxy(http.server.ThreadingHTTPServer):
         self.upstream = upstream.rstrip("/")
         self.puts_allowed: int | None = None
         self.stall = 0.0
+        # The status to answer every REPORT with, as a server without sync-collection does.
+        self.reports: int | None = None
         self.url = f"http://127.0.0.1:{self.server_address[1]}/"
 
 
@@ -445,6 +557,11 @@ class _Forward(http.server.BaseHTTPRequestHandler):
     def _forward(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        if self.command == "REPORT" and self.server.reports is not None:
+            self.send_response(self.server.reports)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if self.command == "PUT" and self.server.puts_allowed is not None:
             if self.server.puts_allowed <= 0:
                 time.sleep(self.server.stall)
@@ -498,6 +615,8 @@ def test_a_server_error_halfway_keeps_what_was_written_and_the_next_run_writes_t
     assert failed.errors[0].startswith("route 'cal': caldav: the server failed with HTTP 503")
     assert len(store.published("cal")) == 3
     assert len(_events(server, calendar)) == 3
+    # The run did not go through every event: the next starts from the older token.
+    assert store.published_token("cal") is None
 
     proxy.puts_allowed = None
     before = server.requests_seen("cadence/")
@@ -505,6 +624,35 @@ def test_a_server_error_halfway_keeps_what_was_written_and_the_next_run_writes_t
     assert report.errors == ()
     assert _writes(server, before) == {"PUT": len(agenda) - 3, "DELETE": 0}
     assert set(_events(server, calendar)) == {r.key for r in agenda}
+
+
+@pytest.mark.parametrize("status", [403, 405, 501])
+def test_a_server_without_sync_collection_is_listed_every_run(
+    server: Radicale,
+    calendar: str,
+    store: Any,
+    plugins: Plugins,
+    password: str,
+    proxy: _Proxy,
+    status: int,
+) -> None:
+    """A REPORT refused outright: each run lists the calendar, and still sees the owner's edits."""
+    via = proxy.url + calendar.removeprefix(server.url)
+    proxy.reports = status
+    assert _run(store, _route(via), plugins).errors == ()
+    before = server.requests_seen("cadence/")
+    unchanged = _run(store, _route(via), plugins)
+    assert unchanged.errors == ()
+    assert unchanged.warnings == ()
+    assert _writes(server, before) == {"PUT": 0, "DELETE": 0}
+    assert _reads(server, before) == {"PROPFIND": 2, "REPORT": 0}  # refused by the proxy
+    (key,) = [r.key for r in store.agenda(now=NOW, within=HORIZON) if r.contact.id == "dee"]
+    _edit(server, calendar, key, "Lunch with Dee at noon")
+    report = _run(store, _route(via), plugins)
+    assert report.errors == ()
+    assert len(report.warnings) == 1
+    assert "changed in the calendar" in report.warnings[0]
+    assert str(_events(server, calendar)[key]["SUMMARY"]) == "Lunch with Dee at noon"
 
 
 def test_a_server_that_does_not_answer_in_time_is_retried_on_the_next_run(

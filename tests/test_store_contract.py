@@ -1631,6 +1631,21 @@ def test_a_publish_ledger_speaks_for_one_route(store: Any) -> None:
     assert list(store.published("other")) == ["u1"]
 
 
+def test_a_routes_sync_token_is_kept_per_route_and_for_its_collection(store: Any) -> None:
+    """keep_published_token() replaces a route's token; a ledger, for its collection only."""
+    assert store.published_token("cal") is None
+    store.keep_published_token("cal", "https://dav.example/cal/", "token-1")
+    store.keep_published_token("other", "https://dav.example/o/", "token-o")
+    store.keep_published_token("cal", "https://dav.example/cal/", "token-2")
+    assert store.published_token("cal") == ("https://dav.example/cal/", "token-2")
+    ledger = PublishLedger(store, "cal")
+    assert ledger.sync_token("https://dav.example/cal/") == "token-2"
+    assert ledger.sync_token("https://dav.example/moved/") is None
+    ledger.keep_sync_token("https://dav.example/cal/", None)
+    assert store.published_token("cal") is None
+    assert store.published_token("other") == ("https://dav.example/o/", "token-o")
+
+
 # -- several processes at once ----------------------------------------------------
 
 

@@ -186,3 +186,14 @@ class PublishLedger:
     def forget(self, *uids: str) -> None:
         """Forget the items of ``uids`` (their events were deleted)."""
         self._store.forget_published(self.route, uids)
+
+    def sync_token(self, collection: str) -> str | None:
+        """The sync token last kept for ``collection``; None if none, or for another collection."""
+        kept: tuple[str, str] | None = self._store.published_token(self.route)
+        if kept is None or kept[0] != collection:
+            return None
+        return kept[1]
+
+    def keep_sync_token(self, collection: str, token: str | None) -> None:
+        """Record the sync token of ``collection`` (None forgets the route's token)."""
+        self._store.keep_published_token(self.route, collection, token)

@@ -520,10 +520,13 @@ class CalDavHttp:
         depth: str | None = None,
         *,
         headers: Mapping[str, str] | None = None,
+        unsupported_ok: bool = False,
     ) -> requests.Response:
         """Send one request, following redirects that stay on the server.
 
         Without ``headers``, ``body`` is XML with the ``Depth`` header given.
+        With ``unsupported_ok``, a 501 (the server does not implement the
+        method) is returned rather than raised.
         """
         if headers is None:
             headers = {"Content-Type": "application/xml; charset=utf-8", "Depth": depth or "0"}
@@ -555,7 +558,7 @@ class CalDavHttp:
                 raise CadenceError(
                     f"caldav: the server refused the credentials for {shown_url(url)}"
                 )
-            if answer.status_code >= 500:
+            if answer.status_code >= 500 and not (unsupported_ok and answer.status_code == 501):
                 raise CadenceError(
                     f"caldav: the server failed with HTTP {answer.status_code} for {shown_url(url)}"
                 )

@@ -1490,6 +1490,26 @@ class SqlStore:
                     [route, *chunk],
                 )  # placeholders only
 
+    def published_token(self, route: str) -> tuple[str, str] | None:
+        """The collection the publishing ``route`` last read, and its sync token; None if none."""
+        with self._read() as cur:
+            cur.execute("SELECT collection, token FROM published_tokens WHERE route = ?", (route,))
+            row = cur.fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def keep_published_token(self, route: str, collection: str, token: str | None) -> None:
+        """Record the sync token of ``collection`` for ``route``; None forgets the route's token."""
+        with self._tx() as cur:
+            if token is None:
+                cur.execute("DELETE FROM published_tokens WHERE route = ?", (route,))
+                return
+            cur.execute(
+                "INSERT INTO published_tokens (route, collection, token) VALUES (?, ?, ?) "
+                "ON CONFLICT (route) DO UPDATE SET "
+                "collection = excluded.collection, token = excluded.token",
+                (route, collection, token),
+            )
+
 
 def _contact_and_source(contact: str | None, source: str | None) -> tuple[str, list[Any]]:
     """A WHERE clause (with its leading space, or empty) keeping one contact's or source's rows."""

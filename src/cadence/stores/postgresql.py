@@ -123,7 +123,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX deliveries_status ON deliveries (route, status);
     CREATE TABLE route_state (
-        route TEXT COLLATE "C" PRIMARY KEY,
+        route TEXT COLLATE "C" NOT NULL PRIMARY KEY,
         fingerprint TEXT NOT NULL,
         gone_at TEXT NOT NULL,
         error TEXT NOT NULL
@@ -200,6 +200,16 @@ MIGRATIONS: tuple[str, ...] = (
         inputs TEXT NOT NULL,
         state TEXT NOT NULL,
         PRIMARY KEY (route, uid)
+    )
+    """,
+    # Where a publishing route last read its calendar's changes from: the
+    # collection's URL and the server's sync token (RFC 6578), so that the
+    # next run asks only what changed since.
+    """
+    CREATE TABLE published_tokens (
+        route TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        collection TEXT NOT NULL,
+        token TEXT NOT NULL
     )
     """,
 )

@@ -2,8 +2,10 @@
 
 Each reminder is an event of its own (RFC 4791), its UID the reminder's key,
 at ``<calendar>/<key>.ics``, rendered by ``event_calendar`` (the feed's event,
-with an alarm). A run lists the calendar's ETags once (a PROPFIND of depth 1)
-and writes only what changed:
+with an alarm). A run asks the server what changed in the calendar since the
+last run (RFC 6578's ``sync-collection`` report, from the sync token kept in
+the store), or, the first time or where the server has no usable token, lists
+the calendar's ETags (a PROPFIND of depth 1); then it writes only what changed:
 
 - a new event is created with ``If-None-Match: *``, so it never replaces
   anything already there;
@@ -14,9 +16,11 @@ and writes only what changed:
 
 What was written (href, ETag, digests) is kept per route and UID in the
 store, one event at a time, so a run stopped halfway resumes where it
-stopped. An event whose ETag on the server is not the one written was
-changed (or deleted) by the calendar's owner: it is left as they made it,
-never written again, and reported once. Events the adapter did not create
+stopped; the sync token is kept only once a run has gone through every
+event, so what a run stopped halfway did not look at is asked about again.
+An event whose ETag on the server is not the one written was changed (or
+deleted) by the calendar's owner: it is left as they made it, never
+written again, and reported once. Events the adapter did not create
 are never touched; one of its own is also recognised, when the store lost
 track of it (or the route was renamed), by its UID and its
 ``X-CADENCE-ROUTE`` property.
@@ -29,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from typing import Any, Final
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
+from xml.sax.saxutils import escape
 
 import icalendar
 
@@ -45,6 +50,8 @@ from cadence.sources._dav import (
     dav,
     login_and_trust,
     loopback,
+    multistatus,
+    parse_xml,
     shown_url,
 )
 from cadence.sources.calendars import CalDavHttp
@@ -75,6 +82,11 @@ def _propfind(*names: str) -> bytes:
 
 
 _ETAGS = _propfind(dav("getetag"), dav("resourcetype"))
+# The full listing asks for the calendar's sync token as well: the next run starts from it.
+_LISTING = _propfind(dav("getetag"), dav("resourcetype"), dav("sync-token"))
+# A truncated sync answer (507 on the calendar itself) is followed from the token it
+# came with; past this many rounds the server is taken to be looping.
+_MAX_SYNC_ROUNDS = 100
 _DISCOVERY = _propfind(
     dav("resourcetype"),
     dav("displayname"),
@@ -96,6 +108,14 @@ def _url(value: object) -> str:
     if parts.query or parts.fragment:
         raise ConfigError("url must have no query or fragment")
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), collection(parts.path), "", ""))
+
+
+def _sync_body(token: str) -> bytes:
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:">'
+        f"<d:sync-token>{escape(token)}</d:sync-token><d:sync-level>1</d:sync-level>"
+        "<d:prop><d:getetag/></d:prop></d:sync-collection>"
+    ).encode()
 
 
 def _alarm(value: object) -> timedelta | None:
@@ -151,8 +171,8 @@ class CalDavAdapter:
         is kept in ``ledger``, the rest is written on the next run.
         """
         home = self._calendar_url()
-        on_server = self._listing(home)
         kept = ledger.items()
+        on_server, token = self._server_state(home, ledger.sync_token(home), kept)
         notes: list[str] = []
         wanted: dict[str, Reminder] = {}
         for reminder in agenda:
@@ -197,6 +217,8 @@ class CalDavAdapter:
                     "though its reminder is gone"
                 )
             ledger.forget(key)
+        # Only now: a run stopped before this point is asked about again from the older token.
+        ledger.keep_sync_token(home, token)
         return notes
 
     # -- the calendar --------------------------------------------------------------
@@ -246,15 +268,83 @@ class CalDavAdapter:
             ):
                 yield collection(urljoin(home_url, member.href))
 
-    def _listing(self, home: str) -> dict[str, str | None]:
-        """The path and ETag of every event in the calendar, from one PROPFIND."""
+    def _server_state(
+        self, home: str, token: str | None, kept: dict[str, Published]
+    ) -> tuple[dict[str, str | None], str | None]:
+        """The path and ETag of each event in the calendar that matters, and the token to keep.
+
+        With a token the server still accepts, that is what the ledger
+        recorded, updated with what changed since: the events the route wrote
+        since then come back with the ETags it recorded, those changed or
+        deleted by anyone else with theirs (or not at all). Otherwise the
+        whole calendar is listed.
+        """
+        changes = None if token is None else self._changes(home, token)
+        if changes is None:
+            return self._listing(home)
+        changed, token = changes
+        found = {unquote(item.href): item.etag for item in kept.values()}
+        for path, etag in changed.items():
+            if etag is _MISSING:
+                found.pop(path, None)
+            else:
+                found[path] = etag
+        return found, token
+
+    def _listing(self, home: str) -> tuple[dict[str, str | None], str | None]:
+        """The path and ETag of every event in the calendar, from one PROPFIND, and its token."""
         found: dict[str, str | None] = {}
+        token = None
         own = unquote(urlsplit(home).path)
-        for response in self._http.multistatus("PROPFIND", home, _ETAGS, "1"):
+        for response in self._http.multistatus("PROPFIND", home, _LISTING, "1"):
             path = unquote(urlsplit(urljoin(home, response.href)).path)
-            if path != own and not response.is_type(dav("collection")):
+            if path == own:
+                token = (response.text(dav("sync-token")) or "").strip() or None
+            elif not response.is_type(dav("collection")):
                 found[path] = _etag(response.text(dav("getetag")))
-        return found
+        return found, token
+
+    def _changes(self, home: str, token: str) -> tuple[dict[str, Any], str] | None:
+        """The events changed since ``token`` (RFC 6578), by path, and the token to keep.
+
+        Each path maps to the event's ETag, or to _MISSING once it was
+        deleted. None when the server does not answer from that token (it
+        expired, or the server has no sync-collection report): any 4xx, as
+        RFC 6578's 403 or 409 for a token no longer valid, a 501, or a 207
+        that gives no new token; the whole calendar is then listed instead
+        (and a listing refused too is the error it is).
+        """
+        own = unquote(urlsplit(home).path)
+        changed: dict[str, Any] = {}
+        for _ in range(_MAX_SYNC_ROUNDS):
+            answer = self._http.request("REPORT", home, _sync_body(token), "0", unsupported_ok=True)
+            if 400 <= answer.status_code < 500 or answer.status_code == 501:
+                return None
+            _check(answer.status_code, "REPORT", home, (207,))
+            try:
+                responses, new_token = multistatus(parse_xml(answer.content))
+            except ValueError as error:
+                raise CadenceError(
+                    f"caldav: unreadable answer from {shown_url(home)}: {error}"
+                ) from None
+            if new_token is None:
+                return None
+            truncated = False
+            for response in responses:
+                path = unquote(urlsplit(urljoin(home, response.href)).path)
+                if path == own:
+                    truncated = truncated or response.status == 507
+                elif response.status == 404:
+                    changed[path] = _MISSING
+                else:
+                    etag = response.text(dav("getetag"))
+                    url = urljoin(home, response.href)
+                    # A server may leave the ETag out of a sync answer: ask for it.
+                    changed[path] = _etag(etag) if etag else self._etag_of(url)
+            token = new_token
+            if not truncated:
+                return changed, token
+        raise CadenceError(f"caldav: {shown_url(home)} kept truncating its sync-collection answer")
 
     # -- writing -------------------------------------------------------------------
 
