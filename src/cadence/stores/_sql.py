@@ -182,13 +182,10 @@ class SqlStore:
         """
         with self._tx() as cur:
             yield cur
-            self._bump(cur)
-
-    def _bump(self, cur: Cursor) -> None:
-        cur.execute(
-            "INSERT INTO agenda_version (id, version) VALUES (1, 1) "
-            "ON CONFLICT (id) DO UPDATE SET version = agenda_version.version + 1"
-        )
+            cur.execute(
+                "INSERT INTO agenda_version (id, version) VALUES (1, 1) "
+                "ON CONFLICT (id) DO UPDATE SET version = agenda_version.version + 1"
+            )
 
     def __enter__(self) -> SqlStore:
         return self
@@ -1115,9 +1112,10 @@ class SqlStore:
 
         Writes to contacts, rules, occasions, touchpoints, snoozes and
         dismissals raise it in their own transaction, from any process or
-        connection, as does planning that rewrote a contact's reminders.
-        Deliveries and the other ledgers leave it alone. Read it before the
-        agenda: an agenda read after a version is at least as new as it.
+        connection. Deliveries and the other ledgers leave it alone, and so
+        does planning: a plan changes only after such a write or when the
+        clock reaches ``agenda_changes_at``. Read it before the agenda: an
+        agenda read after a version is at least as new as it.
         """
         with self._read() as cur:
             cur.execute("SELECT version FROM agenda_version WHERE id = 1")
@@ -1266,7 +1264,6 @@ class SqlStore:
             cur.execute(
                 f"DELETE FROM next_due WHERE contact_id IN ({marks})", ids
             )  # placeholders only
-            cleared = cur.rowcount
             cur.executemany(
                 "INSERT INTO next_due (key, contact_id, due_ts, due, data) VALUES (?, ?, ?, ?, ?)",
                 rows,
@@ -1276,10 +1273,6 @@ class SqlStore:
                 "WHERE contact_id = ?",
                 states,
             )
-            # A contact that still cannot be planned, and had nothing planned,
-            # changes nothing: the agenda stays as it was.
-            if states or cleared:
-                self._bump(cur)
         return len(ids) - len(problems), problems
 
     def _still_stale(

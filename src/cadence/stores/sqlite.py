@@ -186,7 +186,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # A counter raised by every write that can change an agenda (contacts,
-    # rules, occasions, touchpoints, snoozes, dismissals, plans), in the same
+    # rules, occasions, touchpoints, snoozes, dismissals), in the same
     # transaction: a served feed asks it whether what it shows may have changed.
     """
     CREATE TABLE agenda_version (
