@@ -1083,11 +1083,17 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
 
     ahead = parse_duration(within)
 
-    def current() -> Any:
+    def clock() -> datetime:
         # A served feed follows the clock, unless --now pins it for a replay.
-        return state.store.agenda(now=state.pinned or datetime.now(UTC), within=ahead)
+        return state.pinned or datetime.now(UTC)
 
-    feed_app = make_feed_app(current, token=token or None, name=name)
+    def current() -> Any:
+        return state.store.agenda(now=clock(), within=ahead)
+
+    # Given the store, the feed is kept between requests until something it shows changes.
+    feed_app = make_feed_app(
+        current, token=token or None, name=name, store=state.store, clock=clock
+    )
     try:
         # Built with the feed alone, so that an open feed off loopback is refused first.
         server = make_feed_server(feed_app, host, port, token=token or None)
@@ -1100,7 +1106,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
             state.store,
             token=token or None,
             feed=feed_app,
-            clock=lambda: state.pinned or datetime.now(UTC),
+            clock=clock,
             name=name,
         )
     )
