@@ -1090,10 +1090,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     def current() -> Any:
         return state.store.agenda(now=clock(), within=ahead)
 
-    # Given the store, the feed is kept between requests until something it shows changes.
-    feed_app = make_feed_app(
-        current, token=token or None, name=name, store=state.store, clock=clock
-    )
+    feed_app = make_feed_app(current, token=token or None, name=name)
     try:
         # Built with the feed alone, so that an open feed off loopback is refused first.
         server = make_feed_server(feed_app, host, port, token=token or None)
@@ -1101,6 +1098,10 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
         reason = error.strerror or str(error)
         raise CadenceError(f"cannot listen on {host} port {port}: {reason}") from None
     # Opening the store here refuses a missing one now, not at the first request.
+    # Given the store, the feed is kept between requests until something it shows changes.
+    feed_app = make_feed_app(
+        current, token=token or None, name=name, store=state.store, clock=clock
+    )
     server.set_app(
         make_web_app(
             state.store,
