@@ -17,9 +17,10 @@ import ics.grammar.parse  # type: ignore[import-untyped]  # ics ships no type hi
 import pytest
 import recurring_ical_events  # type: ignore[import-untyped]  # it ships no type hints
 import vobject
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import strategies as cst
 from cadence import (
     Agenda,
     Birthday,
@@ -41,7 +42,14 @@ from cadence import (
 )
 from cadence._plugins import Plugins
 from cadence.adapters.ical import IcalAdapter
-from cadence.adapters.ical.render import CHECK_IN_LENGTH, clean_text, to_ical
+from cadence.adapters.ical.render import (
+    CHECK_IN_LENGTH,
+    clean_text,
+    feed_changes_at,
+    feed_inputs,
+    tagged_feed,
+    to_ical,
+)
 
 # TatSu (the parser under ics 0.7) runs colorama's init() on every parse when
 # colorama is installed, wrapping the standard streams once more each time until
@@ -790,3 +798,56 @@ def test_what_the_text_section_says_of_each_reader_holds() -> None:
     assert f"ics (ics-py {ics.__version__}) does not, in two cases" in text
     assert "a backslash followed by `n` or `N`" in text
     assert "a folded line whose continuation is only whitespace is dropped" in text
+
+
+# -- what a feed is made of, and until when it holds ----------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    roster=cst.rosters(),
+    now=cst.in_utc(cst.aware_datetimes()),
+    horizon=cst.horizons,
+    share=st.floats(0, 1, exclude_max=True),
+)
+def test_a_feed_holds_until_feed_changes_at_and_its_digest_follows_its_bytes(
+    roster: Roster, now: datetime, horizon: timedelta, share: float
+) -> None:
+    """Rendered at any moment before feed_changes_at, the bytes and the digest are those of now.
+
+    At that moment itself the bytes change, and so does the digest.
+    """
+    reminders = plan(roster, now=now, horizon=horizon).reminders
+    first = to_ical(reminders, now=now)
+    digest = feed_inputs(reminders, now=now)
+    changes = feed_changes_at(reminders, now)
+    if changes is None:
+        assert reminders == ()
+        later = now + timedelta(days=400) * share
+    else:
+        assert changes > now
+        # Multiplying rounds to the microsecond: keep strictly before the change.
+        later = min(now + (changes - now) * share, changes - timedelta(microseconds=1))
+        assert to_ical(reminders, now=changes) != first
+        assert feed_inputs(reminders, now=changes) != digest
+    assert to_ical(reminders, now=later) == first
+    assert feed_inputs(reminders, now=later) == digest
+
+
+def test_a_feed_s_digest_names_its_title_and_tags() -> None:
+    """Equal reminders under another name or tag filter, or with one changed, digest apart."""
+    agenda = spring_forward()
+    now = agenda.now
+    whole = feed_inputs(agenda)
+    assert whole == feed_inputs(agenda, name="cadence", now=now)
+    assert feed_inputs(agenda, name="Clients") != whole
+    tagged = feed_inputs(agenda, ["retainer"])
+    assert tagged not in (whole, feed_inputs(agenda, ["card-list"]))
+    renamed = [
+        attrs.evolve(r, contact=attrs.evolve(r.contact, name="Ada King"))
+        if r.contact.id == "ada"
+        else r
+        for r in agenda
+    ]
+    assert feed_inputs(renamed, now=now) != whole
+    assert tagged_feed(renamed, [], now=now) != tagged_feed(agenda, [])

@@ -1611,6 +1611,95 @@ def test_what_a_route_published_is_kept_per_route_and_uid(store: Any) -> None:
     assert store.published("nobody") == {}
 
 
+# -- the agenda version: what a served feed asks before it renders ------------------
+
+
+def _agenda_writes(store: Any) -> list[tuple[str, Callable[[], object]]]:
+    """One write of each kind that can change an agenda, in an order in which each can run."""
+    key = store.agenda(now=NOW, within=timedelta(days=30))[0].key
+    batch = ImportBatch(contacts=(Contact("cy", "Cy"),), origins={"cy": Origin(uid="u-cy")})
+    touch = Touchpoint("bo", NOW - timedelta(days=2), source="mail", ref="m1")
+    return [
+        ("put a contact", lambda: store.put_contact(Contact("bo", "Bo", timezone="Asia/Kolkata"))),
+        ("set a rule", lambda: store.set_rule(Rule(Every(weeks=1), tag="client"))),
+        ("remove a rule", lambda: store.remove_rule(tag="client")),
+        ("add an occasion", lambda: store.add_occasion(Birthday("ana", 12, 1))),
+        ("remove an occasion", lambda: store.remove_occasion(1)),
+        (
+            "replace a source's occasions",
+            lambda: store.replace_source_occasions("hr", [Birthday("bo", 1, 2)]),
+        ),
+        ("log a touch", lambda: store.log(Touchpoint("ana", NOW - timedelta(days=1)))),
+        ("remove a touch", lambda: store.remove_touch(1)),
+        ("merge a source's touches", lambda: store.merge_source_touches("mail", [touch])),
+        ("snooze", lambda: store.snooze(key, NOW + timedelta(days=3))),
+        ("dismiss", lambda: store.dismiss(key, at=NOW)),
+        ("import", lambda: store.merge_batch(batch, source="file:vcard", today=NOW.date())),
+        ("forget a source", lambda: store.forget_source("mail", key="mail")),
+        ("remove a contact", lambda: store.remove_contact("cy")),
+    ]
+
+
+def test_every_write_that_can_change_an_agenda_raises_the_agenda_version(store: Any) -> None:
+    """Contacts, rules, occasions, touches, snoozes, dismissals and imports raise it."""
+    store.put_contacts([ana(), Contact("bo", "Bo")])
+    store.set_rule(Rule(Every(weeks=2)))
+    for name, write in _agenda_writes(store):
+        before = store.agenda_version()
+        write()
+        assert store.agenda_version() > before, name
+
+
+def test_deliveries_ledgers_and_planning_leave_the_agenda_version_alone(store: Any) -> None:
+    """Claims, outcomes, gone routes, publish ledgers and planning again raise nothing.
+
+    Planning changes a contact's reminders only after a write, which raised
+    the version, or when the clock reaches agenda_changes_at.
+    """
+    store.put_contact(ana())
+    store.set_rule(Rule(Every(weeks=2)))
+    version = store.agenda_version()
+    store.agenda(now=NOW, within=timedelta(days=30))  # plans everyone
+    store.agenda(now=NOW + timedelta(days=90), within=timedelta(days=90))  # and again
+    store.claim([("k1", "mail")], now=NOW, worker="w1", ttl=MINUTE)
+    store.record("k1", "mail", status="sent", attempts=1, at=NOW)
+    store.mark_gone("hook", "abc", at=NOW, error="HTTP 410")
+    store.clear_gone("hook")
+    store.keep_published("cal", [Published("u1", "/cal/u1.ics", '"e1"', "d1")])
+    store.forget_published("cal", ["u1"])
+    assert store.agenda_version() == version
+
+
+def test_a_write_from_another_connection_raises_the_version_this_one_reads(
+    stores: Stores,
+) -> None:
+    """The version lives in the database: a touch logged elsewhere is seen here at once."""
+    url = stores.url()
+    first, second = stores.open(url), stores.open(url)
+    first.put_contact(ana())
+    version = second.agenda_version()
+    first.log(Touchpoint("ana", NOW))
+    assert second.agenda_version() > version
+
+
+def test_the_agenda_changes_at_the_moment_a_reminder_comes_into_the_window(store: Any) -> None:
+    """agenda_changes_at gives when the next planned reminder enters, and it holds till then."""
+    assert store.agenda_changes_at(now=NOW, within=timedelta(days=7)) is None
+    store.put_contacts([ana(), Contact("bo", "Bo", timezone="UTC")])
+    store.set_rule(Rule(Every(weeks=2)))
+    store.log(Touchpoint("ana", NOW - timedelta(days=10)))
+    store.log(Touchpoint("bo", NOW - timedelta(days=3)))
+    week = timedelta(days=7)
+    agenda = store.agenda(now=NOW, within=week)
+    assert [r.contact.id for r in agenda] == ["ana"]
+    changes = store.agenda_changes_at(now=NOW, within=week)
+    (bo,) = [r for r in store.agenda(now=NOW, within=timedelta(days=60)) if r.contact.id == "bo"]
+    assert changes == bo.due - week
+    before = changes - timedelta(microseconds=1)
+    assert [r.contact.id for r in store.agenda(now=before, within=week)] == ["ana"]
+    assert [r.contact.id for r in store.agenda(now=changes, within=week)] == ["ana", "bo"]
+
+
 def test_a_bad_published_state_changes_nothing(store: Any) -> None:
     """An item whose state is neither ours nor theirs is refused, and none of its call kept."""
     good = Published("u1", "/cal/u1.ics", '"e1"', "d1")

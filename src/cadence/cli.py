@@ -1083,9 +1083,12 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
 
     ahead = parse_duration(within)
 
-    def current() -> Any:
+    def clock() -> datetime:
         # A served feed follows the clock, unless --now pins it for a replay.
-        return state.store.agenda(now=state.pinned or datetime.now(UTC), within=ahead)
+        return state.pinned or datetime.now(UTC)
+
+    def current() -> Any:
+        return state.store.agenda(now=clock(), within=ahead)
 
     feed_app = make_feed_app(current, token=token or None, name=name)
     try:
@@ -1095,12 +1098,16 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
         reason = error.strerror or str(error)
         raise CadenceError(f"cannot listen on {host} port {port}: {reason}") from None
     # Opening the store here refuses a missing one now, not at the first request.
+    # Given the store, the feed is kept between requests until something it shows changes.
+    feed_app = make_feed_app(
+        current, token=token or None, name=name, store=state.store, clock=clock
+    )
     server.set_app(
         make_web_app(
             state.store,
             token=token or None,
             feed=feed_app,
-            clock=lambda: state.pinned or datetime.now(UTC),
+            clock=clock,
             name=name,
         )
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -172,6 +172,21 @@ class SqlStore:
         plan the same contact at once and no change slips in between.
         """
 
+    @contextmanager
+    def _changing(self) -> Iterator[Cursor]:
+        """A write transaction that may change an agenda: it raises the agenda version too.
+
+        The counter is raised last, so that a transaction holding its row
+        waits for nothing more before it commits: concurrent writers queue
+        for it but never deadlock over it.
+        """
+        with self._tx() as cur:
+            yield cur
+            cur.execute(
+                "INSERT INTO agenda_version (id, version) VALUES (1, 1) "
+                "ON CONFLICT (id) DO UPDATE SET version = agenda_version.version + 1"
+            )
+
     def __enter__(self) -> SqlStore:
         return self
 
@@ -193,7 +208,7 @@ class SqlStore:
         for contact in items:
             if not isinstance(contact, Contact):
                 raise CadenceError(f"not a Contact: {contact!r}")
-        with self._tx() as cur:
+        with self._changing() as cur:
             self._put_contacts(cur, items)
         return len(items)
 
@@ -331,7 +346,7 @@ class SqlStore:
 
         The delivery ledger keeps its history.
         """
-        with self._tx() as cur:
+        with self._changing() as cur:
             self._contact(cur, contact_id)
             self._remove_contact(cur, contact_id)
 
@@ -385,7 +400,7 @@ class SqlStore:
         """Set the rule for its target (a contact, a tag, or everyone), replacing any before it."""
         if not isinstance(rule, Rule):
             raise CadenceError(f"not a Rule: {rule!r}")
-        with self._tx() as cur:
+        with self._changing() as cur:
             self._set_rule(cur, rule)
 
     def _set_rule(self, cur: Cursor, rule: Rule) -> None:
@@ -404,7 +419,7 @@ class SqlStore:
         """Remove the rule for a contact, a tag, or (with neither) everyone; False if none."""
         kind = "contact" if contact is not None else "tag" if tag is not None else "everyone"
         target = contact or tag
-        with self._tx() as cur:
+        with self._changing() as cur:
             cur.execute("DELETE FROM rules WHERE kind = ? AND target = ?", (kind, target or ""))
             removed = cur.rowcount > 0
             if removed:
@@ -481,7 +496,7 @@ class SqlStore:
 
     def add_occasion(self, occasion: OccasionKind) -> int:
         """Add an occasion; returns its id in the store."""
-        with self._tx() as cur:
+        with self._changing() as cur:
             return self._add_occasion(cur, occasion)
 
     def _add_occasion(self, cur: Cursor, occasion: OccasionKind) -> int:
@@ -530,7 +545,7 @@ class SqlStore:
         if isinstance(given, bool) or not isinstance(given, int) or not 0 < given < 2**63:
             # Ids are positive 64-bit integers: anything else names no occasion.
             raise CadenceError(f"no occasion with id {shown_value(given)}")
-        with self._tx() as cur:
+        with self._changing() as cur:
             cur.execute("SELECT contact_id, tag FROM occasions WHERE id = ?", (occasion_id,))
             row = cur.fetchone()
             if row is None:
@@ -556,7 +571,7 @@ class SqlStore:
         for occasion in items:
             _check_occasion(occasion)
             wanted.setdefault(dumps(occasion_to_data(occasion)), occasion)
-        with self._tx() as cur:
+        with self._changing() as cur:
             self._known_contacts(cur, {o.contact for o in wanted.values() if o.contact})
             cur.execute(
                 "SELECT id, contact_id, tag, data FROM occasions WHERE source = ? ORDER BY id",
@@ -613,7 +628,7 @@ class SqlStore:
         """Log a touchpoint; a personal one restarts the contact's cadence."""
         if not isinstance(touchpoint, Touchpoint):
             raise CadenceError(f"not a Touchpoint: {touchpoint!r}")
-        with self._tx() as cur:
+        with self._changing() as cur:
             self._contact(cur, touchpoint.contact)
             self._log(cur, [touchpoint])
 
@@ -664,7 +679,7 @@ class SqlStore:
         given: object = touch_id
         if isinstance(given, bool) or not isinstance(given, int) or not 0 < given < 2**63:
             raise CadenceError(f"no touchpoint with id {shown_value(given)}")
-        with self._tx() as cur:
+        with self._changing() as cur:
             cur.execute(f"SELECT {_TOUCH_COLUMNS} FROM touchpoints WHERE id = ?", (touch_id,))
             row = cur.fetchone()
             if row is None:
@@ -688,7 +703,7 @@ class SqlStore:
         goes. Returns how many occasions and touchpoints were removed.
         """
         _identifier("a source's name", source)
-        with self._tx() as cur:
+        with self._changing() as cur:
             cur.execute("SELECT DISTINCT contact_id FROM touchpoints WHERE source = ?", (source,))
             touched = [str(c) for (c,) in cur.fetchall()]
             cur.execute("DELETE FROM touchpoints WHERE source = ?", (source,))
@@ -762,7 +777,7 @@ class SqlStore:
             given: object = touch  # callers may pass anything at run time
             if not isinstance(given, Touchpoint) or given.source != source:
                 raise CadenceError(f"not a touchpoint of source {source!r}: {given!r}")
-        with self._tx() as cur:
+        with self._changing() as cur:
             cur.execute("SELECT ref, contact_id FROM touchpoints WHERE source = ?", (source,))
             have = {(str(r), str(c)) for r, c in cur.fetchall()}
             cur.execute("SELECT ref, contact_id FROM touch_removals WHERE source = ?", (source,))
@@ -809,7 +824,7 @@ class SqlStore:
     def snooze(self, key: str, until: datetime) -> Contact:
         """Hide the planned reminder ``key`` until ``until``; returns its contact."""
         snooze = Snooze(key, until)
-        with self._tx() as cur:
+        with self._changing() as cur:
             contact = self._owner(cur, key)
             cur.execute(
                 "INSERT INTO snoozes (key, contact_id, until) VALUES (?, ?, ?) "
@@ -822,7 +837,7 @@ class SqlStore:
     def dismiss(self, key: str, *, at: datetime) -> Contact:
         """Dismiss the planned reminder ``key`` for good; returns its contact."""
         at = require_aware(at, "the dismissal's time")
-        with self._tx() as cur:
+        with self._changing() as cur:
             contact = self._owner(cur, key)
             cur.execute(
                 "INSERT INTO dismissals (key, contact_id, at) VALUES (?, ?, ?) "
@@ -905,7 +920,7 @@ class SqlStore:
         _check_batch(batch)
         if isinstance(today, datetime) or not isinstance(today, date):
             raise CadenceError(f"today must be a date, not {today!r}")
-        opened = self._read() if dry_run else self._tx()
+        opened = self._read() if dry_run else self._changing()
         with opened as cur:
             known = self._known(cur, batch, source)
             plan = merge(batch, known, today=today, complete=complete, gone=frozenset(gone))
@@ -1091,6 +1106,63 @@ class SqlStore:
             if reminder.due <= end:
                 found.append(reminder)
         return Agenda(found, now=now, horizon=within, problems=problems)
+
+    def agenda_version(self) -> int:
+        """A number that changes with every write that can change an agenda; one cheap read.
+
+        Writes to contacts, rules, occasions, touchpoints, snoozes and
+        dismissals raise it in their own transaction, from any process or
+        connection. Deliveries and the other ledgers leave it alone, and so
+        does planning: a plan changes only after such a write or when the
+        clock reaches ``agenda_changes_at``. Read it before the agenda: an
+        agenda read after a version is at least as new as it.
+        """
+        with self._read() as cur:
+            cur.execute("SELECT version FROM agenda_version WHERE id = 1")
+            row = cur.fetchone()
+        return 0 if row is None else int(row[0])
+
+    def agenda_changes_at(
+        self, *, now: datetime, within: timedelta | str = timedelta(0)
+    ) -> datetime | None:
+        """The first moment after ``now`` at which the agenda could change with nothing written.
+
+        That is when a planned reminder comes within ``within`` of the
+        moment, or a contact's plan runs out (see ``ContactPlan``); None when
+        neither ever happens. Call it after ``agenda(now=now, within=within)``:
+        until the moment it gives, and while ``agenda_version`` stays the
+        same, an agenda for a later moment holds the same reminders (only
+        how overdue they are differs). Contacts that cannot be planned are
+        left aside: planning them again at a later moment changes nothing.
+        """
+        now = require_aware(now, "now")
+        within = _within(within)
+        limit = int(_ts(_end(now, within)))
+        with self._read() as cur:
+            # due_ts is the due moment's whole second: a reminder in the same
+            # second as the window's end may be due just after it.
+            cur.execute("SELECT MIN(due_ts) FROM next_due WHERE due_ts >= ?", (limit,))
+            first = cur.fetchone()[0]
+            cur.execute(
+                "SELECT MIN(stable_until), MIN(covers_until) FROM plan_state "
+                "WHERE stable_until > ?",
+                (_ts(now),),
+            )
+            stable, covers = cur.fetchone()
+        moments: list[float] = []
+        if first is not None:
+            enters = float(first) - within.total_seconds()
+            moments.append(enters if enters > _ts(now) else enters + 1)
+        if stable is not None and float(stable) < NEVER:
+            moments.append(float(stable))
+        if covers is not None and float(covers) < NEVER:
+            moments.append(float(covers) - within.total_seconds())
+        if not moments:
+            return None
+        try:
+            return datetime.fromtimestamp(min(moments), UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
 
     def refresh(self, *, now: datetime, within: timedelta | str = timedelta(0)) -> int:
         """Plan again every contact whose plan is stale at ``now`` for a look ``within`` ahead.

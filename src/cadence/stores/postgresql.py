@@ -212,6 +212,16 @@ MIGRATIONS: tuple[str, ...] = (
         token TEXT NOT NULL
     )
     """,
+    # A counter raised by every write that can change an agenda (contacts,
+    # rules, occasions, touchpoints, snoozes, dismissals), in the same
+    # transaction: a served feed asks it whether what it shows may have changed.
+    """
+    CREATE TABLE agenda_version (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT NOT NULL
+    );
+    INSERT INTO agenda_version (id, version) VALUES (1, 0)
+    """,
 )
 
 #: The step after which the contacts' existing addresses are copied into contact_emails.

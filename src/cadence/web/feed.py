@@ -4,12 +4,14 @@ The application answers ``GET /feed.ics`` (and HEAD) with the calendar of the
 current agenda, guarded by a secret token in the query string, with an ETag
 and a Last-Modified so that clients that poll get ``304 Not Modified`` while
 nothing changed. ``?tag=NAME`` narrows the feed to the contacts with that tag.
+Served from a store, a rendered feed is kept until the store or the clock
+says that what it shows may have changed: a poll costs a lookup, not a
+rendering.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 import io
 import ipaddress
@@ -22,6 +24,7 @@ import sys
 import threading
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
@@ -31,7 +34,7 @@ from urllib.parse import parse_qs, unquote_plus
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
-from cadence.adapters.ical.render import tagged_feed, to_ical
+from cadence.adapters.ical.render import feed_changes_at, feed_inputs, tagged_feed, to_ical
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.core.reminders import Agenda
 
@@ -68,8 +71,18 @@ _CLASSES = (
     (frozenset("0123456789"), 10),
     (frozenset("._~-"), 4),
 )
-# How many feed variants (tag filters) remember when their bytes last changed.
+# How many feed variants (tag filters) remember when their bytes last changed,
+# and how many rendered feeds are kept at most.
 _REMEMBERED = 64
+
+#: The most bytes of rendered feeds kept at once, over every variant; the
+#: variants asked for least recently go first (the latest is always kept).
+MAX_KEPT_BYTES = 64 * 1024 * 1024
+
+#: How long a feed served from a store is kept at most before its agenda is
+#: read again, even when nothing says it changed. Reading it again renders
+#: nothing unless what the feed is made of changed.
+RECHECK = timedelta(hours=1)
 
 _SECOND = timedelta(seconds=1)
 
@@ -150,13 +163,40 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class _Flight:
-    """One rendering of a feed variant, and the requests waiting for it."""
+class _Feed:
+    """One feed variant as last made: its bytes, its ETag, and while they hold.
 
-    __slots__ = ("body", "done", "error", "followers")
+    They hold while the store's agenda version is ``version`` and the clock
+    is before ``expires``; a feed made without a store holds for no request
+    but its own, and is kept only so that an unchanged agenda is not
+    rendered again.
+    """
+
+    __slots__ = ("body", "etag", "expires", "version")
+
+    def __init__(
+        self, body: bytes, etag: str, version: int | None, expires: datetime | None
+    ) -> None:
+        self.body = body
+        self.etag = etag
+        self.version = version
+        self.expires = expires
+
+    def holds(self, version: int | None, now: datetime) -> bool:
+        return (
+            version is not None
+            and self.version == version
+            and (self.expires is None or now < self.expires)
+        )
+
+
+class _Flight:
+    """One making of a feed variant, and the requests waiting for it."""
+
+    __slots__ = ("done", "error", "feed", "followers")
 
     def __init__(self) -> None:
-        self.body: bytes | None = None
+        self.feed: _Feed | None = None
         self.error: Exception | None = None
         self.done = threading.Event()
         self.followers = 0
@@ -165,14 +205,26 @@ class _Flight:
 class FeedApp:
     """A WSGI application serving the agenda as an iCalendar feed at ``/feed.ics``.
 
-    ``agenda`` is called on every request and returns the current Agenda. With
-    a ``token``, every request must carry it as ``?token=...``; a missing or
-    wrong one gets 403 and nothing else. ``?tag=NAME`` (repeatable) keeps the
-    reminders of contacts with any of those tags. Responses carry a strong
-    ETag (a hash of the bytes) and a Last-Modified (when this process first
-    served those bytes), and conditional requests get 304. Requests for
-    the same feed that arrive while it is being rendered share that
-    rendering, so a burst of subscribers costs one.
+    ``agenda`` returns the current Agenda. With a ``token``, every request
+    must carry it as ``?token=...``; a missing or wrong one gets 403 and
+    nothing else. ``?tag=NAME`` (repeatable) keeps the reminders of contacts
+    with any of those tags. Responses carry a strong ETag, a digest of what
+    the feed is made of (``feed_inputs``: each reminder's key and what its
+    event shows, the title), and a Last-Modified (when this process first
+    served that ETag); conditional requests get 304 (RFC 9110: If-None-Match
+    by weak comparison, a list or ``*``; If-Modified-Since without it).
+
+    Without a ``store``, ``agenda`` is called on every request, and the feed
+    is rendered again only when its digest changed. With the ``store`` the
+    agenda comes from (read at ``clock()``), a feed made once is kept per
+    tag filter and served as it is while the store's ``agenda_version``
+    stays the same and the clock has not reached a moment at which the feed
+    could change (a reminder coming into the window or falling due, a
+    contact's plan running out, midnight moving an overdue reminder to
+    today; and at least every ``RECHECK``): a poll costs one read of the
+    version. Requests for the same feed that arrive while it is being made
+    share that making, so a burst of subscribers costs one. The kept feeds
+    are bounded (64 tag filters, ``MAX_KEPT_BYTES`` in all).
     """
 
     def __init__(
@@ -182,10 +234,20 @@ class FeedApp:
         token: str | None,
         name: str = "cadence",
         clock: Callable[[], datetime] = _utc_now,
+        store: Any = None,
     ) -> None:
         if not callable(agenda):
             raise ConfigError("the feed needs a callable that returns the current agenda")
+        if store is not None and not (
+            callable(getattr(store, "agenda_version", None))
+            and callable(getattr(store, "agenda_changes_at", None))
+        ):
+            raise ConfigError(
+                "the feed's store must say when its agenda changes "
+                "(agenda_version and agenda_changes_at)"
+            )
         self._agenda = agenda
+        self._store = store
         self._token = _check_token(token)
         self._name = name
         self._clock = clock
@@ -195,9 +257,11 @@ class FeedApp:
         self._forgotten: datetime | None = None
         # Threaded WSGI servers may answer several requests at once.
         self._lock = threading.Lock()
-        # Per feed variant: the rendering under way, which requests arriving
-        # meanwhile share instead of rendering the same feed again.
-        self._flights: dict[tuple[str, ...], _Flight] = {}
+        # Per feed variant and agenda version: the making under way, which
+        # requests arriving meanwhile share instead of making it again.
+        self._flights: dict[tuple[tuple[str, ...], int | None], _Flight] = {}
+        # Per feed variant: the feed last made, the least recently asked for first.
+        self._kept: OrderedDict[tuple[str, ...], _Feed] = OrderedDict()
         try:
             to_ical((), name=name)  # refuse a bad name now, not on the first request
         except CadenceError as error:
@@ -224,11 +288,11 @@ class FeedApp:
             return _plain(start_response, "403 Forbidden", "Forbidden")
         tags = tuple(sorted(set(query.get("tag", []))))
         try:
-            body = self._render(tags)
+            feed = self._feed(tags)
         except Exception:
             environ["wsgi.errors"].write(traceback.format_exc())
             return _plain(start_response, "500 Internal Server Error", "Internal Server Error")
-        etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        etag, body = feed.etag, feed.body
         modified = self._modified(tags, etag)
         headers = [
             ("ETag", etag),
@@ -254,38 +318,77 @@ class FeedApp:
             return False
         return hmac.compare_digest(given[0].encode("utf-8"), self._token.encode("utf-8"))
 
-    def _render(self, tags: tuple[str, ...]) -> bytes:
+    def _feed(self, tags: tuple[str, ...]) -> _Feed:
+        # Read before the agenda is: an agenda read after it is at least as
+        # new, so a write that lands in between is seen at the next request.
+        version = None if self._store is None else int(self._store.agenda_version())
+        if version is not None:
+            now = self._clock()
+            with self._lock:
+                kept = self._kept.get(tags)
+                if kept is not None and kept.holds(version, now):
+                    self._kept.move_to_end(tags)
+                    return kept
         # A burst of subscribers (a calendar service polling, clients waking
-        # together) costs one rendering, not one each: rendering is CPU
-        # work that threads would only share out.
+        # together) costs one making, not one each: rendering is CPU work
+        # that threads would only share out.
+        flying = (tags, version)
         with self._lock:
-            flight = self._flights.get(tags)
+            flight = self._flights.get(flying)
             leader = flight is None
             if flight is None:
-                flight = self._flights[tags] = _Flight()
+                flight = self._flights[flying] = _Flight()
             else:
                 flight.followers += 1
         if leader:
             try:
-                flight.body = self._render_now(tags)
+                flight.feed = self._make(tags, version)
             except Exception as error:
                 flight.error = error
             finally:
                 with self._lock:
-                    del self._flights[tags]
+                    del self._flights[flying]
                 flight.done.set()
         else:
             flight.done.wait()
         if flight.error is not None:
             raise flight.error
-        assert flight.body is not None
-        return flight.body
+        assert flight.feed is not None
+        return flight.feed
 
-    def _render_now(self, tags: tuple[str, ...]) -> bytes:
+    def _make(self, tags: tuple[str, ...], version: int | None) -> _Feed:
         agenda = self._agenda()
         if not isinstance(agenda, Agenda):
             raise CadenceError(f"the feed's agenda callable returned {type(agenda).__name__}")
-        return tagged_feed(agenda, tags, name=self._name)
+        wanted = frozenset(tags)
+        shown = [r for r in agenda if not wanted.isdisjoint(r.contact.tags)] if wanted else agenda
+        etag = f'"{feed_inputs(shown, tags, name=self._name, now=agenda.now)[:32]}"'
+        with self._lock:
+            kept = self._kept.get(tags)
+        if kept is not None and kept.etag == etag:
+            body = kept.body  # the same inputs give the same bytes
+        else:
+            body = tagged_feed(shown, tags, name=self._name, now=agenda.now)
+        expires = None
+        if version is not None:
+            moments = [
+                self._clock() + RECHECK,
+                feed_changes_at(shown, agenda.now),
+                self._store.agenda_changes_at(now=agenda.now, within=agenda.horizon),
+            ]
+            expires = min(m for m in moments if m is not None)
+        feed = _Feed(body, etag, version, expires)
+        self._keep(tags, feed)
+        return feed
+
+    def _keep(self, tags: tuple[str, ...], feed: _Feed) -> None:
+        with self._lock:
+            self._kept.pop(tags, None)
+            self._kept[tags] = feed
+            held = sum(len(f.body) for f in self._kept.values())
+            while len(self._kept) > 1 and (len(self._kept) > _REMEMBERED or held > MAX_KEPT_BYTES):
+                _, gone = self._kept.popitem(last=False)
+                held -= len(gone.body)
 
     def _modified(self, tags: tuple[str, ...], etag: str) -> datetime:
         # Last-Modified has whole seconds: bytes that change twice within a
@@ -324,16 +427,43 @@ def _plain(
     return [body]
 
 
-def _etags(header: str) -> list[str]:
-    return [tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()]
+# One entity-tag of a list (RFC 9110 8.8.3): an optional W/, then opaque
+# characters in quotes, then a comma or the end.
+_ENTITY_TAG = re.compile(r'(W/)?("[\x21\x23-\x7e\x80-\xff]*")[ \t]*(?:,|$)')
+
+
+def _none_match(header: str, etag: str) -> bool | None:
+    """Whether If-None-Match's value matches ``etag``; None when the value is malformed.
+
+    RFC 9110 13.1.2: ``*`` matches any current representation; a list
+    matches when one of its entity-tags equals ``etag`` by weak comparison
+    (``W/"x"`` matches ``"x"``: only the opaque quoted part counts).
+    """
+    text = header.strip(" \t")
+    if text == "*":
+        return True
+    found = False
+    pos = 0
+    while pos < len(text):
+        if text[pos] in " \t,":  # empty list elements are allowed (RFC 9110 5.6.1)
+            pos += 1
+            continue
+        match = _ENTITY_TAG.match(text, pos)
+        if match is None:
+            return None
+        found = found or match.group(2) == etag
+        pos = match.end()
+    return found
 
 
 def _not_modified(environ: WSGIEnvironment, etag: str, modified: datetime) -> bool:
     # RFC 9110 13.2.2: If-None-Match wins; If-Modified-Since counts only without it.
+    # A malformed If-None-Match is ignored, as if it were not there.
     if_none_match = environ.get("HTTP_IF_NONE_MATCH")
     if if_none_match is not None:
-        tags = _etags(if_none_match)
-        return "*" in tags or etag in tags
+        matched = _none_match(if_none_match, etag)
+        if matched is not None:
+            return matched
     if_modified_since = environ.get("HTTP_IF_MODIFIED_SINCE")
     if if_modified_since is None:
         return False
@@ -347,16 +477,23 @@ def _not_modified(environ: WSGIEnvironment, etag: str, modified: datetime) -> bo
 
 
 def make_feed_app(
-    agenda: Callable[[], Agenda], *, token: str | None, name: str = "cadence"
+    agenda: Callable[[], Agenda],
+    *,
+    token: str | None,
+    name: str = "cadence",
+    store: Any = None,
+    clock: Callable[[], datetime] = _utc_now,
 ) -> WSGIApplication:
     """A WSGI application serving ``agenda()`` as an iCalendar feed; see ``FeedApp``.
 
     Run it under any WSGI server, or with ``serve``. ``token`` (at least 16
     URL-safe characters; ``new_token()`` makes one) guards the feed; None
     leaves it open, which ``serve`` allows on loopback only. ``name`` titles
-    the calendar.
+    the calendar. Give the ``store`` that ``agenda`` reads, at ``clock()``,
+    and a feed is rendered once and served from memory until something it
+    shows may have changed.
     """
-    return FeedApp(agenda, token=token, name=name)
+    return FeedApp(agenda, token=token, name=name, store=store, clock=clock)
 
 
 def _is_loopback(host: str) -> bool:
