@@ -193,6 +193,18 @@ class MergePlan:
     missing: tuple[str, ...] = ()
     dated: tuple[str, ...] = ()
 
+    def changes_agenda(self, *, prune: bool) -> bool:
+        """Whether the writes may change what is due: not when they only tie uids and digests."""
+        return bool(
+            self.contacts
+            or self.drop_occasions
+            or self.add_occasions
+            or self.rules
+            or self.touchpoints
+            or self.dated
+            or (prune and self.missing)
+        )
+
 
 def link_uid(uid: str | None, contact_id: str) -> str:
     """The uid a record is tied to its contact under: its own, else the contact's id."""

@@ -182,10 +182,13 @@ class SqlStore:
         """
         with self._tx() as cur:
             yield cur
-            cur.execute(
-                "INSERT INTO agenda_version (id, version) VALUES (1, 1) "
-                "ON CONFLICT (id) DO UPDATE SET version = agenda_version.version + 1"
-            )
+            self._raise_agenda_version(cur)
+
+    def _raise_agenda_version(self, cur: Cursor) -> None:
+        cur.execute(
+            "INSERT INTO agenda_version (id, version) VALUES (1, 1) "
+            "ON CONFLICT (id) DO UPDATE SET version = agenda_version.version + 1"
+        )
 
     def __enter__(self) -> SqlStore:
         return self
@@ -920,7 +923,7 @@ class SqlStore:
         _check_batch(batch)
         if isinstance(today, datetime) or not isinstance(today, date):
             raise CadenceError(f"today must be a date, not {today!r}")
-        opened = self._read() if dry_run else self._changing()
+        opened = self._read() if dry_run else self._tx()
         with opened as cur:
             known = self._known(cur, batch, source)
             plan = merge(batch, known, today=today, complete=complete, gone=frozenset(gone))
@@ -932,6 +935,9 @@ class SqlStore:
             self._apply(cur, plan, source, prune=prune)
             if state is not None:
                 self._put_state(cur, source, state)
+            # An import that changes nothing leaves served feeds as they are.
+            if plan.changes_agenda(prune=prune):
+                self._raise_agenda_version(cur)
         self._after_import(len(plan.contacts))
         return report
 
