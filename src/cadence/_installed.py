@@ -22,7 +22,7 @@ import sys
 import threading
 from typing import Any, NamedTuple
 
-__all__ = ["CACHE_ENV", "Point", "distribution_version", "entry_points"]
+__all__ = ["CACHE_ENV", "Point", "cache_folder", "distribution_version", "entry_points", "forget"]
 
 #: The entry-point group cadence's plugins are declared in.
 GROUP = "cadence"
@@ -160,12 +160,28 @@ def _mtime(path: str) -> int | None:
         return None
 
 
+def cache_folder() -> str:
+    """cadence's folder in the user's cache folder, as ``platformdirs.user_cache_dir`` names it.
+
+    On Linux and the BSDs that is the XDG rule, followed here: importing
+    platformdirs costs more than all the rest of reading the cache.
+    """
+    if sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):
+            base = os.path.join(os.path.expanduser("~"), ".cache")
+        return os.path.join(base, "cadence")
+    import platformdirs
+
+    return platformdirs.user_cache_dir("cadence", appauthor=False)
+
+
 def _cache_path() -> str | None:
     try:
-        import platformdirs
-
-        folder = platformdirs.user_cache_dir("cadence", appauthor=False)
+        folder = cache_folder()
     except Exception:  # no home folder to speak of: go without the cache
+        return None
+    if not os.path.isabs(folder):  # a home folder that is not one: nowhere safe to write
         return None
     # One file per interpreter, so several virtual environments never take turns.
     from zlib import crc32
