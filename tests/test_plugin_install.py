@@ -168,3 +168,30 @@ def test_disabled_plugins_are_not_loaded(venv: Path) -> None:
     everything = probe(venv, CADENCE_DISABLE_PLUGINS="*")
     assert {"sms", "broken"}.isdisjoint(everything["plugins"])
     assert "console" in everything["plugins"]
+
+
+def test_installing_and_removing_a_plugin_refreshes_the_plugin_cache(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The cache of installed plugins is kept across runs, and pip install/uninstall renews it."""
+    root = tmp_path_factory.mktemp("plugin-cache")
+    python = make_venv(root / "venv")
+    cache = root / "cache"
+    before = probe(python, XDG_CACHE_HOME=str(cache))
+    assert "sms" not in before["plugins"]
+    (kept,) = (cache / "cadence").glob("plugins-*.json")
+    written = kept.stat().st_mtime_ns
+    assert probe(python, XDG_CACHE_HOME=str(cache)) == before
+    assert kept.stat().st_mtime_ns == written  # read, not written again
+    pip_install(python, package(root, "cadence-sms", "sms", "cadence_sms", SMS))
+    installed = probe(python, XDG_CACHE_HOME=str(cache))
+    assert installed["plugins"]["sms"]["version"] == "1.2.3"
+    assert installed["sent"] == installed["expected"]
+    removed = run(
+        python,
+        *("-m", "pip", "uninstall", "--yes", "--quiet", "cadence-sms"),
+        cwd=root,
+        env=clean_env(PIP_NO_INPUT="1"),
+    )
+    assert removed.returncode == 0, removed.stderr
+    assert probe(python, XDG_CACHE_HOME=str(cache)) == before

@@ -8,11 +8,13 @@ libraries the adapters and sources need.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cadence._plugins import lazy
 from cadence.hookspecs import hookimpl
-from cadence.typing import Register
+
+if TYPE_CHECKING:
+    from cadence.typing import Register
 
 __all__ = [
     "caldav",

@@ -8,20 +8,20 @@ from __future__ import annotations
 import inspect
 import os
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import platformdirs
 
-from cadence._delivery import Route
 from cadence._plugins import Lazy, Plugins, get_plugins
-from cadence.core.durations import parse_duration
 from cadence.core.errors import CadenceError, ConfigError
-from cadence.core.touches import BULK_RECIPIENTS
-from cadence.sources.sync import DEFAULT_AHEAD, SourceConfig
+
+if TYPE_CHECKING:
+    # Imported where they are used: opening a store, all that most commands
+    # do with this module, needs none of them.
+    from cadence._delivery import Route
+    from cadence.sources.sync import SourceConfig
 
 __all__ = [
     "Config",
@@ -62,6 +62,8 @@ def default_db_url() -> str:
     env = os.environ.get(DB_ENV)
     if env:
         return env
+    import platformdirs
+
     folder = Path(platformdirs.user_data_dir("cadence", appauthor=False))
     return f"sqlite:///{folder / 'cadence.db'}"
 
@@ -114,6 +116,8 @@ def _takes_create(factory: Any) -> bool:
 
 def routes_from_data(items: object, *, source: str = "the configuration") -> tuple[Route, ...]:
     """Routes from a list of tables, as ``[[routes]]`` in a TOML file gives them."""
+    from cadence._delivery import Route
+
     if items is None:
         return ()
     if not isinstance(items, Sequence) or isinstance(items, str):
@@ -154,6 +158,10 @@ def sources_from_data(
     ``keep_subject`` (see ``cadence.core.touches.TouchRules``); every other
     key is a setting for the source's factory.
     """
+    from cadence.core.durations import parse_duration
+    from cadence.core.touches import BULK_RECIPIENTS
+    from cadence.sources.sync import DEFAULT_AHEAD, SourceConfig
+
     if items is None:
         return ()
     if not isinstance(items, Sequence) or isinstance(items, str):
@@ -194,6 +202,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     A missing file is an error only when it was named; otherwise the result
     has no routes and no sources.
     """
+    import tomllib
+
+    import platformdirs
+
+    from cadence.core.durations import parse_duration
+
     named = path is not None or bool(os.environ.get(CONFIG_ENV))
     chosen = Path(
         path

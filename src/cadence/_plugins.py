@@ -8,7 +8,6 @@ faulty plugin is reported by name while the others keep working.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import logging
@@ -22,15 +21,16 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import pluggy
 
-from cadence import hookspecs
-from cadence._delivery import Delivery, Route
+from cadence import _installed, hookspecs
+from cadence._installed import Point
 from cadence.core.errors import CadenceError, ConfigError, PluginError
-from cadence.core.reminders import Reminder
 from cadence.core.time import require_aware
 
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
+    from cadence._delivery import Delivery, Route
+    from cadence.core.reminders import Reminder
     from cadence.sources.sync import SourceConfig
 
 __all__ = [
@@ -271,6 +271,8 @@ class Plugins:
             if not caller.has_spec():
                 if all(impl.optionalhook for impl in impls):
                     continue
+                import difflib
+
                 close = difflib.get_close_matches(caller.name, known, n=1)
                 hint = f"; did you mean {close[0]}?" if close else ""
                 return (
@@ -615,34 +617,57 @@ class Plugins:
         return sorted(found, key=lambda info: (not info.builtin, info.name))
 
 
-def _entry_points() -> list[EntryPoint]:
-    # Imported here: reading installed distributions' metadata is slow to set up, and
-    # commands that load no plugins (cadence --help) start faster without it.
-    from importlib.metadata import entry_points
-
-    return sorted(entry_points(group=hookspecs.PROJECT), key=lambda ep: ep.name)
+def _entry_points() -> Sequence[Point | EntryPoint]:
+    # Read through a cache kept in the user's cache folder: importlib.metadata is
+    # slow to import and to read, and every command that opens a store loads plugins.
+    return _installed.entry_points()
 
 
-def _source(ep: EntryPoint) -> _Source:
+def _point(ep: Point | EntryPoint) -> Point:
+    """``ep`` with its distribution's name and version (tests hand importlib's own)."""
+    if isinstance(ep, Point):
+        return ep
     dist = ep.dist
     distribution = dist.metadata["Name"] if dist is not None else None
     version = dist.version if dist is not None else None
-    builtin = (distribution or "").lower() == _DISTRIBUTION
-    return _Source(distribution, version, builtin)
+    return Point(ep.name, ep.value, distribution, version)
 
 
-def _load_entry_point(plugins: Plugins, ep: EntryPoint, source: _Source) -> None:
+def _source(point: Point) -> _Source:
+    builtin = (point.distribution or "").lower() == _DISTRIBUTION
+    return _Source(point.distribution, point.version, builtin)
+
+
+#: An entry point's value, as importlib.metadata reads it: "module:attribute [extras]".
+_ENTRY_VALUE = re.compile(
+    r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$"
+)
+
+
+def _load_point(point: Point) -> Any:
+    """The object ``point`` names, imported as ``EntryPoint.load()`` would."""
+    found = _ENTRY_VALUE.match(point.value)
+    if found is None:
+        raise ValueError(f"entry point value {point.value!r} is not 'module:attribute'")
+    value: Any = importlib.import_module(found.group("module"))
+    for part in (found.group("attr") or "").split("."):
+        if part:
+            value = getattr(value, part)
+    return value
+
+
+def _load_entry_point(plugins: Plugins, point: Point, source: _Source) -> None:
     try:
-        plugin = ep.load()
+        plugin = _load_point(point)
     except Exception as error:
         where = source.distribution or "unknown distribution"
         plugins._failed_to_load(
-            ep.name, source, f"plugin {ep.name!r} ({where}) failed to load: {error!r}"
+            point.name, source, f"plugin {point.name!r} ({where}) failed to load: {error!r}"
         )
         return
     plugins.register(
         plugin,
-        ep.name,
+        point.name,
         distribution=source.distribution,
         version=source.version,
         builtin=source.builtin,
@@ -675,7 +700,8 @@ def load_plugins(*, disable: Iterable[str] | None = None, entry_points: bool = T
     """
     blocked = _blocked_names(disable)
     plugins = Plugins()
-    found = [(ep, _source(ep)) for ep in _entry_points()] if entry_points else []
+    points = [_point(ep) for ep in _entry_points()] if entry_points else []
+    found = [(point, _source(point)) for point in points]
     seen: set[str] = set()
     for ep, source in found:
         if source.builtin and ep.name not in blocked:

@@ -15,73 +15,35 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-import attrs
 import click
-from rich.console import Console, ConsoleOptions, RenderableType
-from rich.segment import Segment
-from rich.table import Table
-from rich.text import Text
 
 import cadence
-from cadence import _actions as actions
-from cadence._config import Config, load_config, open_store
-from cadence._delivery import Route
-from cadence._dispatch import DispatchReport, dispatch
-from cadence._plugins import get_plugins
+from cadence._output import Output, Table, Text
 from cadence._terminal import escape_json, neutralise
-from cadence.core.cadences import parse_cadence
-from cadence.core.drift import Drift, drift
-from cadence.core.durations import month_day, parse_date, parse_duration, parse_moment
 from cadence.core.errors import CadenceError, ImportFailed, StoreBusy
-from cadence.core.model import Contact, Rule
-from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence.core.planning import health as contact_health
-from cadence.core.reminders import Agenda, occasion_words
-from cadence.core.roster import Roster
-from cadence.core.serial import reminder_to_json
-from cadence.sources._encoding import decode
-from cadence.sources.batch import ImportBatch
-from cadence.sources.csv import read_csv
-from cadence.sources.merge import ImportReport, StaleImport
-from cadence.sources.sync import SyncReport, contact_source_key, sync_sources
+
+if TYPE_CHECKING:
+    # Each command imports what it needs when it runs: `cadence --help` and
+    # `cadence due` start in a fraction of the time importing all of it takes.
+    from cadence._config import Config
+    from cadence._delivery import Route
+    from cadence._dispatch import DispatchReport
+    from cadence.core.drift import Drift
+    from cadence.core.model import Contact, Rule
+    from cadence.core.occasions import OccasionKind
+    from cadence.core.reminders import Agenda
+    from cadence.core.roster import Roster
+    from cadence.sources.batch import ImportBatch
+    from cadence.sources.merge import ImportReport
+    from cadence.sources.sync import SyncReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Terminal(Console):
-    """A rich console that shows what users and servers wrote as text, never as commands.
-
-    Markup and emoji codes are off, so a name like ``[link=...]`` prints as
-    written; styles come from ``Text`` objects or ``style=``. Every string
-    is neutralised before it is laid out, and every segment again before it
-    is written, so no terminal control in the data reaches the terminal,
-    whether or not rich colours the output.
-    """
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(markup=False, emoji=False, highlight=False, soft_wrap=True, **options)
-
-    def render_str(self, text: str, **options: Any) -> Text:
-        """``text`` as rich Text, with its terminal controls neutralised."""
-        return super().render_str(text if text.isprintable() else neutralise(text), **options)
-
-    def render(
-        self, renderable: RenderableType, options: ConsoleOptions | None = None
-    ) -> Iterator[Segment]:
-        """The segments of ``renderable``; the text of each neutralised, rich's controls kept."""
-        for segment in super().render(renderable, options):
-            # isprintable() is a quick pass for the many segments that hold no control.
-            if segment.control is None and not segment.text.isprintable():
-                text = neutralise(segment.text)
-                if text != segment.text:
-                    segment = Segment(text, segment.style)
-            yield segment
-
-
-out = Terminal()
-err = Terminal(stderr=True)
+out = Output()
+err = Output(stderr=True)
 
 
 class State:
@@ -106,6 +68,8 @@ class State:
     @property
     def store(self) -> Any:
         """The store, opened once; created only for a command that may create it."""
+        from cadence._config import open_store
+
         if self._store is None:
             self._store = open_store(self.db, create=_may_create_store())
         return self._store
@@ -113,12 +77,16 @@ class State:
     @property
     def config(self) -> Config:
         """The configuration file's content."""
+        from cadence._config import load_config
+
         if self._config is None:
             self._config = load_config(self.config_path)
         return self._config
 
     def existing_store(self) -> Any:
         """The store if it exists already, else None, having created nothing."""
+        from cadence._config import open_store
+
         if self._store is None:
             try:
                 self._store = open_store(self.db, create=False)
@@ -143,6 +111,13 @@ CREATING_COMMANDS = frozenset(
 )
 
 
+def contact_health(roster: Roster, contact_id: str, *, now: datetime) -> float | None:
+    """``cadence.health``, imported when a command first asks for it."""
+    from cadence.core.planning import health
+
+    return health(roster, contact_id, now=now)
+
+
 def _may_create_store() -> bool:
     """Whether the command running now may create the store (a dry run may not)."""
     ctx = click.get_current_context(silent=True)
@@ -163,6 +138,8 @@ _LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _pinned(text: str) -> datetime:
+    from cadence.core.durations import parse_moment
+
     moment = parse_moment(text)
     try:
         inside = _EARLIEST <= moment.astimezone(UTC) < _LATEST
@@ -208,7 +185,7 @@ def _progress(label: str, total: int | None) -> Iterator[Callable[[int], None]]:
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
-        console=err,
+        console=err.console,
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
@@ -300,6 +277,10 @@ def contact_add(
 
     An ID already in use is refused: 'cadence contact edit' changes a contact.
     """
+    from cadence.core.cadences import parse_cadence
+    from cadence.core.durations import parse_date
+    from cadence.core.model import Contact, Rule
+
     person = Contact(
         contact_id,
         name,
@@ -370,6 +351,8 @@ def contact_edit(
 
     ID is the id, one of the emails, or the start of the id or name.
     """
+    from cadence import _actions as actions
+
     if every and no_cadence:
         _fail("give --every or --no-cadence, not both")
     person = _find(state, contact_id)
@@ -425,6 +408,8 @@ def contact_show(state: State, contact_id: str) -> None:
 
     ID is the id, one of the emails, or the start of the id or name.
     """
+    from cadence.core.drift import drift
+
     store = state.store
     person = _find(state, contact_id)
     contact_id = person.id
@@ -488,6 +473,9 @@ def rule() -> None:
 @pass_state
 def rule_set(state: State, cadence_text: str, contact_id: str | None, tag: str | None) -> None:
     """Set a cadence ('2 weeks', 'monthly', 'every weekday at 17:00', 'RRULE:...')."""
+    from cadence.core.cadences import parse_cadence
+    from cadence.core.model import Rule
+
     if contact_id is not None:
         contact_id = _find(state, contact_id).id
     made = Rule(parse_cadence(cadence_text), contact=contact_id, tag=tag)
@@ -530,6 +518,8 @@ def rule_remove(state: State, contact_id: str | None, tag: str | None) -> None:
 
 def _month_day(text: str) -> tuple[int, int, int | None]:
     """Read YYYY-MM-DD, --MM-DD or MM-DD as (month, day, year or None)."""
+    from cadence.core.durations import month_day
+
     parts = month_day(text.strip())
     if parts is not None:
         year, month, day = parts
@@ -538,6 +528,8 @@ def _month_day(text: str) -> tuple[int, int, int | None]:
 
 
 def _describe_occasion(occasion: OccasionKind) -> str:
+    from cadence.core.occasions import Anniversary, Birthday
+
     lead = f", {occasion.lead.days} days ahead" if occasion.lead else ""
     if isinstance(occasion, Birthday):
         year = f"{occasion.year}-" if occasion.year else ""
@@ -592,6 +584,9 @@ def occasion_add(
     leap_day: str,
 ) -> None:
     """Add an occasion for a contact, a tag, or everyone."""
+    from cadence.core.durations import parse_date, parse_duration
+    from cadence.core.occasions import Anniversary, Birthday, Occasion
+
     if contact_id is not None:
         contact_id = _find(state, contact_id).id
     chosen = [x for x in (birthday, anniversary, on_date, yearly) if x]
@@ -720,6 +715,13 @@ def import_file(
     an id made from their name and their first check-in spread over their
     cadence's first interval.
     """
+    import attrs
+
+    from cadence._plugins import get_plugins
+    from cadence.core.durations import parse_date
+    from cadence.sources.csv import read_csv
+    from cadence.sources.merge import StaleImport
+
     since = parse_date(since_text) if since_text else None
     text = _read_import(path)
     if mapping:
@@ -779,6 +781,8 @@ def _merge_import(
 
 
 def _read_import(path: Path) -> str:
+    from cadence.sources._encoding import decode
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -875,6 +879,9 @@ def log_touch(
     CONTACT is the id, one of the emails, or the start of the id or name
     ("ana", "Ana L", "ana@example.com"); one that fits several is refused.
     """
+    from cadence import _actions as actions
+    from cadence.core.durations import parse_moment
+
     person = _find(state, contact_id)
     at = parse_moment(at_text, default_zone=person.timezone) if at_text else None
     touch = actions.log_touch(
@@ -991,6 +998,10 @@ def _note_without_cadence(state: State) -> None:
 @pass_state
 def due(state: State, within: str, as_json: bool) -> None:
     """Show what is due, overdue first, and what is coming up."""
+    from cadence.core.durations import parse_duration
+    from cadence.core.reminders import occasion_words
+    from cadence.core.serial import reminder_to_json
+
     agenda = state.store.agenda(now=state.now, within=parse_duration(within))
     warn_problems(agenda)
     _note_without_cadence(state)
@@ -1036,6 +1047,7 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
     """Write the agenda as an iCalendar (.ics) feed."""
     from cadence.adapters.ical import write_atomically
     from cadence.adapters.ical.render import tagged_feed
+    from cadence.core.durations import parse_duration
 
     agenda = state.store.agenda(now=state.now, within=parse_duration(within), tag=tag)
     warn_problems(agenda)
@@ -1078,6 +1090,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
 
     The page opens with the token: visit /?token=... or sign in with it.
     """
+    from cadence.core.durations import parse_duration
     from cadence.web.app import make_web_app
     from cadence.web.feed import FEED_PATH, make_feed_app, make_feed_server
 
@@ -1133,6 +1146,8 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
 @pass_state
 def snooze(state: State, key: str, until_text: str) -> None:
     """Hide a reminder until a later date."""
+    from cadence import _actions as actions
+
     key, reminder = _planned(state, key)
     until = actions.snooze_moment(until_text, reminder, now=state.now)
     actions.snooze(state.store, key, until)
@@ -1146,6 +1161,8 @@ def snooze(state: State, key: str, until_text: str) -> None:
 @pass_state
 def done(state: State, key: str, channel: str | None, note: str) -> None:
     """Mark a reminder done: a check-in logs a touchpoint, an occasion is dismissed."""
+    from cadence import _actions as actions
+
     key, reminder = _planned(state, key)
     touch = actions.finish(state.store, key, reminder, now=state.now, channel=channel, note=note)
     if touch is not None:
@@ -1156,6 +1173,8 @@ def done(state: State, key: str, channel: str | None, note: str) -> None:
 
 def _planned(state: State, prefix: str) -> tuple[str, Any]:
     """The full key and the planned reminder that ``prefix`` names."""
+    from cadence import _actions as actions
+
     try:
         return actions.planned(state.store, prefix, now=state.now)
     except CadenceError as error:
@@ -1166,6 +1185,8 @@ def _planned(state: State, prefix: str) -> tuple[str, Any]:
 
 
 def _routes(state: State) -> Sequence[Route]:
+    from cadence._delivery import Route
+
     routes = state.config.routes
     return routes or (Route("console"),)
 
@@ -1199,6 +1220,9 @@ def run(state: State, dry_run: bool, claim_timeout: str | None) -> None:
           or a contact could not be planned (its reminders were not sent)
       75  the store was busy (locked by another process): run again later
     """
+    from cadence._dispatch import dispatch
+    from cadence.core.durations import parse_duration
+
     config = state.config
     routes = _routes(state)
     options: dict[str, Any] = {}
@@ -1237,11 +1261,13 @@ def run_status(report: DispatchReport, *, synced_errors: bool = False) -> int:
     return EXIT_OK
 
 
-def _sync(state: State, *, quiet: bool, to: Console = out) -> SyncReport:
+def _sync(state: State, *, quiet: bool, to: Output = out) -> SyncReport:
     """Sync the configured sources as of ``--now``'s UTC date; print a line per source to ``to``.
 
     ``quiet`` leaves out the sources that changed nothing; errors go to stderr.
     """
+    from cadence.sources.sync import sync_sources
+
     report = sync_sources(
         state.store,
         state.config.sources,
@@ -1291,6 +1317,8 @@ def _sync(state: State, *, quiet: bool, to: Console = out) -> SyncReport:
 @pass_state
 def sync(state: State, forget: tuple[str, ...]) -> None:
     """Bring in the occasions, contacts and touches of the configured sources ([[sources]])."""
+    from cadence.sources.sync import contact_source_key
+
     configured = {source.name for source in state.config.sources}
     for name in forget:
         if name in configured:
@@ -1397,6 +1425,9 @@ _BAND_COLOURS = {"healthy": "green", "drifting": "yellow", "overdue": "red"}
 @pass_state
 def health(state: State, limit: int, as_json: bool) -> None:
     """Contacts by relationship health and drift, the drifting ones first."""
+    from cadence import _actions as actions
+    from cadence.core.drift import drift
+
     roster = state.store.roster()
     scored = []
     for person in roster.contacts:
@@ -1456,6 +1487,8 @@ def _health_data(roster: Roster, score: float, person: Contact, found: Drift) ->
 @cli.command("plugins")
 def plugins_command() -> None:
     """Installed plugins, their versions and what they register."""
+    from cadence._plugins import get_plugins
+
     registry = get_plugins()
     table = Table("plugin", "version", "distribution", "registers", "hooks", box=None)
     for info in registry.list():
@@ -1477,7 +1510,9 @@ def demo(ctx: click.Context) -> None:
     """Seed a sample roster into a temporary store, show what is due, and run the console route."""
     import tempfile
 
+    from cadence._delivery import Route
     from cadence._demo import sample_batch
+    from cadence._dispatch import dispatch
 
     state: State = ctx.obj
     folder = Path(tempfile.mkdtemp(prefix="cadence-demo-"))

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -46,8 +46,11 @@ from cadence.core.serial import (
     reminder_row,
 )
 from cadence.core.time import require_aware
-from cadence.sources.batch import ImportBatch
-from cadence.sources.merge import ImportReport, Known, MergePlan, merge, occasion_group
+
+if TYPE_CHECKING:
+    # Imported where an import uses them: reading the store needs neither.
+    from cadence.sources.batch import ImportBatch
+    from cadence.sources.merge import ImportReport, Known, MergePlan
 
 __all__ = ["Claim", "LedgerEntry", "SqlStore"]
 
@@ -926,6 +929,8 @@ class SqlStore:
         opened = self._read() if dry_run else self._tx()
         with opened as cur:
             known = self._known(cur, batch, source)
+            from cadence.sources.merge import merge
+
             plan = merge(batch, known, today=today, complete=complete, gone=frozenset(gone))
             report = plan.report
             if prune:
@@ -946,6 +951,8 @@ class SqlStore:
 
     def _known(self, cur: Cursor, batch: ImportBatch, source: str) -> Known:
         """What the store has that ``batch`` may meet, for ``merge``."""
+        from cadence.sources.merge import Known, occasion_group
+
         cur.execute("SELECT uid, contact_id, digest FROM contact_links WHERE source = ?", (source,))
         links: dict[str, str] = {}
         digests: dict[str, str] = {}
@@ -1603,6 +1610,8 @@ def _contact_and_source(contact: str | None, source: str | None) -> tuple[str, l
 
 
 def _check_batch(batch: object) -> None:
+    from cadence.sources.batch import ImportBatch
+
     if not isinstance(batch, ImportBatch):
         raise CadenceError(f"not an ImportBatch: {batch!r}")
     for contact in batch.contacts:
