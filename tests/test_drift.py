@@ -85,6 +85,18 @@ def test_one_unanswered_message_in_words() -> None:
     assert _drift(touches, START + 30 * DAY).level == "steady"
 
 
+def test_an_answer_of_yours_waits_for_no_answer() -> None:
+    """A message of yours within a day of hers answers it, and is never counted unanswered."""
+    touches = _weeks(20, meet=False)
+    last_in = max(t.at for t in touches if t.direction == "in")
+    thanks = [_mail(last_in + timedelta(hours=h)) for h in (1, 5, 20)]
+    now = last_in + 20 * DAY
+    found = _drift([*touches, *thanks], now)
+    assert all(r.signal != "unanswered" for r in found.reasons)
+    asked = _drift([*touches, *(_mail(last_in + d * DAY) for d in (2, 3, 4))], now)
+    assert any(r.signal == "unanswered" for r in asked.reasons)
+
+
 def test_replies_in_words() -> None:
     """Messages she left unanswered before writing again count against the share she answered."""
     touches = _weeks(20, meet=False)

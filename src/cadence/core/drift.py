@@ -12,7 +12,7 @@ alone (bulk mail is no sign of anything) from the last ``LOOKBACK`` before
   came back from (a season);
 - **unanswered**: the run of your messages since their last touch that have
   waited past the reply window, weighed by how rare such a run is by their
-  own habit (the share they left unanswered before, and the longest run);
+  own habit (the share they left unanswered before);
 - **replies**: how many of your last ``RECENT_MAILS`` messages they answered
   within the reply window, against the share they answered before;
 - **reply time**: how long they took to answer your latest messages (or
@@ -84,7 +84,7 @@ TREND_SPAN = timedelta(days=28)
 # The unanswered sign weighs how rare a run of unanswered messages would be
 # by the contact's own habits: its "rarity" is -log10 of the chance (1 in
 # 100 is 2), and its strength (rarity - start) / span.
-UNANSWERED_START, UNANSWERED_SPAN, UNANSWERED_CAP = 1.0, 2.0, 0.9
+UNANSWERED_START, UNANSWERED_SPAN, UNANSWERED_CAP = 1.5, 2.0, 0.9
 # Each sign's strength is (ratio - start) / span: 0 up to ``start``, 1 at ``start + span``.
 SILENCE_START, SILENCE_SPAN = 1.2, 1.5
 REPLIES_START, REPLIES_SPAN = 0.3, 0.6
@@ -107,6 +107,8 @@ WINDOW_FACTOR = 8.0
 MIN_WINDOW = 2.0
 # Touches from them less than this many days apart are one conversation.
 SAME_CONVERSATION = 1.0
+# A message of yours this many days after one of theirs is your answer to it.
+ANSWER_SPAN = 1.0
 # At most this many earlier gaps or messages make the baseline.
 MAX_BASELINE = 40
 # A season: a silence around the same day a year before (give or take
@@ -330,6 +332,10 @@ class Timeline:
         heard = self.heard[bisect_left(self.heard, start) : upto]
         sent = self.sent[bisect_left(self.sent, start) : bisect_right(self.sent, now)]
         met = self.met[bisect_left(self.met, start) : bisect_right(self.met, now)]
+        # A message of yours soon after one of theirs answers it; it is no
+        # question of yours waiting for an answer, so it is left out of the
+        # reply signs, lest a "thank you" left unanswered count as a miss.
+        sent = [t for t in sent if not _answers(heard, t)]
         facts: list[_Fact] = []
         usual_gap = self._silence(heard, now, facts)
         self._replies(heard, sent, now, usual_gap, facts)
@@ -454,14 +460,10 @@ class Timeline:
         missed = [d is None or d > window for d in delays]
         answered = missed.count(False)
         miss = (len(baseline) - answered + 1) / (len(baseline) + 2)
-        longest = streak = 0
-        for m in missed:
-            streak = streak + 1 if m else 0
-            longest = max(longest, streak)
         run = [t for t in since if now - t > window]
-        if len(run) <= longest:
+        if not run:
             return
-        rarity = (len(run) - longest) * -math.log10(miss)
+        rarity = len(run) * -math.log10(miss)
         strength = _strength(rarity, UNANSWERED_START, UNANSWERED_SPAN, UNANSWERED_CAP)
         if strength > 0:
             facts.append(
@@ -535,6 +537,12 @@ def _to_minute(moment: float) -> float:
     minutes = moment * 1440
     whole = int(minutes)
     return (whole if whole == minutes else whole + 1) / 1440
+
+
+def _answers(heard: list[float], sent_at: float) -> bool:
+    """Whether a message sent at ``sent_at`` came within ``ANSWER_SPAN`` days of one of theirs."""
+    index = bisect_right(heard, sent_at)
+    return index > 0 and sent_at - heard[index - 1] <= ANSWER_SPAN
 
 
 def _reply_delay(heard: list[float], sent_at: float) -> float | None:
