@@ -49,9 +49,13 @@ err = Output(stderr=True)
 class State:
     """What the global options chose, opened on first use."""
 
-    def __init__(self, db: str | None, config: str | None, now: str | None) -> None:
+    def __init__(
+        self, db: str | None, config: str | None, now: str | None, locale: str | None = None
+    ) -> None:
         self.db = db
         self.config_path = config
+        #: The language ``--locale`` (or ``CADENCE_LOCALE``) asked for; None for the platform's.
+        self.locale = locale
         #: The moment ``--now`` gave, if any.
         self.pinned = _pinned(now) if now else None
         self._now = self.pinned
@@ -73,6 +77,13 @@ class State:
         if self._store is None:
             self._store = open_store(self.db, create=_may_create_store())
         return self._store
+
+    @property
+    def words(self) -> Any:
+        """The words reminders are shown in (``cadence.l10n``), for ``--locale`` or the default."""
+        from cadence.l10n import words
+
+        return words(self.locale)
 
     @property
     def config(self) -> Config:
@@ -211,6 +222,12 @@ def _show_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     "--now", metavar="ISO-8601", help="Act as of this moment, e.g. 2026-11-23T09:00+01:00."
 )
 @click.option(
+    "--locale",
+    metavar="TAG",
+    envvar="CADENCE_LOCALE",
+    help="Language of reminders, e.g. es, de_AT (default: the platform's).",
+)
+@click.option(
     "--version",
     is_flag=True,
     expose_value=False,
@@ -219,13 +236,15 @@ def _show_version(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     help="Show the version and exit.",
 )
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, config: str | None, now: str | None) -> None:
+def cli(
+    ctx: click.Context, db: str | None, config: str | None, now: str | None, locale: str | None
+) -> None:
     """Remember how often each contact should hear from you, and when."""
     if ctx.invoked_subcommand is None:
         # Bare "cadence" asks what it can do: the help, not a usage error.
         click.echo(ctx.get_help())
         return
-    state = State(db, config, now)
+    state = State(db, config, now, locale)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -999,7 +1018,6 @@ def _note_without_cadence(state: State) -> None:
 def due(state: State, within: str, as_json: bool) -> None:
     """Show what is due, overdue first, and what is coming up."""
     from cadence.core.durations import parse_duration
-    from cadence.core.reminders import occasion_words
     from cadence.core.serial import reminder_to_json
 
     agenda = state.store.agenda(now=state.now, within=parse_duration(within))
@@ -1012,23 +1030,33 @@ def due(state: State, within: str, as_json: bool) -> None:
     if not len(agenda):
         out.print("nothing due")
         return
+    words = state.words
     table = Table("when", "", "contact", "channel", "key", box=None)
     table.columns[4].no_wrap = True
     for reminder in agenda:
-        occasion = occasion_words(reminder, agenda.now)
+        occasion = words.occasion_words(reminder, agenda.now)
         if reminder.overdue and occasion is not None:
             # A lead reminder is late, but what matters is how far the day itself is.
             when = Text(occasion, style="yellow")
         elif reminder.overdue:
-            when = (
-                Text(f"{reminder.overdue.days}d overdue", style="red")
-                if reminder.overdue.days
-                else Text("today", style="yellow")
-            )
+            days = reminder.overdue.days
+            if words.locale is None:
+                when = Text(
+                    f"{days}d overdue" if days else "today", style="red" if days else "yellow"
+                )
+            else:
+                when = Text(
+                    words.overdue(days) if days else words.gettext("today"),
+                    style="red" if days else "yellow",
+                )
         else:
             when = reminder.date.isoformat()
         table.add_row(
-            when, reminder.title, reminder.contact.id, reminder.channel or "", reminder.key[:10]
+            when,
+            words.title(reminder),
+            reminder.contact.id,
+            reminder.channel or "",
+            reminder.key[:10],
         )
     out.print(table)
 
@@ -1052,7 +1080,7 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
     agenda = state.store.agenda(now=state.now, within=parse_duration(within), tag=tag)
     warn_problems(agenda)
     # Titled and identified as the server's ?tag= feed is, by the same function.
-    body = tagged_feed(agenda, [tag] if tag else [], name=name)
+    body = tagged_feed(agenda, [tag] if tag else [], name=name, words=state.words)
     if output is None or output == "-":
         sys.stdout.buffer.write(body)
         sys.stdout.buffer.flush()
@@ -1188,6 +1216,8 @@ def _routes(state: State) -> Sequence[Route]:
     from cadence._delivery import Route
 
     routes = state.config.routes
+    if not routes and state.locale:
+        return (Route("console", settings={"locale": state.locale}),)
     return routes or (Route("console"),)
 
 

@@ -17,6 +17,8 @@ from cadence.core.model import Contact
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind, yearly
 from cadence.core.reminders import (
     Agenda,
+    Facts,
+    History,
     PlanningProblem,
     Reminder,
     ReminderKind,
@@ -272,6 +274,7 @@ class _Planner:
         due: datetime,
         due_utc: datetime,
         reason: str,
+        facts: Facts,
         occasion_date: date | None = None,
         lead: timedelta = _NO_LEAD,
     ) -> Reminder | None:
@@ -287,6 +290,7 @@ class _Planner:
                 due_utc = snoozed
                 due = snoozed.astimezone(tz)
                 reason = f"{reason}; snoozed until {due:%Y-%m-%d %H:%M}"
+                facts = attrs.evolve(facts, snoozed=due)
         now = self.now
         return Reminder(
             key=key,
@@ -301,6 +305,7 @@ class _Planner:
             reason=reason,
             purpose=purpose,
             lead=lead,
+            facts=facts,
         )
 
     def _sliding(
@@ -328,6 +333,7 @@ class _Planner:
                 self.now.astimezone(tz),
                 self.now,
                 f"{cadence.describe()}; no touch logged yet",
+                Facts(cadence=cadence, history="never"),
             )
             if reminder is not None:
                 found.append(reminder)
@@ -338,9 +344,11 @@ class _Planner:
         day, local, due_utc = due
         if touched is not None:
             reason = f"{cadence.describe()}; last personal touch on {last.isoformat()}"
+            facts = Facts(cadence=cadence, history="touch", last=last)
         else:
             reason = f"{cadence.describe()}; no touch logged since {last.isoformat()}"
-        self._check_in(contact, tz, day, local, due_utc, reason, found)
+            facts = Facts(cadence=cadence, history="start", last=last)
+        self._check_in(contact, tz, day, local, due_utc, reason, facts, found)
 
     def _check_in(
         self,
@@ -350,6 +358,7 @@ class _Planner:
         local: datetime,
         due_utc: datetime,
         reason: str,
+        facts: Facts,
         found: list[Reminder],
     ) -> None:
         """Add a sliding cadence's check-in due on ``day`` to ``found``, unless it is hidden."""
@@ -363,6 +372,7 @@ class _Planner:
             local,
             due_utc,
             reason,
+            facts,
         )
         if reminder is not None:
             found.append(reminder)
@@ -376,7 +386,8 @@ class _Planner:
         if due_utc > self.until:
             return
         reason = f"{cadence.describe()}; no touch logged yet (added {added.isoformat()})"
-        self._check_in(contact, tz, day, local, due_utc, reason, found)
+        facts = Facts(cadence=cadence, history="added", last=added)
+        self._check_in(contact, tz, day, local, due_utc, reason, facts, found)
 
     def _due_after(
         self, cadence: Every, last: date, tz: ZoneInfo
@@ -421,7 +432,7 @@ class _Planner:
     ) -> datetime | None:
         """Add the contact's recurring reminders to ``found``; return the next moment after now."""
         past, future = self._moments(cadence, tz)
-        last = _last_touch(self.roster, contact, tz, self.now)
+        last, history = _last_touch(self.roster, contact, tz, self.now)
         due_moments: list[_Moment] = []
         # A moment is satisfied by a personal touch after the moment before it
         # (any touch at all for a rule's first moment). Of the past moments
@@ -443,9 +454,11 @@ class _Planner:
             title = f"Check in with {contact.name}"
             if last is None:
                 reason = f"{cadence.describe()}; no touch logged yet"
+                facts = Facts(cadence=cadence, history="never")
             else:
-                since = last.astimezone(tz).date().isoformat()
-                reason = f"{cadence.describe()}; last personal touch {since}"
+                day = last.astimezone(tz).date()
+                reason = f"{cadence.describe()}; last personal touch {day.isoformat()}"
+                facts = Facts(cadence=cadence, history=history, last=day)
             for wall, local, due_utc in due_moments:
                 reminder = self._finish(
                     contact,
@@ -457,6 +470,7 @@ class _Planner:
                     local,
                     due_utc,
                     reason,
+                    facts,
                 )
                 if reminder is not None:
                     found.append(reminder)
@@ -503,7 +517,7 @@ class _Planner:
             described = _describe(contact, occasion, day)
             if described is None:
                 continue
-            purpose, title, reason = described
+            purpose, title, reason, facts = described
             if lead:
                 reason = f"{reason}; remind {_lead_words(lead)} before"
             reminder = self._finish(
@@ -516,6 +530,7 @@ class _Planner:
                 local,
                 due_utc,
                 reason,
+                facts,
                 day,
                 lead,
             )
@@ -575,15 +590,21 @@ def first_check_in(contact_id: str, cadence: Every, added: date) -> date:
     return added + timedelta(days=spread % max(interval, 1))
 
 
-def _last_touch(roster: Roster, contact: Contact, tz: ZoneInfo, now: datetime) -> datetime | None:
-    """In UTC, the last personal touch at or before ``now``, else the start date if it has come."""
+def _last_touch(
+    roster: Roster, contact: Contact, tz: ZoneInfo, now: datetime
+) -> tuple[datetime | None, History]:
+    """In UTC, the last personal touch at or before ``now``, else the start date if it has come.
+
+    With it, which of the two it is ("touch" or "start"; "never" for neither).
+    """
     touched = roster.last_touch(contact.id, now)
     if touched is not None:
-        return touched
+        return touched, "touch"
     if contact.since is not None:
         began = local_moment(contact.since, _MIDNIGHT, tz).astimezone(UTC)
-        return began if began <= now else None
-    return None
+        if began <= now:
+            return began, "start"
+    return None, "never"
 
 
 def _lead_words(lead: timedelta) -> str:
@@ -593,7 +614,13 @@ def _lead_words(lead: timedelta) -> str:
     return f"{hours:g} hours"
 
 
-def _describe(contact: Contact, occasion: OccasionKind, day: date) -> tuple[str, str, str] | None:
+_BIRTHDAY = Facts(occasion="birthday")
+
+
+def _describe(
+    contact: Contact, occasion: OccasionKind, day: date
+) -> tuple[str, str, str, Facts] | None:
+    """The purpose, English title and reason of an occasion on ``day``, and their facts."""
     name = contact.name
     if isinstance(occasion, Birthday):
         if occasion.year is not None:
@@ -604,11 +631,13 @@ def _describe(contact: Contact, occasion: OccasionKind, day: date) -> tuple[str,
                 "birthday",
                 f"{name} turns {age} on {long_date(day)}",
                 f"birthday on {day.isoformat()}, born {occasion.year}",
+                Facts(occasion="birthday", count=age, born=occasion.year),
             )
         return (
             "birthday",
             f"{name}'s birthday on {long_date(day)}",
             f"birthday on {day.isoformat()}",
+            _BIRTHDAY,
         )
     if isinstance(occasion, Anniversary):
         count = day.year - occasion.date.year
@@ -618,12 +647,15 @@ def _describe(contact: Contact, occasion: OccasionKind, day: date) -> tuple[str,
             f"anniversary:{occasion.label}",
             f"{name}: {_years(count)}, {occasion.label}, on {long_date(day)}",
             f"{occasion.label} of {occasion.date.isoformat()}",
+            Facts(occasion="anniversary", label=occasion.label, count=count, start=occasion.date),
         )
-    when = f"{long_date(day)} {day.year}" if occasion.on is not None else long_date(day)
+    one_off = occasion.on is not None
+    when = f"{long_date(day)} {day.year}" if one_off else long_date(day)
     return (
         f"occasion:{occasion.title}",
         f"{occasion.title} for {name} on {when}",
         f"{occasion.title} on {day.isoformat()}",
+        Facts(occasion="event" if one_off else "yearly", label=occasion.title),
     )
 
 

@@ -10,11 +10,15 @@ from typing import Literal, TypeAlias, overload
 
 import attrs
 
+from cadence.core.cadences import Every, Recurring
 from cadence.core.model import Contact
 from cadence.core.time import require_aware
 
 __all__ = [
     "Agenda",
+    "Facts",
+    "History",
+    "OccasionType",
     "PlanningProblem",
     "Reminder",
     "ReminderKind",
@@ -23,6 +27,36 @@ __all__ = [
 ]
 
 ReminderKind: TypeAlias = Literal["cadence", "occasion", "at-risk"]
+#: What a check-in counts from: the last personal touch, the day the
+#: relationship began, the day the contact was added (never touched), or nothing.
+History: TypeAlias = Literal["touch", "start", "added", "never"]
+#: Which kind of occasion a reminder is for: a one-off "event" or a "yearly" custom date.
+OccasionType: TypeAlias = Literal["birthday", "anniversary", "event", "yearly"]
+
+
+@attrs.frozen
+class Facts:
+    """What a reminder's words are made of, as facts, so that any language can say them.
+
+    For a check-in: ``cadence`` is the contact's cadence, ``history`` what it
+    counts from ("touch", "start", "added" or "never") and ``last`` that day.
+    For an occasion: ``occasion`` says which kind it is, ``label`` is its
+    name as the user wrote it (an anniversary's label, an event's title),
+    ``count`` the age a birthday marks or an anniversary's years, ``born``
+    a birthday's year and ``start`` an anniversary's first day. ``snoozed``
+    is the moment a snooze moved the reminder to. The words themselves come
+    from ``cadence.l10n``; the core never needs them.
+    """
+
+    cadence: Every | Recurring | None = None
+    history: History | None = None
+    last: dt.date | None = None
+    occasion: OccasionType | None = None
+    label: str | None = None
+    count: int | None = None
+    born: int | None = None
+    start: dt.date | None = None
+    snoozed: datetime | None = None
 
 
 def reminder_key(contact_id: str, purpose: str, when: str) -> str:
@@ -46,6 +80,9 @@ class Reminder:
     ``occasion_date`` is the day itself and ``lead`` how long before it the
     reminder comes. ``reason`` says in words
     why it is due, ``purpose`` what it is for ("cadence", "birthday", ...).
+    ``title`` and ``reason`` are English; ``facts`` holds what they are made
+    of, from which ``cadence.l10n`` words them in any language (None for a
+    reminder made without them, whose words are then its title and reason).
     """
 
     key: str
@@ -60,6 +97,7 @@ class Reminder:
     reason: str = ""
     purpose: str = ""
     lead: timedelta = timedelta(0)
+    facts: Facts | None = None
 
     @property
     def occasion_name(self) -> str | None:

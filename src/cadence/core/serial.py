@@ -12,7 +12,7 @@ from cadence.core.cadences import Every, Recurring
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence.core.reminders import Reminder
+from cadence.core.reminders import Facts, Reminder
 
 __all__ = [
     "CONTACT_COLUMNS",
@@ -20,6 +20,8 @@ __all__ = [
     "cadence_to_data",
     "contact_from_row",
     "dumps",
+    "facts_from_data",
+    "facts_to_data",
     "occasion_from_data",
     "occasion_to_data",
     "reminder_to_json",
@@ -211,6 +213,43 @@ def reminder_to_json(reminder: Reminder) -> dict[str, Any]:
     }
 
 
+def facts_to_data(facts: Facts | None) -> dict[str, Any] | None:
+    """A reminder's facts as plain data: only the fields that are set."""
+    if facts is None:
+        return None
+    data: dict[str, Any] = {}
+    if facts.cadence is not None:
+        data["cadence"] = cadence_to_data(facts.cadence)
+    for name in ("history", "occasion", "label", "count", "born"):
+        value = getattr(facts, name)
+        if value is not None:
+            data[name] = value
+    for name in ("last", "start", "snoozed"):
+        value = getattr(facts, name)
+        if value is not None:
+            data[name] = value.isoformat()
+    return data
+
+
+def facts_from_data(data: dict[str, Any] | None) -> Facts | None:
+    """The facts that ``facts_to_data`` gave."""
+    if data is None:
+        return None
+    cadence = data.get("cadence")
+    last, start, snoozed = data.get("last"), data.get("start"), data.get("snoozed")
+    return Facts(
+        cadence=cadence_from_data(cadence) if cadence is not None else None,
+        history=data.get("history"),
+        last=date.fromisoformat(last) if last else None,
+        occasion=data.get("occasion"),
+        label=data.get("label"),
+        count=data.get("count"),
+        born=data.get("born"),
+        start=date.fromisoformat(start) if start else None,
+        snoozed=datetime.fromisoformat(snoozed) if snoozed else None,
+    )
+
+
 def reminder_row(reminder: Reminder) -> tuple[Any, ...]:
     """Columns stored for a planned reminder (the contact is stored apart)."""
     return (
@@ -230,6 +269,7 @@ def reminder_row(reminder: Reminder) -> tuple[Any, ...]:
                 "reason": reminder.reason,
                 "purpose": reminder.purpose,
                 "lead": reminder.lead.total_seconds(),
+                "facts": facts_to_data(reminder.facts),
             }
         ),
     )
@@ -253,4 +293,6 @@ def reminder_from_row(key: str, contact: Contact, due: str, data: str, now: date
         reason=fields["reason"],
         purpose=fields["purpose"],
         lead=timedelta(seconds=fields["lead"]),
+        # Rows stored before reminders had facts have none: their words are their title and reason.
+        facts=facts_from_data(fields.get("facts")),
     )

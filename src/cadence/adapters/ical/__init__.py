@@ -16,6 +16,7 @@ from typing import Any
 from cadence.adapters.ical.render import to_ical
 from cadence.core.errors import CadenceError, ConfigError, DeliveryError
 from cadence.core.reminders import Agenda
+from cadence.l10n import route_words
 
 
 def _path(value: object) -> Path:
@@ -34,18 +35,26 @@ class IcalAdapter:
 
     Settings: ``path`` (required), the file to write; ``title``, the
     calendar's name in calendar apps (default "cadence"; a route's ``name``
-    names the route). The file is written through a temporary file in the
+    names the route); ``locale``, the language of the events' titles and
+    descriptions (default: ``CADENCE_LOCALE``, else the platform's). The file
+    is written through a temporary file in the
     same directory and renamed over the old one, and left alone when the
     feed did not change. A new file is readable by its owner only, since a
     feed names people; an existing file keeps its mode.
     """
 
     def __init__(
-        self, *, path: str | os.PathLike[str], title: str = "cadence", **unknown: Any
+        self,
+        *,
+        path: str | os.PathLike[str],
+        title: str = "cadence",
+        locale: str | None = None,
+        **unknown: Any,
     ) -> None:
         if unknown:
             first = sorted(unknown)[0]
-            raise ConfigError(f"unknown ical setting {first!r} (known: path, title)")
+            raise ConfigError(f"unknown ical setting {first!r} (known: path, title, locale)")
+        self.words = route_words(locale, "ical")
         self.path = _path(path)
         try:
             to_ical((), name=title)  # refuse a bad title when the route is read, not at dispatch
@@ -60,7 +69,7 @@ class IcalAdapter:
 
     def publish(self, agenda: Agenda) -> None:
         """Write ``agenda`` to the file if its bytes differ from what the file holds."""
-        body = to_ical(agenda, name=self.title)
+        body = to_ical(agenda, name=self.title, words=self.words)
         try:
             if self.path.read_bytes() == body:
                 return

@@ -21,8 +21,9 @@ from icalendar.enums import TRANSP
 
 from cadence.core.durations import shown_value
 from cadence.core.errors import CadenceError
-from cadence.core.reminders import Agenda, Reminder, occasion_words, reminder_key
+from cadence.core.reminders import Agenda, Reminder, reminder_key
 from cadence.core.time import local_moment, require_aware
+from cadence.l10n import ENGLISH, Words
 
 __all__ = [
     "CHECK_IN_LENGTH",
@@ -96,21 +97,27 @@ def _sequence(revised: datetime) -> int:
     return max(0, (revised - _EPOCH) // _MINUTE)
 
 
-def _description(reminder: Reminder, moved: bool, now: datetime | None) -> _Text:
+def _description(reminder: Reminder, moved: bool, now: datetime | None, words: Words) -> _Text:
     # Each part is cleaned on its own: a CR ending one part must not swallow the next line break.
-    lines = [f"Contact: {clean_text(reminder.contact.name)}"]
-    if reminder.reason:
-        lines.append(f"Why: {clean_text(reminder.reason)}")
+    lines = [words.gettext("Contact: {name}", name=clean_text(reminder.contact.name))]
+    reason = words.reason(reminder)
+    if reason:
+        lines.append(words.gettext("Why: {reason}", reason=clean_text(reason)))
     if reminder.channel:
-        lines.append(f"Channel: {clean_text(reminder.channel)}")
+        lines.append(words.gettext("Channel: {channel}", channel=clean_text(reminder.channel)))
     # Only an event moved to today says how far its occasion is: the others
     # keep a description that does not change from day to day.
-    occasion = occasion_words(reminder, now) if moved and now is not None else None
+    occasion = words.occasion_words(reminder, now) if moved and now is not None else None
     if reminder.occasion_date is not None:
-        day = reminder.occasion_date.isoformat()
-        lines.append(f"Occasion: {day}" + (f" ({clean_text(occasion)})" if occasion else ""))
+        day = words.date(reminder.occasion_date)
+        if occasion:
+            lines.append(
+                words.gettext("Occasion: {date} ({when})", date=day, when=clean_text(occasion))
+            )
+        else:
+            lines.append(words.gettext("Occasion: {date}", date=day))
     if moved and occasion is None:
-        lines.append(f"Overdue since: {reminder.date.isoformat()}")
+        lines.append(words.gettext("Overdue since: {date}", date=words.date(reminder.date)))
     return _Text("\n".join(lines))
 
 
@@ -161,7 +168,7 @@ def _never_touched(reminder: Reminder) -> bool:
     return reminder.key == reminder_key(reminder.contact.id, "cadence", "never")
 
 
-def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
+def _event(reminder: Reminder, now: datetime | None, zones: _Zones, words: Words) -> Event:
     tz = reminder.contact.zone
     due = reminder.due
     # Where the event shows, and the moment from which it shows it there.
@@ -182,8 +189,8 @@ def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
         stamp=stamp,
         last_modified=stamp,
         sequence=_sequence(revised),
-        summary=_text(reminder.title),
-        description=_description(reminder, moved, now),
+        summary=_text(words.title(reminder)),
+        description=_description(reminder, moved, now, words),
         start=day if all_day else _start(due, tz),
         end=day + _DAY if all_day else None,
         # Reminders are not appointments: they never make you look busy.
@@ -193,14 +200,13 @@ def _event(reminder: Reminder, now: datetime | None, zones: _Zones) -> Event:
         event.DURATION = CHECK_IN_LENGTH
         zones.note(event, tz, day.year)
     if reminder.lead and (now is None or due > now):
-        event.add_component(_alarm(reminder, due.astimezone(UTC).replace(microsecond=0)))
+        rings = due.astimezone(UTC).replace(microsecond=0)
+        event.add_component(_alarm(words.title(reminder), rings))
     return event
 
 
-def _alarm(reminder: Reminder, rings: datetime) -> Alarm:
-    alarm = Alarm.new_display(
-        description=_Text(clean_text(reminder.title) or "Reminder"), trigger=rings
-    )
+def _alarm(title: str, rings: datetime) -> Alarm:
+    alarm = Alarm.new_display(description=_Text(clean_text(title) or "Reminder"), trigger=rings)
     # RFC 5545 requires the parameter on an absolute trigger; icalendar leaves it out.
     alarm["TRIGGER"].params["VALUE"] = "DATE-TIME"
     return alarm
@@ -250,16 +256,17 @@ def tagged_feed(
     *,
     name: str = "cadence",
     now: datetime | None = None,
+    words: Words = ENGLISH,
 ) -> bytes:
     """The feed of the ``reminders`` of contacts with any of ``tags``, titled by ``feed_title``.
 
     Without tags it is the whole feed, ``to_ical(reminders, name=name)``.
-    ``now`` defaults to the Agenda's, as for ``to_ical``.
+    ``now`` defaults to the Agenda's, and ``words`` words it, as for ``to_ical``.
     """
     wanted = frozenset(tags)
     if now is None and isinstance(reminders, Agenda):
         now = reminders.now
-    return to_ical(_tagged(reminders, wanted), name=feed_title(name, wanted), now=now)
+    return to_ical(_tagged(reminders, wanted), name=feed_title(name, wanted), now=now, words=words)
 
 
 def _tagged(reminders: Iterable[Reminder], wanted: frozenset[str]) -> Iterable[Reminder]:
@@ -274,6 +281,7 @@ def feed_inputs(
     *,
     name: str = "cadence",
     now: datetime | None = None,
+    words: Words = ENGLISH,
 ) -> str:
     """A digest of everything ``tagged_feed`` reads, far cheaper than rendering.
 
@@ -294,7 +302,7 @@ def feed_inputs(
     title = _feed_name(feed_title(name, wanted))
     digest = hashlib.sha256(repr((__version__, icalendar.__version__, str(title))).encode("utf-8"))
     for reminder in _unique(_tagged(reminders, wanted)):
-        digest.update(repr(_event_parts(reminder, now)).encode("utf-8"))
+        digest.update(repr(_event_parts(reminder, now, words)).encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -335,6 +343,7 @@ def to_ical(
     name: str = "cadence",
     now: datetime | None = None,
     refresh: timedelta = timedelta(hours=1),
+    words: Words = ENGLISH,
 ) -> bytes:
     """An RFC 5545 calendar of ``reminders``, as the bytes of an .ics file.
 
@@ -353,7 +362,9 @@ def to_ical(
     titles the calendar (NAME and X-WR-CALNAME); ``refresh`` is how often
     clients should fetch it again (REFRESH-INTERVAL and X-PUBLISHED-TTL).
     Text keeps any Unicode; line ends become newlines and other control
-    characters are dropped (see ``clean_text``).
+    characters are dropped (see ``clean_text``). ``words`` gives SUMMARY and
+    DESCRIPTION their words (``cadence.l10n``; the core's English by
+    default); UIDs, dates and stamps are the same in every language.
     """
     title = _feed_name(name)
     if now is None and isinstance(reminders, Agenda):
@@ -367,7 +378,7 @@ def to_ical(
         )
     refresh = timedelta(seconds=int(every.total_seconds()))
     zones = _Zones()
-    events = [_event(reminder, now, zones) for reminder in _unique(reminders)]
+    events = [_event(reminder, now, zones, words) for reminder in _unique(reminders)]
     calendar = Calendar.new(
         prodid=PRODID,
         calscale="GREGORIAN",
@@ -391,6 +402,7 @@ def event_calendar(
     now: datetime | None = None,
     alarm: timedelta | None = None,
     properties: Mapping[str, str] = MappingProxyType({}),
+    words: Words = ENGLISH,
 ) -> bytes:
     """One reminder's event alone in a calendar, as a CalDAV server stores it (RFC 4791 4.1).
 
@@ -398,21 +410,22 @@ def event_calendar(
     with the VTIMEZONE it uses, and ``properties`` (``X-`` names) added to
     it. Its alarms are replaced: with ``alarm``, one VALARM rings that long
     before the due moment while that moment is still ahead of ``now``;
-    without it, the event has none. Pure, like ``to_ical``.
+    without it, the event has none. Pure, like ``to_ical``, and worded by
+    ``words`` as it is.
     """
     if not isinstance(reminder, Reminder):
         raise CadenceError(f"event_calendar() takes a Reminder, not {type(reminder).__name__}")
     if now is not None:
         now = require_aware(now, "now")
     zones = _Zones()
-    event = _event(reminder, now, zones)
+    event = _event(reminder, now, zones, words)
     event.subcomponents = [c for c in event.subcomponents if not isinstance(c, Alarm)]
     for name, value in properties.items():
         event.add(name, _text(value))
     if alarm is not None:
         rings = (reminder.due - alarm).astimezone(UTC).replace(microsecond=0)
         if now is None or rings > now:
-            event.add_component(_alarm(reminder, rings))
+            event.add_component(_alarm(words.title(reminder), rings))
     calendar = Calendar.new(
         prodid=PRODID, calscale="GREGORIAN", subcomponents=[*zones.components(), event]
     )
@@ -426,6 +439,7 @@ def event_inputs(
     now: datetime | None = None,
     alarm: timedelta | None = None,
     properties: Mapping[str, str] = MappingProxyType({}),
+    words: Words = ENGLISH,
 ) -> str:
     """A digest of everything ``event_calendar`` reads, far cheaper than rendering.
 
@@ -439,21 +453,21 @@ def event_inputs(
     rings = None if alarm is None else (reminder.due - alarm).astimezone(UTC).replace(microsecond=0)
     parts = (
         __version__,
-        *_event_parts(reminder, now),
+        *_event_parts(reminder, now, words),
         None if rings is None else (rings.isoformat(), now is None or rings > now),
         sorted(properties.items()),
     )
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
 
 
-def _event_parts(reminder: Reminder, now: datetime | None) -> tuple[object, ...]:
-    """Everything ``_event`` reads of ``reminder`` at ``now``."""
+def _event_parts(reminder: Reminder, now: datetime | None, words: Words) -> tuple[object, ...]:
+    """Everything ``_event`` reads of ``reminder`` at ``now``, worded by ``words``."""
     tz = reminder.contact.zone
     moved: tuple[object, ...] = ()
     if now is not None and reminder.due <= now:
         today = now.astimezone(tz).date()
         if reminder.date < today:
-            moved = (today.isoformat(), occasion_words(reminder, now))
+            moved = (today.isoformat(), words.occasion_words(reminder, now))
     return (
         reminder.key,
         reminder.contact.id,
@@ -468,4 +482,7 @@ def _event_parts(reminder: Reminder, now: datetime | None) -> tuple[object, ...]
         reminder.occasion_date.isoformat() if reminder.occasion_date else None,
         bool(reminder.lead) and (now is None or reminder.due > now),
         moved,
+        # Another language, other words; the facts are what they are made of there.
+        words.locale,
+        reminder.facts if words.locale is not None else None,
     )

@@ -1,0 +1,477 @@
+"""Reminders in the user's language: one layer that turns a reminder's facts into words.
+
+The core plans reminders as facts (``Reminder.facts``: the cadence, the
+occasion, an age, a date) and keeps an English title and reason beside them.
+Everything that shows a reminder to a person (the console, ``cadence due``,
+emails, the calendar feed, webhooks) asks a ``Localizer`` for its words::
+
+    from cadence.l10n import for_locale
+
+    words = for_locale("es")
+    words.title(reminder)   # "Ana López cumple 40 años el 1 de diciembre"
+    words.reason(reminder)  # "cumpleaños el 1 dic 2026, nació en 1986"
+
+Our sentences live in gettext catalogs (``locales/<lang>/LC_MESSAGES/cadence.po``,
+compiled to ``.mo`` when the package is built, or in memory from the ``.po``
+when no ``.mo`` is there); dates, numbers, units, lists, relative times
+and plural rules come from Babel, that is from CLDR. Babel is imported on
+first use, so ``import cadence`` stays cheap.
+
+A locale without a catalog of ours is worded in English (``DEFAULT_LOCALE``),
+with one warning on the ``cadence.l10n`` logger. A plugin translates its own
+messages with ``translations`` and the same locale (see docs/localization.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext as _gettext
+import io
+import logging
+import os
+import threading
+from datetime import datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cadence.core.cadences import Every, Recurring
+from cadence.core.errors import CadenceError, ConfigError
+from cadence.core.reminders import Reminder
+from cadence.core.reminders import occasion_words as _english_occasion_words
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+__all__ = [
+    "CATALOGS",
+    "DEFAULT_LOCALE",
+    "DOMAIN",
+    "ENGLISH",
+    "ENV_LOCALE",
+    "KEYWORDS",
+    "LOCALE_DIR",
+    "Localizer",
+    "Words",
+    "for_locale",
+    "platform_locale",
+    "resolve_locale",
+    "route_words",
+    "translations",
+    "words",
+]
+
+#: The gettext domain of cadence's own messages.
+DOMAIN = "cadence"
+#: Where cadence's catalogs live: ``<lang>/LC_MESSAGES/cadence.po`` (and ``.mo`` once built).
+LOCALE_DIR = Path(__file__).parent / "locales"
+#: The languages cadence's own catalogs cover.
+CATALOGS = ("de", "en", "es", "fr")
+#: The locale words fall back to when none is set, the platform names none
+#: (C or POSIX), or the one asked for has no catalog: English as written
+#: internationally ("1 December"), which is also how the core words reminders.
+DEFAULT_LOCALE = "en_001"
+#: The environment variable that sets the locale of the command line.
+ENV_LOCALE = "CADENCE_LOCALE"
+
+_log = logging.getLogger("cadence.l10n")
+_lock = threading.Lock()
+_warned: set[str] = set()
+
+
+def platform_locale() -> str | None:
+    """The locale the platform's environment names (LANGUAGE, LC_ALL, LC_MESSAGES, LANG).
+
+    None when it names none, or only C or POSIX.
+    """
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        # LANGUAGE is a list ("fr:en"); the others one locale ("fr_FR.UTF-8@euro").
+        first = value.split(":")[0].split(".")[0].split("@")[0]
+        if first and first not in ("C", "POSIX"):
+            return first
+    return None
+
+
+def words(locale: str | None = None) -> Words:
+    """The words to show reminders in: ``locale``, else ``CADENCE_LOCALE``, else the platform's.
+
+    When none of them names a locale (the platform says C or POSIX), the
+    words are ``ENGLISH``, the core's own, and Babel is never imported.
+    Raises ``CadenceError`` for a tag that names no locale.
+    """
+    tag = locale or os.environ.get(ENV_LOCALE) or platform_locale()
+    if tag is None:
+        return ENGLISH
+    return for_locale(tag)
+
+
+def _parse(tag: str) -> Locale:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(tag.strip().replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise CadenceError(
+            f"unknown locale {tag!r}: use a language tag such as 'es', 'de_AT' or 'fr-CA'"
+        ) from None
+
+
+def route_words(value: object, adapter: str) -> Words:
+    """The words for a route's ``locale`` setting (None: as ``words`` says); ConfigError if bad."""
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise ConfigError(
+            f"the {adapter} route's locale is a language tag such as 'es' or 'de_AT', not {value!r}"
+        )
+    try:
+        return words(value)
+    except CadenceError as error:
+        raise ConfigError(f"the {adapter} route's locale: {error}") from None
+
+
+def resolve_locale(locale: str | None = None) -> str:
+    """The locale to word things in: ``locale``, else ``CADENCE_LOCALE``, else the platform's.
+
+    Raises ``CadenceError`` for a tag that names no locale ("xx_!!"). A locale
+    whose language has no catalog resolves to ``DEFAULT_LOCALE``, once
+    warned about on the ``cadence.l10n`` logger.
+    """
+    tag = locale or os.environ.get(ENV_LOCALE) or platform_locale() or DEFAULT_LOCALE
+    parsed = _parse(tag)
+    if parsed.language not in CATALOGS:
+        with _lock:
+            first = tag not in _warned
+            _warned.add(tag)
+        if first:
+            _log.warning("no translation for locale %r: reminders are worded in English", tag)
+        return DEFAULT_LOCALE
+    return str(parsed)
+
+
+def _compiled(po: Path) -> _gettext.GNUTranslations:
+    """The catalog at ``po``: its current ``.mo`` if built, else compiled here from the ``.po``."""
+    mo = po.with_suffix(".mo")
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as fp:
+            return _gettext.GNUTranslations(fp)
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as fp:
+        catalog = read_po(fp, domain=po.stem)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return _gettext.GNUTranslations(buffer)
+
+
+def translations(locale: str, domain: str, directory: Path) -> _gettext.NullTranslations:
+    """The translations of ``domain`` in ``directory`` for ``locale``, falling back to none.
+
+    Looks for ``<directory>/<lang>_<TERRITORY>/LC_MESSAGES/<domain>.po`` then
+    ``<directory>/<lang>/...``; the ``.mo`` beside a ``.po`` is used when it
+    is as new. Without either, messages stay as written (English). This is
+    how a plugin translates its own messages in the locale of the route.
+    """
+    return _translations(str(_parse(locale)), domain, str(directory))
+
+
+@lru_cache(maxsize=64)
+def _translations(locale: str, domain: str, directory: str) -> _gettext.NullTranslations:
+    parsed = _parse(locale)
+    names = [str(parsed)]
+    if parsed.territory:
+        names.append(f"{parsed.language}_{parsed.territory}")
+    names.append(parsed.language)
+    for name in dict.fromkeys(names):
+        po = Path(directory) / name / "LC_MESSAGES" / f"{domain}.po"
+        if po.exists():
+            return _compiled(po)
+    return _gettext.NullTranslations()
+
+
+def for_locale(locale: str | None = None) -> Localizer:
+    """The ``Localizer`` for ``locale`` (resolved as ``resolve_locale`` says), made once."""
+    return _localizer(resolve_locale(locale))
+
+
+@lru_cache(maxsize=32)
+def _localizer(locale: str) -> Localizer:
+    return Localizer(locale)
+
+
+class Words:
+    """A reminder's words as the core writes them, in English: its own title and reason.
+
+    What every edge needs of a reminder's words; ``Localizer`` says the same
+    in a locale. These need neither catalogs nor Babel.
+    """
+
+    #: The locale the words are in; None for the core's own English.
+    locale: str | None = None
+
+    def gettext(self, message: str, **values: Any) -> str:
+        """``message`` with its ``{placeholders}`` filled from ``values``."""
+        return message.format(**values) if values else message
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        """``singular`` for one, else ``plural``, filled in (``{n}`` is ``n``)."""
+        return (singular if n == 1 else plural).format(n=n, **values)
+
+    def date(self, day: dt.date, format: str = "medium") -> str:
+        """``day`` as ISO 8601 (2026-12-01)."""
+        return day.isoformat()
+
+    def title(self, reminder: Reminder) -> str:
+        """The reminder's title."""
+        return reminder.title
+
+    def reason(self, reminder: Reminder) -> str:
+        """Why the reminder is due."""
+        return reminder.reason
+
+    def occasion_words(self, reminder: Reminder, now: datetime) -> str | None:
+        """How far the occasion is at ``now`` ("birthday in 2 days"); None for a cadence."""
+        return _english_occasion_words(reminder, now)
+
+    def overdue(self, days: int) -> str:
+        """How long overdue a reminder is: "overdue 3 days"."""
+        return f"overdue {days} day" + ("" if days == 1 else "s")
+
+
+#: The core's own English words.
+ENGLISH = Words()
+
+
+class Localizer(Words):
+    """Words for one locale: reminders' titles and reasons, dates, numbers, plurals.
+
+    Make one with ``for_locale``. Every method is pure: the same reminder
+    gives the same words; none of them changes a reminder's key or dates.
+    """
+
+    locale: str
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self._babel = _parse(locale)
+        self._catalog = _translations(locale, DOMAIN, str(LOCALE_DIR))
+
+    def __repr__(self) -> str:
+        return f"Localizer({self.locale!r})"
+
+    # -- the building blocks -----------------------------------------------------
+
+    def gettext(self, message: str, **values: Any) -> str:
+        """``message`` translated, its ``{placeholders}`` filled from ``values``."""
+        text = self._catalog.gettext(message)
+        return text.format(**values) if values else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        """The form of ``singular``/``plural`` that ``n`` takes in this language, filled in.
+
+        ``{n}`` is ``n`` written as this locale writes numbers.
+        """
+        return self._catalog.ngettext(singular, plural, n).format(n=self.number(n), **values)
+
+    def number(self, n: float) -> str:
+        """``n`` as this locale writes numbers ("1,000", "1.000", "1 000")."""
+        from babel.numbers import format_decimal
+
+        return format_decimal(n, locale=self._babel)
+
+    def date(self, day: dt.date, format: str = "medium") -> str:
+        """``day`` in one of CLDR's formats: "short", "medium", "long" or "full"."""
+        from babel.dates import format_date
+
+        return format_date(day, format, locale=self._babel)
+
+    def day_month(self, day: dt.date) -> str:
+        """The day and month of ``day`` as this locale writes them: "1 December", "1. Dezember"."""
+        from babel.dates import format_skeleton
+
+        return format_skeleton("MMMMd", day, locale=self._babel)
+
+    def moment(self, when: datetime) -> str:
+        """An aware moment, in its own zone, date and time in this locale's short form."""
+        from babel.dates import format_datetime
+
+        return format_datetime(when, "short", tzinfo=when.tzinfo, locale=self._babel)
+
+    def time(self, at: time) -> str:
+        """A time of day, as this locale writes it ("9:00 AM", "09:00")."""
+        from babel.dates import format_time
+
+        return format_time(at, "short", locale=self._babel)
+
+    def duration(self, span: timedelta) -> str:
+        """A lead time or a wait in whole days, else hours: "7 days", "7 Tage", "2 heures"."""
+        from babel.units import format_unit
+
+        if span.days and not span.seconds:
+            return format_unit(span.days, "duration-day", locale=self._babel)
+        hours = span.total_seconds() / 3600
+        return format_unit(hours, "duration-hour", format="#,##0.##", locale=self._babel)
+
+    def days_from_now(self, days: int) -> str:
+        """``days`` (negative for the past) as a relative time: "in 3 days", "vor 3 Tagen"."""
+        from babel.dates import format_timedelta
+
+        # A huge threshold keeps it in days: "in 10 days" rather than "in 1 week".
+        return format_timedelta(
+            timedelta(days=days),
+            granularity="day",
+            threshold=1e9,
+            add_direction=True,
+            locale=self._babel,
+        )
+
+    # -- reminders -------------------------------------------------------------------
+
+    def title(self, reminder: Reminder) -> str:
+        """The reminder's title in this locale: "Ana López cumple 40 años el 1 de diciembre"."""
+        facts = reminder.facts
+        name = reminder.contact.name
+        if reminder.kind == "at-risk":
+            return self.gettext("{name} may be drifting away", name=name)
+        if facts is None:
+            return reminder.title
+        if reminder.kind == "cadence":
+            return self.gettext("Check in with {name}", name=name)
+        day = reminder.occasion_date
+        if day is None or facts.occasion is None:
+            return reminder.title
+        if facts.occasion == "birthday":
+            if facts.count is not None:
+                return self.ngettext(
+                    "{name} turns {n} on {date}",
+                    "{name} turns {n} on {date}",
+                    facts.count,
+                    name=name,
+                    date=self.day_month(day),
+                )
+            return self.gettext("{name}'s birthday on {date}", name=name, date=self.day_month(day))
+        if facts.occasion == "anniversary" and facts.count is not None:
+            return self.ngettext(
+                "{name}: {n} year, {label}, on {date}",
+                "{name}: {n} years, {label}, on {date}",
+                facts.count,
+                name=name,
+                label=facts.label,
+                date=self.day_month(day),
+            )
+        when = self.date(day, "long") if facts.occasion == "event" else self.day_month(day)
+        return self.gettext("{label} for {name} on {date}", label=facts.label, name=name, date=when)
+
+    def reason(self, reminder: Reminder) -> str:
+        """Why the reminder is due, in this locale; its English reason when it has no facts."""
+        facts = reminder.facts
+        if facts is None:
+            return reminder.reason
+        parts: list[str] = []
+        if facts.cadence is not None:
+            parts.append(self.cadence(facts.cadence))
+            parts.append(self._history(facts.history, facts.last))
+        elif facts.occasion is not None and reminder.occasion_date is not None:
+            parts.append(self._occasion_reason(reminder.occasion_date, facts))
+            if reminder.lead:
+                parts.append(
+                    self.gettext("remind {lead} before", lead=self.duration(reminder.lead))
+                )
+        else:
+            return reminder.reason
+        if facts.snoozed is not None:
+            parts.append(self.gettext("snoozed until {moment}", moment=self.moment(facts.snoozed)))
+        return "; ".join(parts)
+
+    def _history(self, history: str | None, last: dt.date | None) -> str:
+        if last is None or history in (None, "never"):
+            return self.gettext("no touch logged yet")
+        when = self.date(last)
+        if history == "touch":
+            return self.gettext("last personal touch on {date}", date=when)
+        if history == "added":
+            return self.gettext("no touch logged yet (added {date})", date=when)
+        return self.gettext("no touch logged since {date}", date=when)
+
+    def _occasion_reason(self, day: dt.date, facts: Any) -> str:
+        when = self.date(day)
+        if facts.occasion == "birthday":
+            if facts.born is not None:
+                # A year, not a quantity: never grouped ("1986", not "1.986").
+                return self.gettext("birthday on {date}, born {year}", date=when, year=facts.born)
+            return self.gettext("birthday on {date}", date=when)
+        if facts.occasion == "anniversary" and facts.start is not None:
+            return self.gettext("{label} of {date}", label=facts.label, date=self.date(facts.start))
+        return self.gettext("{label} on {date}", label=facts.label, date=when)
+
+    def cadence(self, cadence: Every | Recurring) -> str:
+        """A cadence in words: "every 2 weeks", "cada 2 semanas", "alle 2 Wochen"."""
+        if isinstance(cadence, Recurring):
+            return self.gettext("{rule} at {time}", rule=cadence.rrule, time=self.time(cadence.at))
+        units: list[tuple[str, int]] = []
+        months, days = cadence.months, cadence.days
+        if months:
+            units.append(("year", months // 12) if months % 12 == 0 else ("month", months))
+        if days:
+            units.append(("week", days // 7) if days % 7 == 0 else ("day", days))
+        if len(units) == 1:
+            unit, n = units[0]
+            single, (one, many) = _EVERY[unit]
+            return self.gettext(single) if n == 1 else self.ngettext(one, many, n)
+        from babel.lists import format_list
+        from babel.units import format_unit
+
+        spans = [format_unit(n, f"duration-{unit}", locale=self._babel) for unit, n in units]
+        return self.gettext("every {duration}", duration=format_list(spans, locale=self._babel))
+
+    def occasion_name(self, reminder: Reminder) -> str | None:
+        """What the occasion is called: "birthday" in this locale, or the user's own label."""
+        if reminder.occasion_date is None:
+            return None
+        if reminder.purpose == "birthday":
+            return self.gettext("birthday")
+        return reminder.occasion_name
+
+    def occasion_words(self, reminder: Reminder, now: datetime) -> str | None:
+        """How far the occasion is at ``now``: "cumpleaños dentro de 2 días", "Geburtstag heute"."""
+        days = reminder.days_to_occasion(now)
+        name = self.occasion_name(reminder)
+        if days is None or name is None:
+            return None
+        if days in _NEAR:
+            return self.gettext(_NEAR[days], occasion=name)
+        return self.gettext("{occasion} {when}", occasion=name, when=self.days_from_now(days))
+
+    def overdue(self, days: int) -> str:
+        """How long overdue a reminder is: "overdue 3 days", "3 días de retraso"."""
+        return self.ngettext("overdue {n} day", "overdue {n} days", days)
+
+
+# Messages picked at run time, marked so that extraction finds them (``KEYWORDS``).
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it."""
+    return message
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural for translation without translating it."""
+    return singular, plural
+
+
+#: The functions and methods whose arguments are messages, as Babel's extraction takes them.
+KEYWORDS: dict[str, Any] = {"gettext": None, "ngettext": (1, 2), "N_": None, "Nn_": (1, 2)}
+
+# The one-unit cadences: "every week" for one, "every {n} weeks" for more, so
+# that a language whose "one" form covers 21 never says "every week" for 21.
+_EVERY: dict[str, tuple[str, tuple[str, str]]] = {
+    "day": (N_("every day"), Nn_("every {n} day", "every {n} days")),
+    "week": (N_("every week"), Nn_("every {n} week", "every {n} weeks")),
+    "month": (N_("every month"), Nn_("every {n} month", "every {n} months")),
+    "year": (N_("every year"), Nn_("every {n} year", "every {n} years")),
+}
+_NEAR: dict[int, str] = {
+    0: N_("{occasion} today"),
+    1: N_("{occasion} tomorrow"),
+    -1: N_("{occasion} yesterday"),
+}
