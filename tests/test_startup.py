@@ -102,10 +102,13 @@ def _store(tmp_path: Path) -> str:
 def test_help_and_due_import_no_library_they_do_not_use(tmp_path: Path, args: list[str]) -> None:
     """No adapter's library nor rich is imported; with the plugin cache warm, no metadata reader."""
     url = _store(tmp_path)
-    # What was there before cadence came (coverage, measuring the suite, reads
-    # its settings with tomllib when the interpreter starts) is not cadence's.
+    # What was there before cadence came is not cadence's doing: coverage,
+    # measuring the suite, reads its settings with tomllib when the interpreter
+    # starts, and the libraries every command needs may import more at their
+    # lowest versions (pluggy 1.3 imports importlib.metadata).
     script = f"""
         import sys
+        import attrs, click, pluggy
         already = set(sys.modules)
         from cadence.cli import main
         try:
