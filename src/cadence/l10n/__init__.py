@@ -39,6 +39,7 @@ from cadence.core.cadences import Every, Recurring
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.core.reminders import Reminder
 from cadence.core.reminders import occasion_words as _english_occasion_words
+from cadence.core.time import long_date as _english_long_date
 
 if TYPE_CHECKING:
     from babel import Locale
@@ -222,6 +223,15 @@ class Words:
         """``day`` as ISO 8601 (2026-12-01)."""
         return day.isoformat()
 
+    def full_date(self, day: dt.date) -> str:
+        """``day`` with its weekday and year: "Tuesday 1 December 2026"."""
+        return _english_long_date(day, weekday=True, year=True)
+
+    def days_from_now(self, days: int) -> str:
+        """``days`` (negative for the past) from today: "in 3 days", "2 days ago"."""
+        span = f"{abs(days)} day" + ("" if abs(days) == 1 else "s")
+        return f"{span} ago" if days < 0 else f"in {span}"
+
     def title(self, reminder: Reminder) -> str:
         """The reminder's title."""
         return reminder.title
@@ -256,6 +266,9 @@ class Localizer(Words):
         self.locale = locale
         self._babel = _parse(locale)
         self._catalog = _translations(locale, DOMAIN, str(LOCALE_DIR))
+        # CLDR's formatting costs tens of microseconds a call, and a run words the
+        # same days, spans and counts over and over: each locale remembers its own.
+        self._format = lru_cache(maxsize=4096)(self._cldr)
 
     def __repr__(self) -> str:
         return f"Localizer({self.locale!r})"
@@ -274,57 +287,61 @@ class Localizer(Words):
         """
         return self._catalog.ngettext(singular, plural, n).format(n=self.number(n), **values)
 
+    def _cldr(self, what: str, value: Any, format: str = "") -> str:
+        """``value`` formatted by Babel as ``what`` says; remembered by ``_format``."""
+        from babel import dates, numbers, units
+
+        if what == "number":
+            return numbers.format_decimal(value, locale=self._babel)
+        if what == "date":
+            return dates.format_date(value, format, locale=self._babel)
+        if what == "skeleton":
+            return dates.format_skeleton(format, value, locale=self._babel)
+        if what == "moment":
+            return dates.format_datetime(value, "short", tzinfo=value.tzinfo, locale=self._babel)
+        if what == "time":
+            return dates.format_time(value, "short", locale=self._babel)
+        if what == "unit":
+            return units.format_unit(value, format, format="#,##0.##", locale=self._babel)
+        # "relative": a huge threshold keeps it in days ("in 10 days", not "in 1 week").
+        return dates.format_timedelta(
+            value, granularity="day", threshold=1e9, add_direction=True, locale=self._babel
+        )
+
     def number(self, n: float) -> str:
         """``n`` as this locale writes numbers ("1,000", "1.000", "1 000")."""
-        from babel.numbers import format_decimal
-
-        return format_decimal(n, locale=self._babel)
+        return self._format("number", n)
 
     def date(self, day: dt.date, format: str = "medium") -> str:
         """``day`` in one of CLDR's formats: "short", "medium", "long" or "full"."""
-        from babel.dates import format_date
+        return self._format("date", day, format)
 
-        return format_date(day, format, locale=self._babel)
+    def full_date(self, day: dt.date) -> str:
+        """``day`` in CLDR's full format, with its weekday: "martes, 1 de diciembre de 2026"."""
+        return self.date(day, "full")
 
     def day_month(self, day: dt.date) -> str:
         """The day and month of ``day`` as this locale writes them: "1 December", "1. Dezember"."""
-        from babel.dates import format_skeleton
-
-        return format_skeleton("MMMMd", day, locale=self._babel)
+        return self._format("skeleton", day, "MMMMd")
 
     def moment(self, when: datetime) -> str:
         """An aware moment, in its own zone, date and time in this locale's short form."""
-        from babel.dates import format_datetime
-
-        return format_datetime(when, "short", tzinfo=when.tzinfo, locale=self._babel)
+        # Equal instants in two zones are equal datetimes: the zone is part of the key.
+        return self._format("moment", when, f"{when.tzinfo!r} {when.isoformat()}")
 
     def time(self, at: time) -> str:
         """A time of day, as this locale writes it ("9:00 AM", "09:00")."""
-        from babel.dates import format_time
-
-        return format_time(at, "short", locale=self._babel)
+        return self._format("time", at)
 
     def duration(self, span: timedelta) -> str:
         """A lead time or a wait in whole days, else hours: "7 days", "7 Tage", "2 heures"."""
-        from babel.units import format_unit
-
         if span.days and not span.seconds:
-            return format_unit(span.days, "duration-day", locale=self._babel)
-        hours = span.total_seconds() / 3600
-        return format_unit(hours, "duration-hour", format="#,##0.##", locale=self._babel)
+            return self._format("unit", span.days, "duration-day")
+        return self._format("unit", span.total_seconds() / 3600, "duration-hour")
 
     def days_from_now(self, days: int) -> str:
         """``days`` (negative for the past) as a relative time: "in 3 days", "vor 3 Tagen"."""
-        from babel.dates import format_timedelta
-
-        # A huge threshold keeps it in days: "in 10 days" rather than "in 1 week".
-        return format_timedelta(
-            timedelta(days=days),
-            granularity="day",
-            threshold=1e9,
-            add_direction=True,
-            locale=self._babel,
-        )
+        return self._format("relative", timedelta(days=days))
 
     # -- reminders -------------------------------------------------------------------
 

@@ -1,0 +1,248 @@
+"""Every place that words a reminder, in English, Spanish, German and French.
+
+Expectations come from CLDR through Babel (dates, relative times, plural
+categories) and from the catalogs (our sentences); keys, Message-IDs, UIDs
+and everything idempotency relies on are the same in every language.
+"""
+
+from __future__ import annotations
+
+import email
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import icalendar
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+from babel import Locale
+from babel.dates import format_date, format_timedelta
+from babel.messages.pofile import read_po
+
+import cadence
+from _servers import free_port
+from cadence import Birthday, Contact, Every, Roster, Rule, Touchpoint, plan, to_ical
+from cadence.adapters.smtp import SmtpAdapter, parse_settings
+from cadence.adapters.smtp.message import digest_message, reminder_message
+from cadence.core.errors import ConfigError
+from cadence.l10n import ENGLISH, LOCALE_DIR, Words, for_locale
+
+LOCALES = ("en", "es", "de", "fr")
+NOW = datetime(2027, 2, 20, 12, 0, tzinfo=UTC)
+ANA = Contact("ana", "Ana López", email="ana@example.com", timezone="Europe/Madrid")
+BEN = Contact("ben", "Ben Okafor", timezone="Europe/Berlin", channel="phone")
+LEO = Contact("leo", "Léo Martin", timezone="Europe/Paris", since=date(2027, 2, 1))
+
+
+def _catalog(lang: str) -> Any:
+    with (LOCALE_DIR / lang / "LC_MESSAGES" / "cadence.po").open("rb") as fp:
+        return read_po(fp, locale=lang)
+
+
+def _says(lang: str, message: str, **values: Any) -> str:
+    """The catalog's translation of ``message``, filled in."""
+    text = _catalog(lang)[message].string
+    return str(text).format(**values)
+
+
+def _plural(lang: str, singular: str, n: int, **values: Any) -> str:
+    """The catalog's form for ``n``, picked by CLDR's plural category, filled in."""
+    forms = _catalog(lang)[singular].string
+    form = forms[0] if Locale.parse(lang).plural_form(n) == "one" else forms[-1]
+    return str(form).format(n=n, **values)
+
+
+@pytest.fixture(scope="module")
+def agenda() -> cadence.Agenda:
+    """A check-in overdue 15 days, one due today, and a leap-day birthday 8 days ahead."""
+    roster = Roster(
+        [ANA, BEN, LEO],
+        [Rule(Every(weeks=2))],
+        [Birthday("ana", 2, 29, year=1988)],
+        [Touchpoint("ben", datetime(2027, 1, 22, 10, 0, tzinfo=UTC), "phone")],
+    )
+    found = plan(roster, now=NOW, horizon=timedelta(days=10))
+    assert {r.kind for r in found} == {"cadence", "occasion"}
+    return found
+
+
+def _of(agenda: cadence.Agenda, contact: str, kind: str = "cadence") -> cadence.Reminder:
+    return next(r for r in agenda if r.contact.id == contact and r.kind == kind)
+
+
+# -- email --------------------------------------------------------------------------
+
+ADDRESSING = parse_settings(
+    {"host": "h", "from": "c@example.org", "to": ["me@example.org"]}
+).addressing
+
+
+def _parts(message: EmailMessage) -> tuple[str, str, icalendar.Calendar]:
+    plain = message.get_body(("plain",))
+    markup = message.get_body(("html",))
+    assert isinstance(plain, EmailMessage)
+    assert isinstance(markup, EmailMessage)
+    (attachment,) = list(message.iter_attachments())
+    return (
+        plain.get_content(),
+        markup.get_content(),
+        icalendar.Calendar.from_ical(attachment.get_content()),
+    )
+
+
+def _reparsed(message: EmailMessage) -> EmailMessage:
+    parsed = email.message_from_bytes(message.as_bytes(), policy=default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_a_reminders_email_speaks_the_locale_with_cldr_dates(
+    lang: str, agenda: cadence.Agenda
+) -> None:
+    """Subject, rows, dates and relative times are the locale's; the .ics is the feed's words."""
+    words = for_locale(lang)
+    birthday = _of(agenda, "ana", "occasion")
+    message = _reparsed(reminder_message(birthday, ADDRESSING, NOW, words=words))
+    assert message["Subject"] == words.title(birthday)
+    text, markup, calendar = _parts(message)
+    day = format_date(date(2027, 2, 28), "full", locale=lang)
+    soon = format_timedelta(
+        timedelta(days=8), granularity="day", threshold=1e9, add_direction=True, locale=lang
+    )
+    occasion = _says(lang, "{occasion} {when}", occasion=_says(lang, "birthday"), when=soon)
+    due = _says(lang, "{date}, {when}", date=day, when=occasion)
+    assert f"{_says(lang, 'Due')}: {due}" in text
+    assert f"{_says(lang, 'Why')}: {words.reason(birthday)}" in text
+    assert _says(lang, "Sent by cadence. The attached calendar file holds the same reminders.") in (
+        text
+    )
+    assert f'<html lang="{lang}">' in markup
+    feed = icalendar.Calendar.from_ical(to_ical([birthday], now=NOW, words=words))
+    (event,) = calendar.walk("VEVENT")
+    (fed,) = feed.walk("VEVENT")
+    for name in ("UID", "SUMMARY", "DESCRIPTION"):
+        assert event[name] == fed[name]
+    assert str(calendar["X-WR-CALNAME"]) == _says(lang, "cadence reminders")
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_a_digest_counts_its_sections_with_cldr_plurals(lang: str, agenda: cadence.Agenda) -> None:
+    """Two overdue take the form CLDR's category of 2 says; headings come from the catalog."""
+    words = for_locale(lang)
+    message = _reparsed(digest_message(list(agenda), ADDRESSING, NOW, words=words))
+    found = {"overdue": 0, "today": 0, "coming up": 0}
+    for reminder in agenda:
+        today = NOW.astimezone(reminder.contact.zone).date()
+        key = (
+            "overdue"
+            if reminder.date < today
+            else "today"
+            if reminder.date == today
+            else "coming up"
+        )
+        found[key] += 1
+    counts = [_plural(lang, f"{{n}} {k}", n) for k, n in found.items() if n]
+    assert message["Subject"] == _says(lang, "Keep in touch: {counts}", counts=", ".join(counts))
+    text, _, calendar = _parts(message)
+    overdue = _of(agenda, "leo")
+    late = (NOW.astimezone(overdue.contact.zone).date() - overdue.date).days
+    assert late > 1
+    day = format_date(overdue.date, "full", locale=lang)
+    assert _plural(lang, "{date}, overdue by {n} day", late, date=day) in text
+    assert f"{_says(lang, 'Overdue')} ({found['overdue']})" in text
+    assert {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")} == {words.title(r) for r in agenda}
+
+
+def test_message_ids_and_calendar_uids_are_the_same_in_every_language(
+    agenda: cadence.Agenda,
+) -> None:
+    """What a resent message is recognised by never depends on the words."""
+    seen: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    subjects: dict[str, list[str]] = {}
+    for lang in LOCALES:
+        words = for_locale(lang)
+        built = [
+            digest_message(list(agenda), ADDRESSING, NOW, words=words),
+            *(reminder_message(r, ADDRESSING, NOW, words=words) for r in agenda),
+        ]
+        seen[lang] = [
+            (str(m["Message-ID"]), tuple(str(e["UID"]) for e in _parts(m)[2].walk("VEVENT")))
+            for m in map(_reparsed, built)
+        ]
+        subjects[lang] = [str(m["Subject"]) for m in built]
+    assert all(found == seen["en"] for found in seen.values())
+    assert len({ident for ident, _ in seen["en"]}) == len(agenda) + 1
+    # The words did change: no subject is the same in Spanish as in English.
+    assert not set(subjects["es"]) & set(subjects["en"])
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        assert isinstance(envelope.content, bytes)
+        parsed = email.message_from_bytes(envelope.content, policy=default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 OK"
+
+
+@pytest.mark.parametrize("digest", [False, True], ids=["each", "digest"])
+def test_an_smtp_route_with_a_locale_sends_its_language(
+    digest: bool, agenda: cadence.Agenda
+) -> None:
+    """A route's ``locale`` words what reaches a real SMTP server; Message-IDs stay the same."""
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    received: dict[str | None, list[EmailMessage]] = {}
+    try:
+        for locale in ("de_AT", None):
+            settings = {
+                "host": "127.0.0.1",
+                "port": controller.port,
+                "security": "none",
+                "from": "c@example.org",
+                "to": ["me@example.org"],
+                "digest": digest,
+                **({"locale": locale} if locale else {}),
+            }
+            adapter = SmtpAdapter(parse_settings(settings), clock=lambda: NOW)
+            assert adapter.deliver(list(agenda), now=NOW) is None
+            received[locale], inbox.messages = inbox.messages, []
+    finally:
+        controller.stop()
+    german = [str(m["Subject"]) for m in received["de_AT"]]
+    if digest:
+        assert german[0].startswith(_says("de", "Keep in touch: {counts}", counts=""))
+    else:
+        assert german == [for_locale("de_AT").title(r) for r in agenda]
+        assert "Ana López wird am 28. Februar 39" in german
+    ids = [[str(m["Message-ID"]) for m in found] for found in received.values()]
+    assert ids[0] == ids[1]
+    assert [str(m["Subject"]) for m in received[None]] != german
+
+
+def test_a_bad_locale_in_an_smtp_route_is_a_config_error() -> None:
+    """A tag that names no locale stops the route when it is read."""
+    with pytest.raises(ConfigError, match="smtp route's locale"):
+        parse_settings({"host": "h", "from": "c@example.org", "to": ["m@example.org"], "locale": 3})
+    with pytest.raises(ConfigError, match="unknown locale"):
+        parse_settings(
+            {"host": "h", "from": "c@example.org", "to": ["m@example.org"], "locale": "xx_!!"}
+        )
+
+
+def test_an_english_email_without_a_locale_is_the_cores_own(agenda: cadence.Agenda) -> None:
+    """With no locale anywhere the words are the core's: ISO-free long dates, no Babel needed."""
+    words: Words = parse_settings({"host": "h", "from": "c@example.org", "to": ["m@e.org"]}).words
+    assert words is ENGLISH
+    text, markup, _ = _parts(
+        _reparsed(reminder_message(_of(agenda, "ana", "occasion"), ADDRESSING, NOW))
+    )
+    assert "Due: Sunday 28 February 2027, birthday in 8 days" in text
+    assert "<html><head>" in markup
