@@ -7,10 +7,15 @@ and everything idempotency relies on are the same in every language.
 
 from __future__ import annotations
 
+import base64
 import email
+import json
+import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import icalendar
@@ -26,6 +31,9 @@ from _servers import free_port
 from cadence import Birthday, Contact, Every, Roster, Rule, Touchpoint, plan, to_ical
 from cadence.adapters.smtp import SmtpAdapter, parse_settings
 from cadence.adapters.smtp.message import digest_message, reminder_message
+from cadence.adapters.webhook import WebhookAdapter
+from cadence.adapters.webhook import parse_settings as webhook_settings
+from cadence.adapters.webhook.payloads import payload_schema
 from cadence.core.errors import ConfigError
 from cadence.l10n import ENGLISH, LOCALE_DIR, Words, for_locale
 
@@ -246,3 +254,109 @@ def test_an_english_email_without_a_locale_is_the_cores_own(agenda: cadence.Agen
     )
     assert "Due: Sunday 28 February 2027, birthday in 8 days" in text
     assert "<html><head>" in markup
+
+
+# -- webhooks -----------------------------------------------------------------------
+
+SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+
+
+class _Hook(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    bodies: list[dict[str, Any]]
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.bodies.append({"id": self.headers["webhook-id"], "body": json.loads(body)})
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture
+def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A receiver on 127.0.0.1: its URL and the bodies (with their webhook-id) it got."""
+    bodies: list[dict[str, Any]] = []
+    handler = type("Handler", (_Hook,), {"bodies": bodies})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook", bodies
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def _post(url: str, reminders: list[cadence.Reminder], **settings: Any) -> None:
+    settings = {"url": url, "allow_private": True, **settings}
+    if settings.get("format", "standard") == "standard":
+        settings["secret"] = SECRET
+    adapter = WebhookAdapter(webhook_settings(settings), clock=lambda: NOW)
+    assert adapter.deliver(reminders) is None
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_standard_webhooks_keep_machine_fields_and_gain_the_localized_words(
+    lang: str, agenda: cadence.Agenda, hook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """Everything but ``localized`` is the same in every language, and valid by the v1 schema."""
+    import jsonschema  # type: ignore[import-untyped]  # no stubs in the test extra
+
+    url, bodies = hook
+    reminders = sorted(agenda, key=lambda r: r.key)
+    _post(url, reminders)
+    english = sorted(bodies, key=lambda b: b["id"])
+    bodies.clear()
+    _post(url, reminders, locale=lang)
+    localized = sorted(bodies, key=lambda b: b["id"])
+    validator = jsonschema.Draft202012Validator(payload_schema())
+    words = for_locale(lang)
+    for reminder, plain, worded in zip(reminders, english, localized, strict=True):
+        assert plain["id"] == worded["id"] == reminder.key
+        validator.validate(worded["body"])
+        words_of = worded["body"]["data"]["reminder"].pop("localized")
+        plain["body"]["data"]["reminder"].pop("localized")
+        assert worded["body"] == plain["body"]
+        assert words_of == {
+            "locale": words.locale,
+            "title": words.title(reminder),
+            "reason": words.reason(reminder),
+            "date": format_date(reminder.date, "full", locale=lang),
+        }
+        assert worded["body"]["data"]["reminder"]["title"] == reminder.title
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_chat_webhooks_speak_the_routes_language(
+    lang: str, agenda: cadence.Agenda, hook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    """Slack, Discord and Teams messages carry the title, labels and CLDR dates of the locale."""
+    url, bodies = hook
+    overdue = _of(agenda, "leo")
+    late = overdue.overdue.days
+    assert late > 1
+    for format in ("slack", "discord", "teams"):
+        _post(url, [overdue], format=format, locale=lang)
+    slack, discord, teams = (b["body"] for b in bodies)
+    words = for_locale(lang)
+    day = format_date(overdue.date, "medium", locale=lang)
+    title = words.title(overdue)
+    assert slack["text"] == _says(lang, "{title} (due {date})", title=title, date=day)
+    context = slack["blocks"][1]["elements"][0]["text"]
+    assert _says(lang, "{name}: {value}", name=_says(lang, "Due"), value=day) in context
+    (embed,) = discord["embeds"]
+    assert embed["title"] == title
+    assert {
+        "name": _says(lang, "Overdue"),
+        "value": _plural(lang, "{n} day", late),
+        "inline": True,
+    } in embed["fields"]
+    card = teams["attachments"][0]["content"]
+    assert card["body"][0]["text"] == title
+    assert {"title": _says(lang, "Due"), "value": day} in card["body"][2]["facts"]
+    assert card["lang"] == lang
