@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import icalendar
@@ -23,8 +24,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from babel import Locale
-from babel.dates import format_date, format_timedelta
+from babel.dates import format_date, format_skeleton, format_timedelta
 from babel.messages.pofile import read_po
+from babel.numbers import format_percent
+from babel.units import format_unit
+from click.testing import CliRunner
 
 import cadence
 from _servers import free_port
@@ -34,7 +38,10 @@ from cadence.adapters.smtp.message import digest_message, reminder_message
 from cadence.adapters.webhook import WebhookAdapter
 from cadence.adapters.webhook import parse_settings as webhook_settings
 from cadence.adapters.webhook.payloads import payload_schema
+from cadence.cli import cli
+from cadence.core.drift import DriftReason, reason_words
 from cadence.core.errors import ConfigError
+from cadence.core.serial import reminder_from_row, reminder_row
 from cadence.l10n import ENGLISH, LOCALE_DIR, Words, for_locale
 
 LOCALES = ("en", "es", "de", "fr")
@@ -360,3 +367,121 @@ def test_chat_webhooks_speak_the_routes_language(
     assert card["body"][0]["text"] == title
     assert {"title": _says(lang, "Due"), "value": day} in card["body"][2]["facts"]
     assert card["lang"] == lang
+
+
+# -- drift and health ----------------------------------------------------------------
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
+
+SIGNS = (
+    DriftReason("silence", 1.5, since=date(2026, 5, 25), days=40.0, usual_days=8.4),
+    DriftReason("unanswered", 0.9, since=date(2026, 6, 1), days=4.0, answered=19, of=20),
+    DriftReason("unanswered", 0.6, since=date(2026, 6, 1), days=1.0, answered=9, of=10),
+    DriftReason("replies", 0.5, days=None, usual_days=1.0, answered=1, of=5, usual_share=0.94),
+    DriftReason("reply-time", 0.3, days=6.2, usual_days=1.0),
+    DriftReason("meetings", 0.4, since=date(2026, 3, 2), usual_days=28.5),
+    DriftReason("meetings", 0.4, since=date(2026, 3, 2), usual_days=10.0),
+)
+
+
+def _fading() -> tuple[Roster, datetime]:
+    """Twenty weeks of mail answered the next day, then five weeks of yours unanswered."""
+    touches = []
+    for week in range(20):
+        monday = START + week * 7 * DAY
+        touches += [
+            Touchpoint("ana", monday, "email", direction="out"),
+            Touchpoint("ana", monday + DAY, "email", direction="in"),
+        ]
+    last = START + 20 * 7 * DAY
+    touches += [
+        Touchpoint("ana", last + week * 7 * DAY, "email", direction="out") for week in range(5)
+    ]
+    return Roster([Contact("ana", "Ana")], [Rule(Every(weeks=1))], touchpoints=touches), last
+
+
+def test_international_english_words_drift_as_drift_does() -> None:
+    """The catalogs' English says each sign exactly as ``reason_words`` does."""
+    english = for_locale("en_001")
+    for sign in SIGNS:
+        assert english.drift_reason(sign, "Ana") == reason_words(sign, "Ana"), sign.signal
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_drift_signs_are_worded_with_cldr_dates_and_days(lang: str) -> None:
+    """A silence: the day and month, and the spans in days, as CLDR writes them."""
+    words = for_locale(lang)
+    silence = SIGNS[0]
+    assert words.drift_reason(silence, "Ana") == _says(
+        lang,
+        "nothing from {name} since {date} ({days}); before, no more than {usual} passed",
+        name="Ana",
+        date=format_skeleton("MMMMd", date(2026, 5, 25), locale=lang),
+        days=format_unit(40, "duration-day", locale=lang),
+        usual=format_unit(8, "duration-day", locale=lang),
+    )
+    monthly = words.drift_reason(SIGNS[5], "Ana")
+    assert _says(lang, "monthly") in monthly
+    ten = words.drift_reason(SIGNS[6], "Ana")
+    assert _says(lang, "every {days}", days=format_unit(10, "duration-day", locale=lang)) in ten
+    many = _plural(
+        lang,
+        "{name} has not answered your last {n} message, since {date}; "
+        "before, {answered} of {of} were answered",
+        4,
+        name="Ana",
+        date=format_skeleton("MMMMd", date(2026, 6, 1), locale=lang),
+        answered=19,
+        of=20,
+    )
+    assert words.drift_reason(SIGNS[1], "Ana") == many
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_an_at_risk_reminder_carries_its_signs_and_is_worded_from_them(lang: str) -> None:
+    """Planning keeps drift's English reason and adds the signs; every edge words them."""
+    roster, last = _fading()
+    (reminder,) = [r for r in plan(roster, now=last + 60 * DAY) if r.kind == "at-risk"]
+    assert reminder.facts is not None
+    assert reminder.facts.signs
+    assert reminder.reason == "; ".join(reason_words(s, "Ana") for s in reminder.facts.signs)
+    words = for_locale(lang)
+    expected = "; ".join(words.drift_reason(s, "Ana") for s in reminder.facts.signs)
+    assert words.reason(reminder) == expected
+    key, _, _, due, data = reminder_row(reminder)
+    assert reminder_from_row(key, reminder.contact, due, data, NOW) == reminder.at(NOW)
+    feed = icalendar.Calendar.from_ical(to_ical([reminder], words=words))
+    (event,) = feed.walk("VEVENT")
+    assert _says(lang, "Why: {reason}", reason=expected) in str(event["DESCRIPTION"])
+    assert str(event["SUMMARY"]) == _says(lang, "{name} may be drifting away", name="Ana")
+    assert str(event["UID"]) == reminder.key
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_cadence_health_speaks_the_locale(lang: str, tmp_path: Path) -> None:
+    """The health table's headings, levels, percentages and first reason are the locale's."""
+    db = f"sqlite:///{tmp_path / 'cadence.db'}"
+    roster, last = _fading()
+    runner = CliRunner()
+    now = (last + 60 * DAY).isoformat()
+    base = ["--db", db, "--now", now]
+    assert runner.invoke(cli, [*base, "contact", "add", "ana", "--name", "Ana"]).exit_code == 0
+    assert runner.invoke(cli, [*base, "rule", "set", "1 week", "--contact", "ana"]).exit_code == 0
+    for touch in roster.touchpoints:
+        args = ["log", "ana", "--at", touch.at.isoformat(), "--via", "email"]
+        args += ["--in"] if touch.direction == "in" else []
+        assert runner.invoke(cli, [*base, *args]).exit_code == 0, touch
+    result = runner.invoke(cli, [*base, "--locale", lang, "health"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    words = for_locale(lang)
+    found = cadence.drift(roster, "ana", now=last + 60 * DAY)
+    assert found.level == "at-risk"
+    out = " ".join(result.output.split())
+    for heading in ("health", "drift", "trend", "why"):
+        assert _says(lang, heading) in out
+    assert _says(lang, "at-risk") in out
+    assert " ".join(words.drift_reason(found.reasons[0], "Ana").split()) in out
+    score = cadence.health(roster, "ana", now=last + 60 * DAY)
+    assert score is not None
+    assert " ".join(format_percent(score, locale=lang).split()) in out

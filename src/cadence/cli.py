@@ -1445,6 +1445,22 @@ def status(state: State, show_all: bool) -> None:
         out.print(detail)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for translation (as ``cadence.l10n.N_``, without importing it)."""
+    return message
+
+
+#: The columns of ``cadence health``, in English; the table words them in the locale.
+_HEALTH_COLUMNS = (
+    N_("health"),
+    N_("drift"),
+    N_("trend"),
+    N_("contact"),
+    N_("name"),
+    N_("cadence"),
+    N_("why"),
+)
+
 #: How ``cadence health`` colours each band of health.
 _BAND_COLOURS = {"healthy": "green", "drifting": "yellow", "overdue": "red"}
 
@@ -1471,20 +1487,28 @@ def health(state: State, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_health_data(roster, *item[1:]) for item in shown], indent=2))
         return
-    table = Table("health", "drift", "trend", "contact", "name", "cadence", "why", box=None)
+    words = state.words
+    table = Table(*map(words.gettext, _HEALTH_COLUMNS), box=None)
     for person in bare[:limit]:
-        table.add_row(Text("never due", style="red"), "", "", person.id, person.name, "no cadence")
+        table.add_row(
+            Text(words.gettext("never due"), style="red"),
+            "",
+            "",
+            person.id,
+            person.name,
+            words.gettext("no cadence"),
+        )
     for _, score, person, found in shown:
         cadence = roster.cadence_for(person)
         colour = _BAND_COLOURS[actions.health_band(score)]
         table.add_row(
-            Text(f"{score:4.0%}", style=colour),
-            Text(found.level, style=_DRIFT_STYLE[found.level]),
-            found.trend,
+            Text(words.percent(score).rjust(4), style=colour),
+            Text(words.level(found.level), style=_DRIFT_STYLE[found.level]),
+            words.level(found.trend),
             person.id,
             person.name,
-            cadence.describe() if cadence else "",
-            found.words[0] if found.words else "",
+            words.cadence(cadence) if cadence else "",
+            words.drift_reason(found.reasons[0], found.name) if found.reasons else "",
         )
     out.print(table)
     if bare:

@@ -44,6 +44,8 @@ from cadence.core.time import long_date as _english_long_date
 if TYPE_CHECKING:
     from babel import Locale
 
+    from cadence.core.drift import DriftReason
+
 __all__ = [
     "CATALOGS",
     "DEFAULT_LOCALE",
@@ -244,6 +246,24 @@ class Words:
         """How far the occasion is at ``now`` ("birthday in 2 days"); None for a cadence."""
         return _english_occasion_words(reminder, now)
 
+    def cadence(self, cadence: Every | Recurring) -> str:
+        """A cadence in words: "every 2 weeks"."""
+        return cadence.describe()
+
+    def drift_reason(self, reason: DriftReason, name: str) -> str:
+        """One sign of drift in words, for the contact called ``name``: drift's own English."""
+        from cadence.core.drift import reason_words
+
+        return reason_words(reason, name)
+
+    def level(self, level: str) -> str:
+        """A drift level ("steady", "watch", "at-risk") or trend ("worse", "better", "same")."""
+        return level
+
+    def percent(self, share: float) -> str:
+        """``share`` (0.85) as a whole percentage: "85%"."""
+        return f"{share:.0%}"
+
     def overdue(self, days: int) -> str:
         """How long overdue a reminder is: "overdue 3 days"."""
         return f"overdue {days} day" + ("" if days == 1 else "s")
@@ -293,6 +313,8 @@ class Localizer(Words):
 
         if what == "number":
             return numbers.format_decimal(value, locale=self._babel)
+        if what == "percent":
+            return numbers.format_percent(value, locale=self._babel)
         if what == "date":
             return dates.format_date(value, format, locale=self._babel)
         if what == "skeleton":
@@ -311,6 +333,10 @@ class Localizer(Words):
     def number(self, n: float) -> str:
         """``n`` as this locale writes numbers ("1,000", "1.000", "1 000")."""
         return self._format("number", n)
+
+    def percent(self, share: float) -> str:
+        """``share`` (0.85) as this locale writes a whole percentage: "85%", "85 %"."""
+        return self._format("percent", share)
 
     def date(self, day: dt.date, format: str = "medium") -> str:
         """``day`` in one of CLDR's formats: "short", "medium", "long" or "full"."""
@@ -386,7 +412,10 @@ class Localizer(Words):
         if facts is None:
             return reminder.reason
         parts: list[str] = []
-        if facts.cadence is not None:
+        if facts.signs is not None:
+            name = reminder.contact.name
+            parts += [self.drift_reason(sign, name) for sign in facts.signs]
+        elif facts.cadence is not None:
             parts.append(self.cadence(facts.cadence))
             parts.append(self._history(facts.history, facts.last))
         elif facts.occasion is not None and reminder.occasion_date is not None:
@@ -464,6 +493,78 @@ class Localizer(Words):
         """How long overdue a reminder is: "overdue 3 days", "3 días de retraso"."""
         return self.ngettext("overdue {n} day", "overdue {n} days", days)
 
+    def level(self, level: str) -> str:
+        """A drift level or trend in this locale: "en riesgo", "schlechter"."""
+        message = _LEVELS.get(level)
+        return level if message is None else self.gettext(message)
+
+    def _days(self, value: float) -> str:
+        # As drift says a span: whole days, never fewer than one.
+        return self._format("unit", max(1, round(value)), "duration-day")
+
+    def drift_reason(self, reason: DriftReason, name: str) -> str:
+        """One sign of drift in this locale, for the contact called ``name``.
+
+        The same facts as ``cadence.core.drift.reason_words`` words in English:
+        dates as day and month, spans as CLDR's days.
+        """
+        from cadence.core.drift import rhythm
+
+        since = None if reason.since is None else self.day_month(reason.since)
+        days = None if reason.days is None else self._days(reason.days)
+        usual = None if reason.usual_days is None else self._days(reason.usual_days)
+        if reason.signal == "silence":
+            return self.gettext(
+                "nothing from {name} since {date} ({days}); before, no more than {usual} passed",
+                name=name,
+                date=since,
+                days=days,
+                usual=usual,
+            )
+        if reason.signal == "unanswered":
+            run = round(reason.days or 0)
+            values = {"name": name, "date": since, "answered": reason.answered, "of": reason.of}
+            if run == 1:
+                return self.gettext(
+                    "{name} has not answered your last message, since {date}; "
+                    "before, {answered} of {of} were answered",
+                    **values,
+                )
+            return self.ngettext(
+                "{name} has not answered your last {n} message, since {date}; "
+                "before, {answered} of {of} were answered",
+                "{name} has not answered your last {n} messages, since {date}; "
+                "before, {answered} of {of} were answered",
+                run,
+                **values,
+            )
+        if reason.signal == "replies":
+            return self.gettext(
+                "{name} answered {answered} of your last {of} messages; "
+                "before, {tenths} in 10 within {usual}",
+                name=name,
+                answered=reason.answered,
+                of=reason.of,
+                tenths=round((reason.usual_share or 0) * 10),
+                usual=usual,
+            )
+        if reason.signal == "reply-time":
+            return self.gettext(
+                "{name} now takes {days} to answer; before, {usual}",
+                name=name,
+                days=days,
+                usual=usual,
+            )
+        named = None if reason.usual_days is None else rhythm(reason.usual_days)
+        often = (
+            self.gettext(_RHYTHMS[named])
+            if named is not None
+            else self.gettext("every {days}", days=usual)
+        )
+        return self.gettext(
+            "no meeting since {date}; you met {rhythm} before", date=since, rhythm=often
+        )
+
 
 # Messages picked at run time, marked so that extraction finds them (``KEYWORDS``).
 def N_(message: str) -> str:
@@ -486,6 +587,20 @@ _EVERY: dict[str, tuple[str, tuple[str, str]]] = {
     "week": (N_("every week"), Nn_("every {n} week", "every {n} weeks")),
     "month": (N_("every month"), Nn_("every {n} month", "every {n} months")),
     "year": (N_("every year"), Nn_("every {n} year", "every {n} years")),
+}
+_RHYTHMS: dict[str, str] = {
+    "weekly": N_("weekly"),
+    "fortnightly": N_("fortnightly"),
+    "monthly": N_("monthly"),
+    "quarterly": N_("quarterly"),
+}
+_LEVELS: dict[str, str] = {
+    "steady": N_("steady"),
+    "watch": N_("watch"),
+    "at-risk": N_("at-risk"),
+    "worse": N_("worse"),
+    "better": N_("better"),
+    "same": N_("same"),
 }
 _NEAR: dict[int, str] = {
     0: N_("{occasion} today"),
