@@ -9,18 +9,22 @@ from __future__ import annotations
 
 import base64
 import email
+import html
 import json
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import icalendar
 import pytest
+import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 from babel import Locale
@@ -32,7 +36,7 @@ from click.testing import CliRunner
 
 import cadence
 from _servers import free_port
-from cadence import Birthday, Contact, Every, Roster, Rule, Touchpoint, plan, to_ical
+from cadence import Birthday, Contact, Every, Roster, Rule, Touchpoint, open_store, plan, to_ical
 from cadence.adapters.smtp import SmtpAdapter, parse_settings
 from cadence.adapters.smtp.message import digest_message, reminder_message
 from cadence.adapters.webhook import WebhookAdapter
@@ -485,3 +489,100 @@ def test_cadence_health_speaks_the_locale(lang: str, tmp_path: Path) -> None:
     score = cadence.health(roster, "ana", now=last + 60 * DAY)
     assert score is not None
     assert " ".join(format_percent(score, locale=lang).split()) in out
+
+
+# -- the web page and its feed -----------------------------------------------------------
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.fixture(scope="module")
+def served_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite store holding Ana's fading mail and a birthday of hers."""
+    db = f"sqlite:///{tmp_path_factory.mktemp('web') / 'cadence.db'}"
+    roster, _ = _fading()
+    with open_store(db) as store:
+        store.put_contacts([Contact("ana", "Ana")])
+        store.set_rule(Rule(Every(weeks=1), contact="ana"))
+        store.add_occasion(Birthday("ana", 7, 30, year=1990))
+        for touch in roster.touchpoints:
+            store.log(touch)
+    return db
+
+
+def _serve_site(db: str, words: Words, now: datetime) -> tuple[str, Callable[[], None]]:
+    from cadence.web.app import make_web_app
+    from cadence.web.feed import make_feed_app
+
+    store = open_store(db)
+    clock = lambda: now  # noqa: E731  # a pinned moment
+
+    def current() -> cadence.Agenda:
+        agenda: cadence.Agenda = store.agenda(now=now, within=timedelta(days=30))
+        return agenda
+
+    feed = make_feed_app(current, token=None, store=store, clock=clock, words=words)
+    app = make_web_app(store, token=None, feed=feed, clock=clock, words=words)
+    server = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        store.close()
+
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+def _text(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_the_web_page_and_its_feed_speak_the_apps_locale(lang: str, served_db: str) -> None:
+    """Today, People and /feed.ics in the locale; the feed's UIDs are the same in every one."""
+    _, last = _fading()
+    now = last + 60 * DAY
+    words = for_locale(lang)
+    with open_store(served_db) as store:
+        agenda = store.agenda(now=now, within=timedelta(days=30))
+        roster = store.roster()
+    risky = next(r for r in agenda if r.kind == "at-risk")
+    found = cadence.drift(roster, "ana", now=now)
+    url, stop = _serve_site(served_db, words, now)
+    try:
+        today = requests.get(url + "/", timeout=10).text
+        people = requests.get(url + "/people", timeout=10).text
+        feed = requests.get(url + "/feed.ics", timeout=10)
+    finally:
+        stop()
+    assert f'<html lang="{lang}">' in today
+    shown = _text(today)
+    assert words.title(risky) in shown
+    assert " ".join(words.reason(risky).split()) in shown
+    assert _says(lang, "Overdue") in shown
+    birthday = next(r for r in agenda if r.purpose == "birthday")
+    assert words.title(birthday) in shown
+    listed = _text(people)
+    assert _says(lang, "at-risk") in listed
+    assert " ".join(words.drift_reason(found.reasons[0], "Ana").split()) in listed
+    calendar = icalendar.Calendar.from_ical(feed.content)
+    events = {str(e["UID"]): str(e["SUMMARY"]) for e in calendar.walk("VEVENT")}
+    assert events == {r.key: words.title(r) for r in agenda}
+
+
+def test_each_language_of_the_served_feed_has_its_own_etag(served_db: str) -> None:
+    """A client that switches language gets the new words, not a 304 for the old ones."""
+    _, last = _fading()
+    etags = set()
+    for lang in LOCALES:
+        url, stop = _serve_site(served_db, for_locale(lang), last + 60 * DAY)
+        try:
+            etags.add(requests.get(url + "/feed.ics", timeout=10).headers["ETag"])
+        finally:
+            stop()
+    assert len(etags) == len(LOCALES)

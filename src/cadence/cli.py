@@ -1112,8 +1112,23 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
     "--within", default="30d", show_default=True, help="Also show what falls due this far ahead."
 )
 @click.option("--name", default="cadence", show_default=True, help="The calendar's name.")
+@click.option(
+    "--locale",
+    metavar="TAG",
+    default=None,
+    help="Language of the page and the feed, e.g. es, de_AT "
+    "(default: cadence --locale, CADENCE_LOCALE, else the platform's).",
+)
 @pass_state
-def serve(state: State, host: str, port: int, token: str | None, within: str, name: str) -> None:
+def serve(
+    state: State,
+    host: str,
+    port: int,
+    token: str | None,
+    within: str,
+    name: str,
+    locale: str | None,
+) -> None:
     """Serve the web page at / and the agenda as a calendar at /feed.ics (per tag: ?tag=NAME).
 
     The page opens with the token: visit /?token=... or sign in with it.
@@ -1123,6 +1138,9 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     from cadence.web.feed import FEED_PATH, make_feed_app, make_feed_server
 
     ahead = parse_duration(within)
+    if locale:
+        state.locale = locale
+    words = state.words
 
     def clock() -> datetime:
         # A served feed follows the clock, unless --now pins it for a replay.
@@ -1131,7 +1149,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     def current() -> Any:
         return state.store.agenda(now=clock(), within=ahead)
 
-    feed_app = make_feed_app(current, token=token or None, name=name)
+    feed_app = make_feed_app(current, token=token or None, name=name, words=words)
     try:
         # Built with the feed alone, so that an open feed off loopback is refused first.
         server = make_feed_server(feed_app, host, port, token=token or None)
@@ -1141,7 +1159,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     # Opening the store here refuses a missing one now, not at the first request.
     # Given the store, the feed is kept between requests until something it shows changes.
     feed_app = make_feed_app(
-        current, token=token or None, name=name, store=state.store, clock=clock
+        current, token=token or None, name=name, store=state.store, clock=clock, words=words
     )
     server.set_app(
         make_web_app(
@@ -1150,6 +1168,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
             feed=feed_app,
             clock=clock,
             name=name,
+            words=words,
         )
     )
     shown = f"[{host}]" if ":" in host else host
