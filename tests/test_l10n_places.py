@@ -586,3 +586,41 @@ def test_each_language_of_the_served_feed_has_its_own_etag(served_db: str) -> No
         finally:
             stop()
     assert len(etags) == len(LOCALES)
+
+
+# -- cadence due ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_cadence_due_words_its_table_and_nothing_due(
+    lang: str, served_db: str, tmp_path: Path
+) -> None:
+    """Headings, dates, titles and "nothing due" are the locale's; keys and JSON never change."""
+    _, last = _fading()
+    now = last + 60 * DAY
+    base = ["--db", served_db, "--now", now.isoformat(), "--locale", lang]
+    runner = CliRunner()
+    shown = runner.invoke(cli, [*base, "due", "--within", "30d"], env={"COLUMNS": "400"})
+    assert shown.exit_code == 0, shown.output
+    out = " ".join(shown.output.split())
+    for heading in ("when", "contact", "channel", "key"):
+        assert _says(lang, heading) in out
+    with open_store(served_db) as store:
+        agenda = store.agenda(now=now, within=timedelta(days=30))
+    words = for_locale(lang)
+    ahead = next(r for r in agenda if not r.overdue)
+    assert format_date(ahead.date, "medium", locale=lang) in out
+    for reminder in agenda:
+        assert words.title(reminder) in out
+        assert reminder.key[:10] in out
+    bare = ["--db", f"sqlite:///{tmp_path / 'bare.db'}", "--locale", lang]
+    assert runner.invoke(cli, [*bare, "contact", "add", "bo", "--name", "Bo"]).exit_code == 0
+    empty = runner.invoke(cli, [*bare, "due"])
+    assert empty.exit_code == 0
+    assert empty.stdout.strip() == _says(lang, "nothing due")
+    plain = runner.invoke(cli, ["--db", served_db, "--now", now.isoformat(), "due", "--json"])
+    worded = runner.invoke(cli, [*base, "due", "--json"])
+    assert plain.output == worded.output
+    listed = json.loads(plain.output)
+    assert {tuple(sorted(r["facts"])) for r in listed} >= {("signs",)}
+    assert all(r["facts"] is not None for r in listed)

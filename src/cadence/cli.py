@@ -1009,6 +1009,15 @@ def _note_without_cadence(state: State) -> None:
         )
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for translation (as ``cadence.l10n.N_``, without importing it)."""
+    return message
+
+
+#: The columns of ``cadence due``, in English (the title's has no heading).
+_DUE_COLUMNS = (N_("when"), "", N_("contact"), N_("channel"), N_("key"))
+
+
 @cli.command("due")
 @click.option(
     "--within", default="7d", show_default=True, help="Also show what falls due this far ahead."
@@ -1027,11 +1036,11 @@ def due(state: State, within: str, as_json: bool) -> None:
         text = json.dumps([reminder_to_json(r) for r in agenda], ensure_ascii=False, indent=2)
         click.echo(escape_json(text))
         return
-    if not len(agenda):
-        out.print("nothing due")
-        return
     words = state.words
-    table = Table("when", "", "contact", "channel", "key", box=None)
+    if not len(agenda):
+        out.print(words.gettext("nothing due"))
+        return
+    table = Table(*(words.gettext(c) if c else c for c in _DUE_COLUMNS), box=None)
     table.columns[4].no_wrap = True
     for reminder in agenda:
         occasion = words.occasion_words(reminder, agenda.now)
@@ -1050,7 +1059,7 @@ def due(state: State, within: str, as_json: bool) -> None:
                     style="red" if days else "yellow",
                 )
         else:
-            when = reminder.date.isoformat()
+            when = words.date(reminder.date)
         table.add_row(
             when,
             words.title(reminder),
@@ -1462,11 +1471,6 @@ def status(state: State, show_all: bool) -> None:
                 (row.error or "")[:80],
             )
         out.print(detail)
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for translation (as ``cadence.l10n.N_``, without importing it)."""
-    return message
 
 
 #: The columns of ``cadence health``, in English; the table words them in the locale.

@@ -191,7 +191,12 @@ def contact_from_row(row: tuple[Any, ...] | list[Any]) -> Contact:
 
 
 def reminder_to_json(reminder: Reminder) -> dict[str, Any]:
-    """A reminder as JSON-ready data: what ``cadence due --json`` prints for each one."""
+    """A reminder as JSON-ready data: what ``cadence due --json`` prints for each one.
+
+    ``facts`` holds what its words are made of (``facts_to_data``; None for a
+    reminder made without them), the same in every language, so that a
+    program can word it in its own.
+    """
     contact = reminder.contact
     return {
         "key": reminder.key,
@@ -211,6 +216,7 @@ def reminder_to_json(reminder: Reminder) -> dict[str, Any]:
         "channel": reminder.channel,
         "occasion_date": reminder.occasion_date.isoformat() if reminder.occasion_date else None,
         "reason": reminder.reason,
+        "facts": facts_to_data(reminder.facts),
     }
 
 
