@@ -152,9 +152,12 @@ def resolve_locale(locale: str | None = None) -> str:
 
 
 def _compiled(po: Path) -> _gettext.GNUTranslations:
-    """The catalog at ``po``: its current ``.mo`` if built, else compiled here from the ``.po``."""
+    """The catalog at ``po``: its current ``.mo`` if built, else compiled here from the ``.po``.
+
+    A ``.mo`` without its ``.po`` (a plugin may ship only those) is used as it is.
+    """
     mo = po.with_suffix(".mo")
-    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fp:
             return _gettext.GNUTranslations(fp)
     from babel.messages.mofile import write_mo
@@ -173,8 +176,9 @@ def translations(locale: str, domain: str, directory: Path) -> _gettext.NullTran
 
     Looks for ``<directory>/<lang>_<TERRITORY>/LC_MESSAGES/<domain>.po`` then
     ``<directory>/<lang>/...``; the ``.mo`` beside a ``.po`` is used when it
-    is as new. Without either, messages stay as written (English). This is
-    how a plugin translates its own messages in the locale of the route.
+    is as new, and a ``.mo`` alone as it is. Without either, messages stay
+    as written (English). This is how a plugin translates its own messages
+    in the locale of the route.
     """
     return _translations(str(_parse(locale)), domain, str(directory))
 
@@ -188,7 +192,7 @@ def _translations(locale: str, domain: str, directory: str) -> _gettext.NullTran
     names.append(parsed.language)
     for name in dict.fromkeys(names):
         po = Path(directory) / name / "LC_MESSAGES" / f"{domain}.po"
-        if po.exists():
+        if po.exists() or po.with_suffix(".mo").exists():
             return _compiled(po)
     return _gettext.NullTranslations()
 
