@@ -238,9 +238,7 @@ def _contact(reminder: Reminder) -> str:
 
 
 def _subject(found: Sequence[Section], words: Words) -> str:
-    counts = [
-        words.ngettext(*_COUNTS[s.heading], len(s.reminders)) for s in found if s.heading in _COUNTS
-    ]
+    counts = [words.ngettext(*_COUNTS[s.heading], len(s.reminders)) for s in found]
     return words.gettext(
         "Keep in touch: {counts}", counts=", ".join(counts) or words.gettext("nothing due")
     )
