@@ -48,6 +48,7 @@ from cadence.adapters.smtp.message import (
 from cadence.core.errors import ConfigError, DeliveryError
 from cadence.core.reminders import Reminder
 from cadence.core.time import require_aware
+from cadence.l10n import ENGLISH, Words, route_words
 
 __all__ = ["Outgoing", "Secret", "SmtpAdapter", "SmtpSettings", "parse_settings", "smtp_adapter"]
 
@@ -68,6 +69,7 @@ SETTINGS = frozenset(
         "from",
         "host",
         "list_unsubscribe",
+        "locale",
         "password",
         "password_env",
         "port",
@@ -191,6 +193,9 @@ class SmtpSettings:
     digest: bool = True
     timeout: float = DEFAULT_TIMEOUT
     ca_file: str | None = None
+    #: The words of the messages: the ``locale`` setting's, else ``CADENCE_LOCALE``'s
+    #: or the platform's (``cadence.l10n.route_words``).
+    words: Words = attrs.field(default=ENGLISH, repr=False)
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -235,6 +240,7 @@ def parse_settings(settings: Mapping[str, Any]) -> SmtpSettings:
             raise ConfigError("ca_file has no use with security 'none'")
         ca_file = check.ca_file(ca_file)
     digest = check.flag("digest", settings.get("digest", True))
+    words = route_words(settings.get("locale"), "smtp")
     unsubscribe = settings.get("list_unsubscribe")
     return SmtpSettings(
         host=check.text("host", settings["host"]),
@@ -250,6 +256,7 @@ def parse_settings(settings: Mapping[str, Any]) -> SmtpSettings:
         digest=digest,
         timeout=check.timeout(settings.get("timeout", DEFAULT_TIMEOUT)),
         ca_file=ca_file,
+        words=words,
     )
 
 
@@ -451,7 +458,9 @@ class SmtpAdapter:
         if self.settings.digest:
             messages = [
                 (
-                    digest_message(reminders, addressing, now, sent=sent),
+                    digest_message(
+                        reminders, addressing, now, sent=sent, words=self.settings.words
+                    ),
                     tuple(r.key for r in reminders),
                 )
             ]
@@ -474,8 +483,12 @@ class SmtpAdapter:
     ) -> tuple[list[Outgoing], list[Failure]]:
         """One message per reminder, written straight to bytes; the calendars rendered at once."""
         if self._writer is None:
-            self._writer = MessageWriter(self.settings.addressing, self._policy)
-        calendars = calendar_attachments(reminders, now, self.settings.addressing.sender)
+            self._writer = MessageWriter(
+                self.settings.addressing, self._policy, self.settings.words
+            )
+        calendars = calendar_attachments(
+            reminders, now, self.settings.addressing.sender, self.settings.words
+        )
         built: list[Outgoing] = []
         failures: list[Failure] = []
         for reminder in reminders:
