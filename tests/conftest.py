@@ -21,6 +21,17 @@ settings.register_profile(
 settings.load_profile("cadence")
 
 
+@pytest.fixture(autouse=True)
+def _core_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reminders are worded in the core's English unless a test names a locale.
+
+    The platform's locale would otherwise choose the words of every adapter.
+    """
+    for name in ("CADENCE_LOCALE", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture
 def plugins() -> Iterator[_plugins.Plugins]:
     """A fresh plugin manager with only cadence's own plugins, installed as the process default."""

@@ -197,6 +197,31 @@ def test_the_first_run_creates_every_event_and_the_next_writes_nothing(
     assert str(_events(server, calendar)["dentist-appointment"]["SUMMARY"]) == "Dentist"
 
 
+def test_a_route_in_another_language_rewrites_the_same_events_in_place(
+    server: Radicale, calendar: str, store: Any, plugins: Plugins, password: str
+) -> None:
+    """With ``locale`` set, each event is written again in Spanish under its name and UID."""
+    from cadence.l10n import for_locale
+
+    assert _run(store, _route(calendar), plugins).errors == ()
+    english = _etags(server, calendar)
+    agenda = store.agenda(now=NOW, within=HORIZON)
+    before = server.requests_seen("cadence/")
+    report = _run(store, _route(calendar, locale="es"), plugins, NOW + timedelta(minutes=5))
+    assert report.errors == ()
+    assert report.warnings == ()
+    assert _writes(server, before) == {"PUT": len(agenda), "DELETE": 0}
+    assert set(_etags(server, calendar)) == set(english)
+    events = _events(server, calendar)
+    spanish = for_locale("es")
+    assert {key: str(event["SUMMARY"]) for key, event in events.items()} == {
+        r.key: spanish.title(r) for r in agenda
+    }
+    before = server.requests_seen("cadence/")
+    _run(store, _route(calendar, locale="es"), plugins, NOW + timedelta(minutes=10))
+    assert _writes(server, before) == {"PUT": 0, "DELETE": 0}
+
+
 def test_events_carry_the_alarm_and_the_content_of_the_feed(
     server: Radicale, calendar: str, store: Any, plugins: Plugins, password: str
 ) -> None:

@@ -261,7 +261,13 @@ def test_bulk_touches_never_count_as_replies(
 
 
 def _pattern(period: float, noise: list[float], fade: float) -> list[Touchpoint]:
-    """Six periods as usual, then two in which answers come ``fade`` times later, if at all."""
+    """Six periods as usual, then two in which answers come ``fade`` times later, if at all.
+
+    The latest answer comes 0.3 of a period after its message, so in a weekly
+    pattern too the next message leaves more than a day after it, as the
+    model's day-long constants ask (a message sent within a day of theirs is
+    an answer to it).
+    """
     touches = []
     for n in range(8):
         for half in (0.0, 0.5):
@@ -269,7 +275,7 @@ def _pattern(period: float, noise: list[float], fade: float) -> list[Touchpoint]
             touches.append(_mail(sent))
             late = 1.0 if n < 6 else fade
             if n < 6 or noise[n * 2 + int(half * 2)] < 1 / fade:
-                touches.append(_mail(sent + (0.15 + 0.05 * noise[n]) * late * period * DAY, "in"))
+                touches.append(_mail(sent + (0.09 + 0.03 * noise[n]) * late * period * DAY, "in"))
     return touches
 
 
@@ -280,8 +286,9 @@ def test_weekly_and_quarterly_fading_alike_are_flagged_alike(
 ) -> None:
     """The model measures each relationship by its own rhythm, so time's scale does not matter.
 
-    (Its few absolute constants, a day for one conversation and two years of
-    history, stay out of the way here: touches are more than a day apart.)
+    (Its few absolute constants, a day for one conversation or for an answer
+    of yours and two years of history, stay out of the way here: touches are
+    more than a day apart.)
     """
     levels = set()
     for period in (7.0, 91.0):

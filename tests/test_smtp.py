@@ -69,6 +69,7 @@ from cadence.adapters.smtp.message import (
     reminder_message,
     sections,
 )
+from cadence.l10n import ENGLISH, Words, for_locale
 
 SENDER = "Cadence <cadence@example.org>"
 ME = "me@example.org"
@@ -1381,6 +1382,29 @@ def test_a_written_message_says_what_the_built_one_says(now: datetime, name: str
     assert _attachment(written) == _attachment(built)
 
 
+@pytest.mark.parametrize("locale", ["es", "de", "fr"])
+def test_a_written_message_in_a_locale_says_what_the_built_one_says(
+    agenda_reminders: tuple[Reminder, ...], now: datetime, locale: str
+) -> None:
+    """In a language, the writer words subject, texts and calendar as reminder_message does,
+    and keeps the Message-ID of every language."""
+    words = _words(locale)
+    addressing = _addressing()
+    writer = MessageWriter(addressing, SMTP, words)
+    for reminder in agenda_reminders:
+        built = _read(flatten(reminder_message(reminder, addressing, now, words=words), SMTP))
+        data, ident = writer.reminder(reminder, now, now)
+        written = _read(data)
+        assert ident == message_id(reminder.key, addressing.domain)
+        assert str(written["Message-ID"]) == str(built["Message-ID"]) == ident
+        assert str(written["Subject"]).strip() == header_text(words.title(reminder))
+        assert _parts(written)[:2] == _parts(built)[:2]
+        assert _attachment(written) == _attachment(built)
+    # Worded, not English: the headings of the body are the catalog's.
+    assert words.gettext("Due") != "Due"
+    assert f"{words.gettext('Due')}: " in _parts(written)[0]
+
+
 def test_a_written_message_keeps_the_list_unsubscribe_header(now: datetime) -> None:
     """List-Unsubscribe, set once per route, comes out in each written message, in place."""
     (reminder,) = _reminders_of(now, Contact("x", "X"))
@@ -1404,12 +1428,19 @@ def test_no_name_adds_a_header_to_a_written_message(text: str) -> None:
     assert str(message["Subject"]).strip() == header_text(reminder.title)
 
 
+def _words(locale: str | None) -> Words:
+    return ENGLISH if locale is None else for_locale(locale)
+
+
+@pytest.mark.parametrize("locale", [None, "es", "de"])
 def test_a_writer_attaches_the_calendar_of_each_reminder_alone(
-    agenda_reminders: tuple[Reminder, ...], now: datetime
+    agenda_reminders: tuple[Reminder, ...], now: datetime, locale: str | None
 ) -> None:
-    """The writer's calendars are calendar_attachment's for each reminder alone, byte for byte."""
+    """The writer's calendars are calendar_attachment's for each reminder alone, byte for
+    byte, worded in the writer's language as the feed is."""
     sender = _addressing().sender
-    writer = MessageWriter(_addressing(), SMTP)
+    words = _words(locale)
+    writer = MessageWriter(_addressing(), SMTP, words)
     # Timed, in a zone with summer time, and an occasion with a lead time (an alarm).
     zoned = Contact("dee", "Dee", timezone="Europe/Paris", since=date(2026, 11, 20))
     roster = Roster(
@@ -1418,7 +1449,7 @@ def test_a_writer_attaches_the_calendar_of_each_reminder_alone(
     more = plan(roster, now=now, horizon=timedelta(days=10)).reminders
     written = []
     for reminder in (*agenda_reminders, *more):
-        alone = calendar_attachment((reminder,), now, sender)
+        alone = calendar_attachment((reminder,), now, sender, words)
         written.append(writer.calendar(reminder, now))
         assert written[-1] == alone
         assert icalendar.Calendar.from_ical(alone)["METHOD"] == "PUBLISH"

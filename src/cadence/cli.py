@@ -1009,6 +1009,15 @@ def _note_without_cadence(state: State) -> None:
         )
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for translation (as ``cadence.l10n.N_``, without importing it)."""
+    return message
+
+
+#: The columns of ``cadence due``, in English (the title's has no heading).
+_DUE_COLUMNS = (N_("when"), "", N_("contact"), N_("channel"), N_("key"))
+
+
 @cli.command("due")
 @click.option(
     "--within", default="7d", show_default=True, help="Also show what falls due this far ahead."
@@ -1027,11 +1036,11 @@ def due(state: State, within: str, as_json: bool) -> None:
         text = json.dumps([reminder_to_json(r) for r in agenda], ensure_ascii=False, indent=2)
         click.echo(escape_json(text))
         return
-    if not len(agenda):
-        out.print("nothing due")
-        return
     words = state.words
-    table = Table("when", "", "contact", "channel", "key", box=None)
+    if not len(agenda):
+        out.print(words.gettext("nothing due"))
+        return
+    table = Table(*(words.gettext(c) if c else c for c in _DUE_COLUMNS), box=None)
     table.columns[4].no_wrap = True
     for reminder in agenda:
         occasion = words.occasion_words(reminder, agenda.now)
@@ -1050,7 +1059,7 @@ def due(state: State, within: str, as_json: bool) -> None:
                     style="red" if days else "yellow",
                 )
         else:
-            when = reminder.date.isoformat()
+            when = words.date(reminder.date)
         table.add_row(
             when,
             words.title(reminder),
@@ -1112,8 +1121,23 @@ def feed(state: State, output: str | None, within: str, tag: str | None, name: s
     "--within", default="30d", show_default=True, help="Also show what falls due this far ahead."
 )
 @click.option("--name", default="cadence", show_default=True, help="The calendar's name.")
+@click.option(
+    "--locale",
+    metavar="TAG",
+    default=None,
+    help="Language of the page and the feed, e.g. es, de_AT "
+    "(default: cadence --locale, CADENCE_LOCALE, else the platform's).",
+)
 @pass_state
-def serve(state: State, host: str, port: int, token: str | None, within: str, name: str) -> None:
+def serve(
+    state: State,
+    host: str,
+    port: int,
+    token: str | None,
+    within: str,
+    name: str,
+    locale: str | None,
+) -> None:
     """Serve the web page at / and the agenda as a calendar at /feed.ics (per tag: ?tag=NAME).
 
     The page opens with the token: visit /?token=... or sign in with it.
@@ -1123,6 +1147,9 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     from cadence.web.feed import FEED_PATH, make_feed_app, make_feed_server
 
     ahead = parse_duration(within)
+    if locale:
+        state.locale = locale
+    words = state.words
 
     def clock() -> datetime:
         # A served feed follows the clock, unless --now pins it for a replay.
@@ -1131,7 +1158,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     def current() -> Any:
         return state.store.agenda(now=clock(), within=ahead)
 
-    feed_app = make_feed_app(current, token=token or None, name=name)
+    feed_app = make_feed_app(current, token=token or None, name=name, words=words)
     try:
         # Built with the feed alone, so that an open feed off loopback is refused first.
         server = make_feed_server(feed_app, host, port, token=token or None)
@@ -1141,7 +1168,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
     # Opening the store here refuses a missing one now, not at the first request.
     # Given the store, the feed is kept between requests until something it shows changes.
     feed_app = make_feed_app(
-        current, token=token or None, name=name, store=state.store, clock=clock
+        current, token=token or None, name=name, store=state.store, clock=clock, words=words
     )
     server.set_app(
         make_web_app(
@@ -1150,6 +1177,7 @@ def serve(state: State, host: str, port: int, token: str | None, within: str, na
             feed=feed_app,
             clock=clock,
             name=name,
+            words=words,
         )
     )
     shown = f"[{host}]" if ":" in host else host
@@ -1445,6 +1473,17 @@ def status(state: State, show_all: bool) -> None:
         out.print(detail)
 
 
+#: The columns of ``cadence health``, in English; the table words them in the locale.
+_HEALTH_COLUMNS = (
+    N_("health"),
+    N_("drift"),
+    N_("trend"),
+    N_("contact"),
+    N_("name"),
+    N_("cadence"),
+    N_("why"),
+)
+
 #: How ``cadence health`` colours each band of health.
 _BAND_COLOURS = {"healthy": "green", "drifting": "yellow", "overdue": "red"}
 
@@ -1471,20 +1510,28 @@ def health(state: State, limit: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([_health_data(roster, *item[1:]) for item in shown], indent=2))
         return
-    table = Table("health", "drift", "trend", "contact", "name", "cadence", "why", box=None)
+    words = state.words
+    table = Table(*map(words.gettext, _HEALTH_COLUMNS), box=None)
     for person in bare[:limit]:
-        table.add_row(Text("never due", style="red"), "", "", person.id, person.name, "no cadence")
+        table.add_row(
+            Text(words.gettext("never due"), style="red"),
+            "",
+            "",
+            person.id,
+            person.name,
+            words.gettext("no cadence"),
+        )
     for _, score, person, found in shown:
         cadence = roster.cadence_for(person)
         colour = _BAND_COLOURS[actions.health_band(score)]
         table.add_row(
-            Text(f"{score:4.0%}", style=colour),
-            Text(found.level, style=_DRIFT_STYLE[found.level]),
-            found.trend,
+            Text(words.percent(score).rjust(4), style=colour),
+            Text(words.level(found.level), style=_DRIFT_STYLE[found.level]),
+            words.level(found.trend),
             person.id,
             person.name,
-            cadence.describe() if cadence else "",
-            found.words[0] if found.words else "",
+            words.cadence(cadence) if cadence else "",
+            words.drift_reason(found.reasons[0], found.name) if found.reasons else "",
         )
     out.print(table)
     if bare:

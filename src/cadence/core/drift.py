@@ -33,7 +33,9 @@ from the history alone. That moment starts an *episode*, which lasts until a
 touch brings the score down again, and it keys the at-risk reminder.
 
 Reasons are kept as facts (``DriftReason``: numbers and dates) and put into
-words by ``reason_words`` alone, so that another language can hook in there.
+English words by ``reason_words`` alone; an at-risk reminder carries them in
+its facts (``Facts.signs``), from which ``cadence.l10n`` words them in any
+language.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ import attrs
 
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact, Touchpoint
-from cadence.core.reminders import Reminder, reminder_key
+from cadence.core.reminders import Facts, Reminder, reminder_key
 from cadence.core.roster import Roster
 from cadence.core.time import long_date, require_aware
 
@@ -63,6 +65,7 @@ __all__ = [
     "at_risk",
     "drift",
     "reason_words",
+    "rhythm",
 ]
 
 DriftLevel: TypeAlias = Literal["steady", "watch", "at-risk"]
@@ -191,12 +194,26 @@ def _days(value: float) -> str:
     return "1 day" if days == 1 else f"{days} days"
 
 
-def _rhythm(days: float) -> str:
-    """A usual gap in words: "weekly", "monthly", "every 10 days"."""
-    for near, word in ((7, "weekly"), (14, "fortnightly"), (30, "monthly"), (91, "quarterly")):
+Rhythm: TypeAlias = Literal["weekly", "fortnightly", "monthly", "quarterly"]
+_RHYTHMS: tuple[tuple[int, Rhythm], ...] = (
+    (7, "weekly"),
+    (14, "fortnightly"),
+    (30, "monthly"),
+    (91, "quarterly"),
+)
+
+
+def rhythm(days: float) -> Rhythm | None:
+    """The usual gap of ``days`` as a named rhythm ("weekly", "monthly"...), or None."""
+    for near, word in _RHYTHMS:
         if abs(days - near) <= near * 0.15:
             return word
-    return f"every {_days(days)}"
+    return None
+
+
+def _rhythm(days: float) -> str:
+    """A usual gap in words: "weekly", "monthly", "every 10 days"."""
+    return rhythm(days) or f"every {_days(days)}"
 
 
 def reason_words(reason: DriftReason, name: str) -> str:
@@ -666,14 +683,15 @@ def at_risk(
     if roster.is_dismissed(key):
         return
     snoozed = roster.snoozed_until(key)
-    reason = "; ".join(
-        reason_words(r, contact.name) for r in _reasons(line.assess(began), contact.zone)
-    )
+    signs = _reasons(line.assess(began), contact.zone)
+    reason = "; ".join(reason_words(r, contact.name) for r in signs)
+    facts = Facts(signs=signs)
     if snoozed is not None and snoozed > due.astimezone(UTC):
         if snoozed > until:
             return
         due = snoozed.astimezone(contact.zone)
         reason = f"{reason}; snoozed until {due:%Y-%m-%d %H:%M}"
+        facts = Facts(signs=signs, snoozed=due)
     moment = due.astimezone(UTC)
     found.append(
         Reminder(
@@ -687,5 +705,6 @@ def at_risk(
             channel=contact.channel,
             reason=reason,
             purpose="at-risk",
+            facts=facts,
         )
     )

@@ -6,13 +6,16 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal, TypeAlias, overload
+from typing import TYPE_CHECKING, Literal, TypeAlias, overload
 
 import attrs
 
 from cadence.core.cadences import Every, Recurring
 from cadence.core.model import Contact
 from cadence.core.time import require_aware
+
+if TYPE_CHECKING:
+    from cadence.core.drift import DriftReason
 
 __all__ = [
     "Agenda",
@@ -43,8 +46,10 @@ class Facts:
     For an occasion: ``occasion`` says which kind it is, ``label`` is its
     name as the user wrote it (an anniversary's label, an event's title),
     ``count`` the age a birthday marks or an anniversary's years, ``born``
-    a birthday's year and ``start`` an anniversary's first day. ``snoozed``
-    is the moment a snooze moved the reminder to. The words themselves come
+    a birthday's year and ``start`` an anniversary's first day. For an
+    at-risk reminder, ``signs`` are drift's reasons as they stood when the
+    episode began, strongest first. ``snoozed`` is the moment a snooze moved
+    the reminder to. The words themselves come
     from ``cadence.l10n``; the core never needs them.
     """
 
@@ -57,6 +62,7 @@ class Facts:
     born: int | None = None
     start: dt.date | None = None
     snoozed: datetime | None = None
+    signs: tuple[DriftReason, ...] | None = None
 
 
 def reminder_key(contact_id: str, purpose: str, when: str) -> str:

@@ -9,6 +9,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from cadence.core.cadences import Every, Recurring
+from cadence.core.drift import DriftReason
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact
 from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
@@ -190,7 +191,12 @@ def contact_from_row(row: tuple[Any, ...] | list[Any]) -> Contact:
 
 
 def reminder_to_json(reminder: Reminder) -> dict[str, Any]:
-    """A reminder as JSON-ready data: what ``cadence due --json`` prints for each one."""
+    """A reminder as JSON-ready data: what ``cadence due --json`` prints for each one.
+
+    ``facts`` holds what its words are made of (``facts_to_data``; None for a
+    reminder made without them), the same in every language, so that a
+    program can word it in its own.
+    """
     contact = reminder.contact
     return {
         "key": reminder.key,
@@ -210,6 +216,7 @@ def reminder_to_json(reminder: Reminder) -> dict[str, Any]:
         "channel": reminder.channel,
         "occasion_date": reminder.occasion_date.isoformat() if reminder.occasion_date else None,
         "reason": reminder.reason,
+        "facts": facts_to_data(reminder.facts),
     }
 
 
@@ -228,7 +235,34 @@ def facts_to_data(facts: Facts | None) -> dict[str, Any] | None:
         value = getattr(facts, name)
         if value is not None:
             data[name] = value.isoformat()
+    if facts.signs is not None:
+        data["signs"] = [_sign_to_data(sign) for sign in facts.signs]
     return data
+
+
+def _sign_to_data(sign: DriftReason) -> dict[str, Any]:
+    data: dict[str, Any] = {"signal": sign.signal, "strength": sign.strength}
+    for name in ("days", "usual_days", "answered", "of", "usual_share"):
+        value = getattr(sign, name)
+        if value is not None:
+            data[name] = value
+    if sign.since is not None:
+        data["since"] = sign.since.isoformat()
+    return data
+
+
+def _sign_from_data(data: dict[str, Any]) -> DriftReason:
+    since = data.get("since")
+    return DriftReason(
+        data["signal"],
+        data["strength"],
+        since=date.fromisoformat(since) if since else None,
+        days=data.get("days"),
+        usual_days=data.get("usual_days"),
+        answered=data.get("answered"),
+        of=data.get("of"),
+        usual_share=data.get("usual_share"),
+    )
 
 
 def facts_from_data(data: dict[str, Any] | None) -> Facts | None:
@@ -237,6 +271,7 @@ def facts_from_data(data: dict[str, Any] | None) -> Facts | None:
         return None
     cadence = data.get("cadence")
     last, start, snoozed = data.get("last"), data.get("start"), data.get("snoozed")
+    signs = data.get("signs")
     return Facts(
         cadence=cadence_from_data(cadence) if cadence is not None else None,
         history=data.get("history"),
@@ -247,6 +282,7 @@ def facts_from_data(data: dict[str, Any] | None) -> Facts | None:
         born=data.get("born"),
         start=date.fromisoformat(start) if start else None,
         snoozed=datetime.fromisoformat(snoozed) if snoozed else None,
+        signs=None if signs is None else tuple(map(_sign_from_data, signs)),
     )
 
 

@@ -39,9 +39,12 @@ from cadence.core.cadences import Every, Recurring
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.core.reminders import Reminder
 from cadence.core.reminders import occasion_words as _english_occasion_words
+from cadence.core.time import long_date as _english_long_date
 
 if TYPE_CHECKING:
     from babel import Locale
+
+    from cadence.core.drift import DriftReason
 
 __all__ = [
     "CATALOGS",
@@ -149,9 +152,12 @@ def resolve_locale(locale: str | None = None) -> str:
 
 
 def _compiled(po: Path) -> _gettext.GNUTranslations:
-    """The catalog at ``po``: its current ``.mo`` if built, else compiled here from the ``.po``."""
+    """The catalog at ``po``: its current ``.mo`` if built, else compiled here from the ``.po``.
+
+    A ``.mo`` without its ``.po`` (a plugin may ship only those) is used as it is.
+    """
     mo = po.with_suffix(".mo")
-    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+    if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
         with mo.open("rb") as fp:
             return _gettext.GNUTranslations(fp)
     from babel.messages.mofile import write_mo
@@ -170,8 +176,9 @@ def translations(locale: str, domain: str, directory: Path) -> _gettext.NullTran
 
     Looks for ``<directory>/<lang>_<TERRITORY>/LC_MESSAGES/<domain>.po`` then
     ``<directory>/<lang>/...``; the ``.mo`` beside a ``.po`` is used when it
-    is as new. Without either, messages stay as written (English). This is
-    how a plugin translates its own messages in the locale of the route.
+    is as new, and a ``.mo`` alone as it is. Without either, messages stay
+    as written (English). This is how a plugin translates its own messages
+    in the locale of the route.
     """
     return _translations(str(_parse(locale)), domain, str(directory))
 
@@ -185,7 +192,7 @@ def _translations(locale: str, domain: str, directory: str) -> _gettext.NullTran
     names.append(parsed.language)
     for name in dict.fromkeys(names):
         po = Path(directory) / name / "LC_MESSAGES" / f"{domain}.po"
-        if po.exists():
+        if po.exists() or po.with_suffix(".mo").exists():
             return _compiled(po)
     return _gettext.NullTranslations()
 
@@ -222,6 +229,15 @@ class Words:
         """``day`` as ISO 8601 (2026-12-01)."""
         return day.isoformat()
 
+    def full_date(self, day: dt.date) -> str:
+        """``day`` with its weekday and year: "Tuesday 1 December 2026"."""
+        return _english_long_date(day, weekday=True, year=True)
+
+    def days_from_now(self, days: int) -> str:
+        """``days`` (negative for the past) from today: "in 3 days", "2 days ago"."""
+        span = f"{abs(days)} day" + ("" if abs(days) == 1 else "s")
+        return f"{span} ago" if days < 0 else f"in {span}"
+
     def title(self, reminder: Reminder) -> str:
         """The reminder's title."""
         return reminder.title
@@ -233,6 +249,24 @@ class Words:
     def occasion_words(self, reminder: Reminder, now: datetime) -> str | None:
         """How far the occasion is at ``now`` ("birthday in 2 days"); None for a cadence."""
         return _english_occasion_words(reminder, now)
+
+    def cadence(self, cadence: Every | Recurring) -> str:
+        """A cadence in words: "every 2 weeks"."""
+        return cadence.describe()
+
+    def drift_reason(self, reason: DriftReason, name: str) -> str:
+        """One sign of drift in words, for the contact called ``name``: drift's own English."""
+        from cadence.core.drift import reason_words
+
+        return reason_words(reason, name)
+
+    def level(self, level: str) -> str:
+        """A drift level ("steady", "watch", "at-risk") or trend ("worse", "better", "same")."""
+        return level
+
+    def percent(self, share: float) -> str:
+        """``share`` (0.85) as a whole percentage: "85%"."""
+        return f"{share:.0%}"
 
     def overdue(self, days: int) -> str:
         """How long overdue a reminder is: "overdue 3 days"."""
@@ -256,6 +290,9 @@ class Localizer(Words):
         self.locale = locale
         self._babel = _parse(locale)
         self._catalog = _translations(locale, DOMAIN, str(LOCALE_DIR))
+        # CLDR's formatting costs tens of microseconds a call, and a run words the
+        # same days, spans and counts over and over: each locale remembers its own.
+        self._format = lru_cache(maxsize=4096)(self._cldr)
 
     def __repr__(self) -> str:
         return f"Localizer({self.locale!r})"
@@ -274,57 +311,67 @@ class Localizer(Words):
         """
         return self._catalog.ngettext(singular, plural, n).format(n=self.number(n), **values)
 
+    def _cldr(self, what: str, value: Any, format: str = "") -> str:
+        """``value`` formatted by Babel as ``what`` says; remembered by ``_format``."""
+        from babel import dates, numbers, units
+
+        if what == "number":
+            return numbers.format_decimal(value, locale=self._babel)
+        if what == "percent":
+            return numbers.format_percent(value, locale=self._babel)
+        if what == "date":
+            return dates.format_date(value, format, locale=self._babel)
+        if what == "skeleton":
+            return dates.format_skeleton(format, value, locale=self._babel)
+        if what == "moment":
+            return dates.format_datetime(value, "short", tzinfo=value.tzinfo, locale=self._babel)
+        if what == "time":
+            return dates.format_time(value, "short", locale=self._babel)
+        if what == "unit":
+            return units.format_unit(value, format, format="#,##0.##", locale=self._babel)
+        # "relative": a huge threshold keeps it in days ("in 10 days", not "in 1 week").
+        return dates.format_timedelta(
+            value, granularity="day", threshold=1e9, add_direction=True, locale=self._babel
+        )
+
     def number(self, n: float) -> str:
         """``n`` as this locale writes numbers ("1,000", "1.000", "1 000")."""
-        from babel.numbers import format_decimal
+        return self._format("number", n)
 
-        return format_decimal(n, locale=self._babel)
+    def percent(self, share: float) -> str:
+        """``share`` (0.85) as this locale writes a whole percentage: "85%", "85 %"."""
+        return self._format("percent", share)
 
     def date(self, day: dt.date, format: str = "medium") -> str:
         """``day`` in one of CLDR's formats: "short", "medium", "long" or "full"."""
-        from babel.dates import format_date
+        return self._format("date", day, format)
 
-        return format_date(day, format, locale=self._babel)
+    def full_date(self, day: dt.date) -> str:
+        """``day`` in CLDR's full format, with its weekday: "martes, 1 de diciembre de 2026"."""
+        return self.date(day, "full")
 
     def day_month(self, day: dt.date) -> str:
         """The day and month of ``day`` as this locale writes them: "1 December", "1. Dezember"."""
-        from babel.dates import format_skeleton
-
-        return format_skeleton("MMMMd", day, locale=self._babel)
+        return self._format("skeleton", day, "MMMMd")
 
     def moment(self, when: datetime) -> str:
         """An aware moment, in its own zone, date and time in this locale's short form."""
-        from babel.dates import format_datetime
-
-        return format_datetime(when, "short", tzinfo=when.tzinfo, locale=self._babel)
+        # Equal instants in two zones are equal datetimes: the zone is part of the key.
+        return self._format("moment", when, f"{when.tzinfo!r} {when.isoformat()}")
 
     def time(self, at: time) -> str:
         """A time of day, as this locale writes it ("9:00 AM", "09:00")."""
-        from babel.dates import format_time
-
-        return format_time(at, "short", locale=self._babel)
+        return self._format("time", at)
 
     def duration(self, span: timedelta) -> str:
         """A lead time or a wait in whole days, else hours: "7 days", "7 Tage", "2 heures"."""
-        from babel.units import format_unit
-
         if span.days and not span.seconds:
-            return format_unit(span.days, "duration-day", locale=self._babel)
-        hours = span.total_seconds() / 3600
-        return format_unit(hours, "duration-hour", format="#,##0.##", locale=self._babel)
+            return self._format("unit", span.days, "duration-day")
+        return self._format("unit", span.total_seconds() / 3600, "duration-hour")
 
     def days_from_now(self, days: int) -> str:
         """``days`` (negative for the past) as a relative time: "in 3 days", "vor 3 Tagen"."""
-        from babel.dates import format_timedelta
-
-        # A huge threshold keeps it in days: "in 10 days" rather than "in 1 week".
-        return format_timedelta(
-            timedelta(days=days),
-            granularity="day",
-            threshold=1e9,
-            add_direction=True,
-            locale=self._babel,
-        )
+        return self._format("relative", timedelta(days=days))
 
     # -- reminders -------------------------------------------------------------------
 
@@ -369,7 +416,10 @@ class Localizer(Words):
         if facts is None:
             return reminder.reason
         parts: list[str] = []
-        if facts.cadence is not None:
+        if facts.signs is not None:
+            name = reminder.contact.name
+            parts += [self.drift_reason(sign, name) for sign in facts.signs]
+        elif facts.cadence is not None:
             parts.append(self.cadence(facts.cadence))
             parts.append(self._history(facts.history, facts.last))
         elif facts.occasion is not None and reminder.occasion_date is not None:
@@ -447,6 +497,78 @@ class Localizer(Words):
         """How long overdue a reminder is: "overdue 3 days", "3 días de retraso"."""
         return self.ngettext("overdue {n} day", "overdue {n} days", days)
 
+    def level(self, level: str) -> str:
+        """A drift level or trend in this locale: "en riesgo", "schlechter"."""
+        message = _LEVELS.get(level)
+        return level if message is None else self.gettext(message)
+
+    def _days(self, value: float) -> str:
+        # As drift says a span: whole days, never fewer than one.
+        return self._format("unit", max(1, round(value)), "duration-day")
+
+    def drift_reason(self, reason: DriftReason, name: str) -> str:
+        """One sign of drift in this locale, for the contact called ``name``.
+
+        The same facts as ``cadence.core.drift.reason_words`` words in English:
+        dates as day and month, spans as CLDR's days.
+        """
+        from cadence.core.drift import rhythm
+
+        since = None if reason.since is None else self.day_month(reason.since)
+        days = None if reason.days is None else self._days(reason.days)
+        usual = None if reason.usual_days is None else self._days(reason.usual_days)
+        if reason.signal == "silence":
+            return self.gettext(
+                "nothing from {name} since {date} ({days}); before, no more than {usual} passed",
+                name=name,
+                date=since,
+                days=days,
+                usual=usual,
+            )
+        if reason.signal == "unanswered":
+            run = round(reason.days or 0)
+            values = {"name": name, "date": since, "answered": reason.answered, "of": reason.of}
+            if run == 1:
+                return self.gettext(
+                    "{name} has not answered your last message, since {date}; "
+                    "before, {answered} of {of} were answered",
+                    **values,
+                )
+            return self.ngettext(
+                "{name} has not answered your last {n} message, since {date}; "
+                "before, {answered} of {of} were answered",
+                "{name} has not answered your last {n} messages, since {date}; "
+                "before, {answered} of {of} were answered",
+                run,
+                **values,
+            )
+        if reason.signal == "replies":
+            return self.gettext(
+                "{name} answered {answered} of your last {of} messages; "
+                "before, {tenths} in 10 within {usual}",
+                name=name,
+                answered=reason.answered,
+                of=reason.of,
+                tenths=round((reason.usual_share or 0) * 10),
+                usual=usual,
+            )
+        if reason.signal == "reply-time":
+            return self.gettext(
+                "{name} now takes {days} to answer; before, {usual}",
+                name=name,
+                days=days,
+                usual=usual,
+            )
+        named = None if reason.usual_days is None else rhythm(reason.usual_days)
+        often = (
+            self.gettext(_RHYTHMS[named])
+            if named is not None
+            else self.gettext("every {days}", days=usual)
+        )
+        return self.gettext(
+            "no meeting since {date}; you met {rhythm} before", date=since, rhythm=often
+        )
+
 
 # Messages picked at run time, marked so that extraction finds them (``KEYWORDS``).
 def N_(message: str) -> str:
@@ -469,6 +591,20 @@ _EVERY: dict[str, tuple[str, tuple[str, str]]] = {
     "week": (N_("every week"), Nn_("every {n} week", "every {n} weeks")),
     "month": (N_("every month"), Nn_("every {n} month", "every {n} months")),
     "year": (N_("every year"), Nn_("every {n} year", "every {n} years")),
+}
+_RHYTHMS: dict[str, str] = {
+    "weekly": N_("weekly"),
+    "fortnightly": N_("fortnightly"),
+    "monthly": N_("monthly"),
+    "quarterly": N_("quarterly"),
+}
+_LEVELS: dict[str, str] = {
+    "steady": N_("steady"),
+    "watch": N_("watch"),
+    "at-risk": N_("at-risk"),
+    "worse": N_("worse"),
+    "better": N_("better"),
+    "same": N_("same"),
 }
 _NEAR: dict[int, str] = {
     0: N_("{occasion} today"),

@@ -391,7 +391,7 @@ def _plain_properties(text: str, first_line: int, source: str) -> list[_Property
         number += text.count("\n", at, start) + 1
         at = start + 1
         group, name, given, value = found.groups()
-        if given is None or "\n" in value or _QP_MARK in value or _QP_MARK in given:
+        if given is None or "\n" in value or _QP_MARK in found.group():
             line = found.group()[1:]
             if "\n" in line:
                 line = _UNFOLD.sub("", line)

@@ -31,6 +31,7 @@ from cadence import _actions as actions
 from cadence.core.durations import parse_moment
 from cadence.core.errors import CadenceError
 from cadence.core.reminders import Agenda
+from cadence.l10n import ENGLISH, Words
 from cadence.web import charts, pages
 from cadence.web.feed import FEED_PATH
 
@@ -186,8 +187,10 @@ class WebApp:
         within: timedelta = timedelta(days=7),
         clock: Callable[[], datetime] = _utc_now,
         name: str = "cadence",
+        words: Words = ENGLISH,
     ) -> None:
         self._store = store
+        self._words = words
         self._token = token
         self._feed = feed
         self._within = within
@@ -201,7 +204,9 @@ class WebApp:
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
-        self._env.filters["percent"] = lambda v: "-" if v is None else f"{v:.0%}"
+        self._env.filters["percent"] = lambda v: "-" if v is None else words.percent(v)
+        # A day as the page's language writes it (ISO 8601 in the core's English).
+        self._env.filters["day"] = words.date
         self._env.filters["quote"] = lambda v: quote(v, safe="")
         self._snapshot = pages.Cached(self._take_snapshot, SNAPSHOT_TTL)
         # After a form changed something, Today must show it: it waits for a new agenda.
@@ -312,7 +317,11 @@ class WebApp:
         values.setdefault("csrf", "")
         values.setdefault("said", None)
         values.setdefault("signed_in", False)
-        html = self._env.get_template(template).render(name=self._name, path=request.path, **values)
+        words = self._words
+        lang = "en" if words.locale is None else words.locale.replace("_", "-")
+        html = self._env.get_template(template).render(
+            name=self._name, path=request.path, words=words, lang=lang, **values
+        )
         return status, [("Content-Type", "text/html; charset=utf-8")], html.encode("utf-8")
 
     def _show(self, request: _Request, sid: str) -> tuple[HTTPStatus, _Headers, bytes]:
@@ -329,7 +338,14 @@ class WebApp:
         if path == "/":
             today = pages.today_page(self._agenda.get(), show=request.query.get("show", ""))
             common["now"] = today.now
-            return self._page(request, "today.html", today=today, when=pages.when_words, **common)
+            return self._page(
+                request,
+                "today.html",
+                today=today,
+                when=lambda r, now: pages.when_words(r, now, self._words),
+                sections=pages.TODAY_SECTIONS,
+                **common,
+            )
         if path == "/people":
             try:
                 number = int(request.query.get("page", "1"))
@@ -414,13 +430,13 @@ class WebApp:
                 said = (
                     f"Logged a {touch.channel} touch with {reminder.contact.name}."
                     if touch is not None
-                    else f"Dismissed: {reminder.title}."
+                    else f"Dismissed: {self._words.title(reminder)}."
                 )
             elif request.path == "/snooze":
                 key, reminder = actions.planned(store, form.get("key", ""), now=now)
                 until = self._snooze_until(form, reminder, now)
                 actions.snooze(store, key, until)
-                said = f"Snoozed until {until:%a %d %b %Y %H:%M %Z}: {reminder.title}."
+                said = f"Snoozed until {until:%a %d %b %Y %H:%M %Z}: {self._words.title(reminder)}."
             elif request.path == "/log":
                 person = store.get_contact(form.get("contact", ""))
                 at_text = form.get("at", "").strip()
@@ -487,11 +503,14 @@ def make_web_app(
     within: timedelta = timedelta(days=7),
     clock: Callable[[], datetime] = _utc_now,
     name: str = "cadence",
+    words: Words = ENGLISH,
 ) -> WebApp:
     """The web app over ``store`` as a WSGI application, passing ``/feed.ics`` to ``feed``.
 
     ``token`` opens a session (None leaves the pages open, which ``serve``
     allows on loopback only); ``within`` is how far ahead the Today page
-    looks; ``clock`` gives the moment pages are shown at.
+    looks; ``clock`` gives the moment pages are shown at. ``words`` words
+    reminders, drift's reasons and dates (``cadence.l10n``; the core's
+    English by default).
     """
-    return WebApp(store, token=token, feed=feed, within=within, clock=clock, name=name)
+    return WebApp(store, token=token, feed=feed, within=within, clock=clock, name=name, words=words)

@@ -37,6 +37,7 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 from cadence.adapters.ical.render import feed_changes_at, feed_inputs, tagged_feed, to_ical
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.core.reminders import Agenda
+from cadence.l10n import ENGLISH, Words
 
 __all__ = [
     "FEED_PATH",
@@ -235,6 +236,7 @@ class FeedApp:
         name: str = "cadence",
         clock: Callable[[], datetime] = _utc_now,
         store: Any = None,
+        words: Words = ENGLISH,
     ) -> None:
         if not callable(agenda):
             raise ConfigError("the feed needs a callable that returns the current agenda")
@@ -251,6 +253,7 @@ class FeedApp:
         self._token = _check_token(token)
         self._name = name
         self._clock = clock
+        self._words = words
         # Per feed variant: the ETag last served and when it was first served.
         self._seen: dict[tuple[str, ...], tuple[str, datetime]] = {}
         # The latest Last-Modified of the variants no longer remembered.
@@ -362,13 +365,15 @@ class FeedApp:
             raise CadenceError(f"the feed's agenda callable returned {type(agenda).__name__}")
         wanted = frozenset(tags)
         shown = [r for r in agenda if not wanted.isdisjoint(r.contact.tags)] if wanted else agenda
-        etag = f'"{feed_inputs(shown, tags, name=self._name, now=agenda.now)[:32]}"'
+        # The language is one of the inputs: another locale, another ETag.
+        inputs = feed_inputs(shown, tags, name=self._name, now=agenda.now, words=self._words)
+        etag = f'"{inputs[:32]}"'
         with self._lock:
             kept = self._kept.get(tags)
         if kept is not None and kept.etag == etag:
             body = kept.body  # the same inputs give the same bytes
         else:
-            body = tagged_feed(shown, tags, name=self._name, now=agenda.now)
+            body = tagged_feed(shown, tags, name=self._name, now=agenda.now, words=self._words)
         expires = None
         if version is not None:
             moments = [
@@ -483,6 +488,7 @@ def make_feed_app(
     name: str = "cadence",
     store: Any = None,
     clock: Callable[[], datetime] = _utc_now,
+    words: Words = ENGLISH,
 ) -> WSGIApplication:
     """A WSGI application serving ``agenda()`` as an iCalendar feed; see ``FeedApp``.
 
@@ -491,9 +497,10 @@ def make_feed_app(
     leaves it open, which ``serve`` allows on loopback only. ``name`` titles
     the calendar. Give the ``store`` that ``agenda`` reads, at ``clock()``,
     and a feed is rendered once and served from memory until something it
-    shows may have changed.
+    shows may have changed. ``words`` words the events (``cadence.l10n``;
+    the core's English by default); UIDs are the same in every language.
     """
-    return FeedApp(agenda, token=token, name=name, store=store, clock=clock)
+    return FeedApp(agenda, token=token, name=name, store=store, clock=clock, words=words)
 
 
 def _is_loopback(host: str) -> bool:

@@ -23,6 +23,7 @@ from cadence.core.occasions import OccasionKind
 from cadence.core.planning import health, plan_contact
 from cadence.core.reminders import Agenda, Reminder, occasion_words
 from cadence.core.roster import Roster
+from cadence.l10n import ENGLISH, N_, Words
 
 __all__ = [
     "PAGE_SIZE",
@@ -50,6 +51,12 @@ TREND_SPAN = timedelta(days=28)
 TREND_STEP = 0.05
 #: The arrows and words of each trend.
 TRENDS = {"up": ("↑", "rising"), "down": ("↓", "falling"), "steady": ("→", "steady")}
+#: The sections of the Today page and their headings, in English; the page words them.
+TODAY_SECTIONS = (
+    ("overdue", N_("Overdue")),
+    ("today", N_("Due today")),
+    ("ahead", N_("The week ahead")),
+)
 #: How far back a person's timeline and health chart reach.
 TIMELINE_SPAN = timedelta(days=365)
 #: How many weeks the roster chart covers.
@@ -68,11 +75,13 @@ class Today:
     now: datetime
 
 
-def _when_words(reminder: Reminder, now: datetime) -> str:
-    """How late or how soon a reminder is, in words."""
-    words = occasion_words(reminder, now)
-    if words is not None:
-        return words
+def _when_words(reminder: Reminder, now: datetime, words: Words = ENGLISH) -> str:
+    """How late or how soon a reminder is, in words (``words``'s; the core's English by default)."""
+    if words.locale is not None:
+        return _localized_when(reminder, now, words)
+    occasion = occasion_words(reminder, now)
+    if occasion is not None:
+        return occasion
     today = now.astimezone(reminder.contact.zone).date()
     days = (reminder.date - today).days
     if days < 0:
@@ -82,6 +91,23 @@ def _when_words(reminder: Reminder, now: datetime) -> str:
     if days == 1:
         return "tomorrow"
     return f"in {days} days, {reminder.date:%a %d %b}"
+
+
+def _localized_when(reminder: Reminder, now: datetime, words: Words) -> str:
+    occasion = words.occasion_words(reminder, now)
+    if occasion is not None:
+        return occasion
+    today = now.astimezone(reminder.contact.zone).date()
+    days = (reminder.date - today).days
+    if days < 0:
+        return words.overdue(-days)
+    if days == 0:
+        return words.gettext("today")
+    if days == 1:
+        return words.gettext("tomorrow")
+    return words.gettext(
+        "{when}, {date}", when=words.days_from_now(days), date=words.date(reminder.date)
+    )
 
 
 def today_page(agenda: Agenda, *, show: str = "") -> Today:

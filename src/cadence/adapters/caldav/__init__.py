@@ -43,6 +43,7 @@ from cadence.adapters.ical.render import event_calendar, event_inputs
 from cadence.core.durations import parse_duration
 from cadence.core.errors import CadenceError, ConfigError
 from cadence.core.reminders import Agenda, Reminder
+from cadence.l10n import ENGLISH, Words, route_words
 from cadence.sources._dav import (
     Response,
     checked_url,
@@ -149,10 +150,13 @@ class CalDavAdapter:
         alarm: timedelta | None = timedelta(0),
         timeout: float = DEFAULT_TIMEOUT,
         ca_file: str | None = None,
+        words: Words = ENGLISH,
     ) -> None:
         self.url = url
         self.calendar = calendar
         self.alarm = alarm
+        #: The events' words (``cadence.l10n``); hrefs and UIDs are the same in every language.
+        self.words = words
         self._http = CalDavHttp(url, auth=auth, timeout=timeout, ca_file=ca_file)
         self._found: str | None = None
 
@@ -182,7 +186,14 @@ class CalDavAdapter:
             item = kept.get(key)
             if item is not None and item.state == "theirs":
                 continue
-            inputs = event_inputs(reminder, now=agenda.now, alarm=self.alarm, properties=properties)
+            # The language is among the inputs: another locale rewrites the same events in place.
+            inputs = event_inputs(
+                reminder,
+                now=agenda.now,
+                alarm=self.alarm,
+                properties=properties,
+                words=self.words,
+            )
             if item is not None:
                 there = on_server.get(unquote(item.href), _MISSING)
                 if there != item.etag:
@@ -191,7 +202,13 @@ class CalDavAdapter:
                     continue
                 if item.inputs == inputs:
                     continue
-            body = event_calendar(reminder, now=agenda.now, alarm=self.alarm, properties=properties)
+            body = event_calendar(
+                reminder,
+                now=agenda.now,
+                alarm=self.alarm,
+                properties=properties,
+                words=self.words,
+            )
             digest = _digest(body)
             if item is not None and item.digest == digest:
                 ledger.keep(_evolve(item, inputs=inputs))
@@ -450,6 +467,7 @@ def caldav_adapter(
     alarm: object = "0m",
     timeout: float = DEFAULT_TIMEOUT,
     ca_file: str | None = None,
+    locale: str | None = None,
     **unknown: Any,
 ) -> CalDavAdapter:
     """Build the ``caldav`` adapter from a route's settings.
@@ -460,15 +478,17 @@ def caldav_adapter(
     password, or an app-specific password) go together; ``alarm`` is how
     long before the due moment the event's alarm rings ("0m", "15m", "1h"),
     or false for none; ``timeout`` is in seconds; ``ca_file`` a file of
-    certificates to trust. Bad settings raise ConfigError naming the
-    setting, never the password.
+    certificates to trust; ``locale`` the language of the events' titles
+    and descriptions (default: ``CADENCE_LOCALE``, else the platform's).
+    Bad settings raise ConfigError naming the setting, never the password.
     """
     if unknown:
         first = sorted(unknown)[0]
         raise ConfigError(
             f"unknown caldav setting {first!r} (known: url, calendar, username, "
-            "password_env, alarm, timeout, ca_file)"
+            "password_env, alarm, timeout, ca_file, locale)"
         )
+    words = route_words(locale, "caldav")
     checked = _url(url)
     auth, trusted = login_and_trust(checked, username, password_env, ca_file)
     return CalDavAdapter(
@@ -478,4 +498,5 @@ def caldav_adapter(
         alarm=_alarm(alarm),
         timeout=check.timeout(timeout),
         ca_file=trusted,
+        words=words,
     )

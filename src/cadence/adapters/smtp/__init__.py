@@ -49,6 +49,7 @@ from cadence.adapters.smtp.message import (
 from cadence.core.errors import ConfigError, DeliveryError
 from cadence.core.reminders import Reminder
 from cadence.core.time import require_aware
+from cadence.l10n import ENGLISH, Words, route_words
 
 __all__ = ["Outgoing", "Secret", "SmtpAdapter", "SmtpSettings", "parse_settings", "smtp_adapter"]
 
@@ -69,6 +70,7 @@ SETTINGS = frozenset(
         "from",
         "host",
         "list_unsubscribe",
+        "locale",
         "password",
         "password_env",
         "port",
@@ -192,6 +194,9 @@ class SmtpSettings:
     digest: bool = True
     timeout: float = DEFAULT_TIMEOUT
     ca_file: str | None = None
+    #: The words of the messages: the ``locale`` setting's, else ``CADENCE_LOCALE``'s
+    #: or the platform's (``cadence.l10n.route_words``).
+    words: Words = attrs.field(default=ENGLISH, repr=False)
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -236,6 +241,7 @@ def parse_settings(settings: Mapping[str, Any]) -> SmtpSettings:
             raise ConfigError("ca_file has no use with security 'none'")
         ca_file = check.ca_file(ca_file)
     digest = check.flag("digest", settings.get("digest", True))
+    words = route_words(settings.get("locale"), "smtp")
     unsubscribe = settings.get("list_unsubscribe")
     return SmtpSettings(
         host=check.text("host", settings["host"]),
@@ -251,6 +257,7 @@ def parse_settings(settings: Mapping[str, Any]) -> SmtpSettings:
         digest=digest,
         timeout=check.timeout(settings.get("timeout", DEFAULT_TIMEOUT)),
         ca_file=ca_file,
+        words=words,
     )
 
 
@@ -516,7 +523,9 @@ class SmtpAdapter:
         if not self.settings.digest:
             return self._write(reminders, now, sent)
         keys = tuple(r.key for r in reminders)
-        message = digest_message(reminders, self.settings.addressing, now, sent=sent)
+        message = digest_message(
+            reminders, self.settings.addressing, now, sent=sent, words=self.settings.words
+        )
         try:
             # Flattened once: a message sent again after a dropped session is the same bytes.
             return [Outgoing(message, keys, flatten(message, self._policy))], []
@@ -528,7 +537,9 @@ class SmtpAdapter:
     ) -> tuple[_Outbox, list[Failure]]:
         """One message per reminder: every head written and checked now, the rest when asked."""
         if self._writer is None:
-            self._writer = MessageWriter(self.settings.addressing, self._policy)
+            self._writer = MessageWriter(
+                self.settings.addressing, self._policy, self.settings.words
+            )
         heads: list[tuple[Reminder, Head]] = []
         failures: list[Failure] = []
         for reminder in reminders:

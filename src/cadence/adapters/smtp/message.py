@@ -12,7 +12,10 @@ encoded word, and some Python releases then write the CR and LF it decoded
 
 Wording ("today", "in 3 days", "overdue by 2 days") and the calendar are
 reckoned from ``now``, the moment of the run; only the Date header says when
-the message was actually written (``sent``).
+the message was actually written (``sent``). The words come from ``words``
+(``cadence.l10n``: the route's locale; the core's English by default), the
+attached calendar's as the feed's; keys, Message-IDs and dates never change
+with the language.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ from urllib.parse import quote
 import attrs
 
 from cadence.adapters.ical.render import event_ical, to_ical
-from cadence.core.reminders import Reminder, occasion_words
-from cadence.core.time import long_date
+from cadence.core.reminders import Reminder
+from cadence.l10n import ENGLISH, N_, Nn_, Words
 
 __all__ = [
     "Addressing",
@@ -63,8 +66,8 @@ FALLBACK_DOMAIN = "cadence.invalid"
 #: Subjects longer than this are cut, so that a long title stays readable.
 SUBJECT_LIMIT = 150
 
-#: The name of the calendar attached to each message.
-CALENDAR_NAME = "cadence reminders"
+#: The name of the calendar attached to each message, in English (worded per message).
+CALENDAR_NAME = N_("cadence reminders")
 
 
 # Bidirectional overrides and isolates can make a name display as something else.
@@ -100,9 +103,22 @@ class Addressing:
         return domain if _plain_domain(domain) else FALLBACK_DOMAIN
 
 
+# The digest's headings, and how the subject counts each section's reminders.
+OVERDUE, TODAY, COMING_UP = N_("Overdue"), N_("Today"), N_("Coming up")
+_COUNTS = {
+    OVERDUE: Nn_("{n} overdue", "{n} overdue"),
+    TODAY: Nn_("{n} today", "{n} today"),
+    COMING_UP: Nn_("{n} coming up", "{n} coming up"),
+}
+
+
 @attrs.frozen
 class Section:
-    """One part of a digest: a heading and its reminders, in order."""
+    """One part of a digest: a heading and its reminders, in order.
+
+    ``heading`` is the English heading ("Overdue", "Today", "Coming up"),
+    which a message words in its language.
+    """
 
     heading: str
     reminders: tuple[Reminder, ...]
@@ -181,15 +197,15 @@ def sections(reminders: Iterable[Reminder], now: datetime) -> tuple[Section, ...
     A reminder is overdue when its date is before today in its contact's
     zone, and coming up when it is after. Empty sections are left out.
     """
-    parts: dict[str, list[Reminder]] = {"Overdue": [], "Today": [], "Coming up": []}
+    parts: dict[str, list[Reminder]] = {OVERDUE: [], TODAY: [], COMING_UP: []}
     for reminder in reminders:
         today = _today(reminder, now)
         if reminder.date < today:
-            parts["Overdue"].append(reminder)
+            parts[OVERDUE].append(reminder)
         elif reminder.date == today:
-            parts["Today"].append(reminder)
+            parts[TODAY].append(reminder)
         else:
-            parts["Coming up"].append(reminder)
+            parts[COMING_UP].append(reminder)
     return tuple(
         Section(heading, tuple(sorted(found, key=_order)))
         for heading, found in parts.items()
@@ -197,22 +213,21 @@ def sections(reminders: Iterable[Reminder], now: datetime) -> tuple[Section, ...
     )
 
 
-def _days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
-
-
-def _when(reminder: Reminder, now: datetime) -> str:
-    occasion = occasion_words(reminder, now)
+def _when(reminder: Reminder, now: datetime, words: Words) -> str:
+    occasion = words.occasion_words(reminder, now)
     if occasion is not None and reminder.occasion_date is not None:
         # How far the day itself is, not how late a reminder ahead of it is.
-        day = long_date(reminder.occasion_date, weekday=True, year=True)
-        return f"{day}, {occasion}"
+        day = words.full_date(reminder.occasion_date)
+        return words.gettext("{date}, {when}", date=day, when=occasion)
+    day = words.full_date(reminder.date)
     delta = (reminder.date - _today(reminder, now)).days
     if delta < 0:
-        return f"{long_date(reminder.date, weekday=True, year=True)}, overdue by {_days(-delta)}"
+        return words.ngettext(
+            "{date}, overdue by {n} day", "{date}, overdue by {n} days", -delta, date=day
+        )
     if delta == 0:
-        return f"{long_date(reminder.date, weekday=True, year=True)}, today"
-    return f"{long_date(reminder.date, weekday=True, year=True)}, in {_days(delta)}"
+        return words.gettext("{date}, today", date=day)
+    return words.gettext("{date}, {when}", date=day, when=words.days_from_now(delta))
 
 
 def _channel(reminder: Reminder) -> str | None:
@@ -225,9 +240,11 @@ def _contact(reminder: Reminder) -> str:
     return f"{name} <{email}>" if email else name
 
 
-def _subject_counts(found: Sequence[Section]) -> str:
-    words = {"Overdue": "overdue", "Today": "today", "Coming up": "coming up"}
-    return ", ".join(f"{len(s.reminders)} {words[s.heading]}" for s in found) or "nothing due"
+def _subject(found: Sequence[Section], words: Words) -> str:
+    counts = [words.ngettext(*_COUNTS[s.heading], len(s.reminders)) for s in found]
+    return words.gettext(
+        "Keep in touch: {counts}", counts=", ".join(counts) or words.gettext("nothing due")
+    )
 
 
 def organizer_uri(address: Address) -> str:
@@ -239,15 +256,18 @@ def organizer_uri(address: Address) -> str:
     return "mailto:" + quote(address.addr_spec, safe="!$'()*+,:@-._~")
 
 
-def calendar_attachment(reminders: Sequence[Reminder], now: datetime, organizer: Address) -> bytes:
+def calendar_attachment(
+    reminders: Sequence[Reminder], now: datetime, organizer: Address, words: Words = ENGLISH
+) -> bytes:
     """The .ics of ``reminders`` as published by ``organizer``, as attached to a message.
 
-    The calendar is cadence's own (``to_ical``) made an iTIP PUBLISH (RFC
-    5546): METHOD:PUBLISH goes in as the first calendar property, and each
-    event gets the ORGANIZER that PUBLISH requires, the sender's ``mailto:``
-    address. The rest of the bytes stay as they are.
+    The calendar is cadence's own (``to_ical``, worded by ``words`` as the
+    feed is) made an iTIP PUBLISH (RFC 5546): METHOD:PUBLISH goes in as the
+    first calendar property, and each event gets the ORGANIZER that PUBLISH
+    requires, the sender's ``mailto:`` address. The rest of the bytes stay
+    as they are.
     """
-    ics = to_ical(reminders, name=CALENDAR_NAME, now=now)
+    ics = to_ical(reminders, name=words.gettext(CALENDAR_NAME), now=now, words=words)
     return _with_method(_with_organizer(ics, organizer_uri(organizer).encode("ascii")), b"PUBLISH")
 
 
@@ -311,11 +331,12 @@ def _fill(
     reminders: Sequence[Reminder],
     now: datetime,
     addressing: Addressing,
+    words: Words,
 ) -> EmailMessage:
     message.set_content(text)
     message.add_alternative(markup, subtype="html")
     message.add_attachment(
-        calendar_attachment(reminders, now, addressing.sender),
+        calendar_attachment(reminders, now, addressing.sender, words),
         maintype="text",
         subtype="calendar",
         filename="cadence.ics",
@@ -328,53 +349,66 @@ def _fill(
     return message
 
 
-_FOOTER = "Sent by cadence. The attached calendar file holds the same reminders."
+_FOOTER = N_("Sent by cadence. The attached calendar file holds the same reminders.")
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, words: Words) -> str:
+    # The language of the page, as BCP 47 writes it ("es-ES"), when a locale is set.
+    lang = "" if words.locale is None else f' lang="{html.escape(words.locale.replace("_", "-"))}"'
+    footer = html.escape(words.gettext(_FOOTER))
     return (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html{lang}><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title></head>\n<body>\n{body}"
-        f"<p><small>{html.escape(_FOOTER)}</small></p>\n</body></html>\n"
+        f"<p><small>{footer}</small></p>\n</body></html>\n"
     )
 
 
-def _reminder_parts(reminder: Reminder, now: datetime) -> tuple[str, str]:
+def _reminder_parts(reminder: Reminder, now: datetime, words: Words) -> tuple[str, str]:
     """The text and the HTML of one reminder's message."""
-    title = one_line(reminder.title)
+    title = one_line(words.title(reminder))
     rows = (
-        ("Due", _when(reminder, now)),
-        ("Contact", _contact(reminder)),
-        ("Channel", _channel(reminder) or "any"),
-        ("Why", one_line(reminder.reason) or "-"),
+        (words.gettext("Due"), _when(reminder, now, words)),
+        (words.gettext("Contact"), _contact(reminder)),
+        (words.gettext("Channel"), _channel(reminder) or words.gettext("any")),
+        (words.gettext("Why"), one_line(words.reason(reminder)) or "-"),
     )
-    text = "\n".join([title, "", *(f"{k}: {v}" for k, v in rows), "", "-- ", _FOOTER, ""])
+    footer = words.gettext(_FOOTER)
+    text = "\n".join([title, "", *(f"{k}: {v}" for k, v in rows), "", "-- ", footer, ""])
     table = "".join(
         f'<tr><th align="left">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>\n'
         for k, v in rows
     )
-    markup = _page(title, f"<h1>{html.escape(title)}</h1>\n<table>\n{table}</table>\n")
+    markup = _page(title, f"<h1>{html.escape(title)}</h1>\n<table>\n{table}</table>\n", words)
     return text, markup
 
 
 def reminder_message(
-    reminder: Reminder, addressing: Addressing, now: datetime, *, sent: datetime | None = None
+    reminder: Reminder,
+    addressing: Addressing,
+    now: datetime,
+    *,
+    sent: datetime | None = None,
+    words: Words = ENGLISH,
 ) -> EmailMessage:
     """The message for one reminder; its Message-ID comes from the reminder's key.
 
     When it is due is said as seen at ``now``, the moment of the run; the
-    Date header is ``sent`` (by default ``now``).
+    Date header is ``sent`` (by default ``now``). ``words`` words the
+    subject, the body and the calendar (the core's English by default).
     """
-    text, markup = _reminder_parts(reminder, now)
-    message = _skeleton(reminder.title, addressing, sent or now, reminder.key)
-    return _fill(message, text, markup, (reminder,), now, addressing)
+    text, markup = _reminder_parts(reminder, now, words)
+    message = _skeleton(words.title(reminder), addressing, sent or now, reminder.key)
+    return _fill(message, text, markup, (reminder,), now, addressing, words)
 
 
-def _item(reminder: Reminder, now: datetime) -> tuple[str, str]:
-    title = one_line(reminder.title)
+def _item(reminder: Reminder, now: datetime, words: Words) -> tuple[str, str]:
+    title = one_line(words.title(reminder))
     channel = _channel(reminder)
-    by = f"by {channel}" if channel else "any channel"
-    return f"{title} ({by}): {_when(reminder, now)}", one_line(reminder.reason)
+    by = words.gettext("by {channel}", channel=channel) if channel else words.gettext("any channel")
+    line = words.gettext(
+        "{title} ({by}): {when}", title=title, by=by, when=_when(reminder, now, words)
+    )
+    return line, one_line(words.reason(reminder))
 
 
 def digest_message(
@@ -383,23 +417,26 @@ def digest_message(
     now: datetime,
     *,
     sent: datetime | None = None,
+    words: Words = ENGLISH,
 ) -> EmailMessage:
     """One message listing ``reminders``: overdue first, then today's, then what is coming up.
 
     Each line gives the reminder, the contact's preferred channel and when it
     is due, with its reason beneath, as seen at ``now``, the moment of the
     run; the Date header is ``sent`` (by default ``now``). The Message-ID
-    comes from the sorted keys.
+    comes from the sorted keys, in every language; ``words`` words the rest
+    (the core's English by default).
     """
     found = sections(reminders, now)
-    subject = f"Keep in touch: {_subject_counts(found)}"
+    subject = _subject(found, words)
     text_lines = [subject, ""]
     markup = [f"<h1>{html.escape(subject)}</h1>\n"]
     for section in found:
-        text_lines += [f"{section.heading} ({len(section.reminders)})", ""]
-        markup.append(f"<h2>{html.escape(section.heading)}</h2>\n<ul>\n")
+        heading = words.gettext(section.heading)
+        text_lines += [f"{heading} ({len(section.reminders)})", ""]
+        markup.append(f"<h2>{html.escape(heading)}</h2>\n<ul>\n")
         for reminder in section.reminders:
-            line, reason = _item(reminder, now)
+            line, reason = _item(reminder, now, words)
             text_lines.append(f"- {line}")
             item = f"<li>{html.escape(line)}"
             if reason:
@@ -408,10 +445,11 @@ def digest_message(
             markup.append(item + "</li>\n")
         text_lines.append("")
         markup.append("</ul>\n")
-    text = "\n".join([*text_lines, "-- ", _FOOTER, ""])
+    text = "\n".join([*text_lines, "-- ", words.gettext(_FOOTER), ""])
     ordered = tuple(r for section in found for r in section.reminders)
     message = _skeleton(subject, addressing, sent or now, digest_seed(ordered))
-    return _fill(message, text, _page(subject, "".join(markup)), ordered, now, addressing)
+    page = _page(subject, "".join(markup), words)
+    return _fill(message, text, page, ordered, now, addressing, words)
 
 
 _END_CALENDAR = b"END:VCALENDAR\r\n"
@@ -445,8 +483,9 @@ class MessageWriter:
     can learn which messages it cannot send before it sends the first.
     """
 
-    def __init__(self, addressing: Addressing, policy: Policy) -> None:
+    def __init__(self, addressing: Addressing, policy: Policy, words: Words = ENGLISH) -> None:
         self.addressing = addressing
+        self.words = words
         self._linesep = policy.linesep.encode("ascii")
         self._width = policy.max_line_length or 78
         top = EmailMessage(policy=policy)
@@ -478,26 +517,28 @@ class MessageWriter:
         return data, message_id(reminder.key, self.addressing.domain)
 
     def reminder_head(self, reminder: Reminder, sent: datetime) -> Head:
-        """The head of ``reminder``'s message: its title as the subject, its key as the seed."""
-        return self.head(reminder.title, reminder.key, sent)
+        """The head of ``reminder``'s message: its worded title as the subject, its key
+        as the seed (the same Message-ID in every language)."""
+        return self.head(self.words.title(reminder), reminder.key, sent)
 
     def reminder_body(self, reminder: Reminder, now: datetime, head: Head) -> bytes:
         """The whole message of ``reminder`` under ``head``: its text, HTML and calendar."""
-        text, markup = _reminder_parts(reminder, now)
+        text, markup = _reminder_parts(reminder, now, self.words)
         return self.body(head, text, markup, self.calendar(reminder, now))
 
     def calendar(self, reminder: Reminder, now: datetime) -> bytes:
-        """``calendar_attachment((reminder,), now, sender)``, byte for byte, written faster.
+        """``calendar_attachment((reminder,), now, sender, words)``, byte for byte, written
+        faster, in the writer's words.
 
         The calendar's own properties are rendered once per writer; each
         reminder's zone and event once per call.
         """
         if self._calendar_head is None:
-            empty = calendar_attachment((), now, self.addressing.sender)
+            empty = calendar_attachment((), now, self.addressing.sender, self.words)
             if not empty.endswith(_END_CALENDAR):
                 raise ValueError("the calendar does not end with END:VCALENDAR")
             self._calendar_head = empty.removesuffix(_END_CALENDAR)
-        zone, event = event_ical(reminder, now=now)
+        zone, event = event_ical(reminder, now=now, words=self.words)
         event = _with_organizer(event, self._organizer)
         return b"".join([self._calendar_head, zone, event, _END_CALENDAR])
 

@@ -54,6 +54,7 @@ from cadence.adapters.webhook.payloads import FORMATS, Format, encode
 from cadence.adapters.webhook.signing import parse_secret, sign
 from cadence.core.errors import ConfigError, EndpointGone
 from cadence.core.reminders import Reminder
+from cadence.l10n import ENGLISH, Words, route_words
 
 __all__ = ["WebhookAdapter", "WebhookSettings", "parse_settings", "webhook_adapter"]
 
@@ -74,6 +75,7 @@ SETTINGS = frozenset(
         "concurrency",
         "format",
         "headers",
+        "locale",
         "secret",
         "secret_env",
         "timeout",
@@ -210,6 +212,9 @@ class WebhookSettings:
     allow_private: bool = False
     headers: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     ca_file: str | None = None
+    #: The words of the bodies: the ``locale`` setting's, else ``CADENCE_LOCALE``'s
+    #: or the platform's (``cadence.l10n.route_words``).
+    words: Words = attrs.field(default=ENGLISH, repr=False)
 
     @property
     def origin(self) -> str:
@@ -261,6 +266,7 @@ def parse_settings(settings: Mapping[str, Any]) -> WebhookSettings:
         allow_private=allow_private,
         headers=_headers(settings.get("headers", {})),
         ca_file=ca_file,
+        words=route_words(settings.get("locale"), "webhook"),
     )
 
 
@@ -417,7 +423,7 @@ class WebhookAdapter:
 
     def _post(self, reminder: Reminder, gone: threading.Event) -> Failure | None:
         settings = self.settings
-        body = encode(self._render(reminder))
+        body = encode(self._render(reminder, self.settings.words))
         origin = settings.origin
         key = reminder.key
         try:

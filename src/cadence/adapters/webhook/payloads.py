@@ -1,7 +1,13 @@
 """What the ``webhook`` adapter sends: the Standard Webhooks body of a reminder
 (``reminder.due``, its JSON schema shipped as
 ``cadence/schemas/reminder.due.v1.json``) and the incoming-webhook messages of
-Slack, Discord and Microsoft Teams."""
+Slack, Discord and Microsoft Teams.
+
+Every builder takes ``words`` (``cadence.l10n``; the core's English by
+default): the standard body keeps its machine fields and the core's English
+``title`` and ``reason``, and adds ``localized``, the same in the route's
+language; the chat messages are worded in it throughout. Keys, dates and the
+``webhook-id`` never change with the language."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ from importlib import resources
 from typing import Any, Literal, TypeAlias
 
 from cadence.core.reminders import Reminder
+from cadence.l10n import ENGLISH, Words
 
 __all__ = [
     "EVENT_TYPE",
@@ -44,8 +51,12 @@ def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def reminder_data(reminder: Reminder) -> dict[str, Any]:
-    """The ``data`` of a ``reminder.due`` webhook: the reminder and its contact."""
+def reminder_data(reminder: Reminder, words: Words = ENGLISH) -> dict[str, Any]:
+    """The ``data`` of a ``reminder.due`` webhook: the reminder and its contact.
+
+    ``reminder.localized`` holds the title, the reason and the due date as
+    ``words`` says them, with their ``locale`` (None for the core's English).
+    """
     contact = reminder.contact
     return {
         "reminder": {
@@ -61,6 +72,12 @@ def reminder_data(reminder: Reminder) -> dict[str, Any]:
             "occasion_date": (
                 reminder.occasion_date.isoformat() if reminder.occasion_date else None
             ),
+            "localized": {
+                "locale": words.locale,
+                "title": words.title(reminder),
+                "reason": words.reason(reminder),
+                "date": words.full_date(reminder.date),
+            },
         },
         "contact": {
             "id": contact.id,
@@ -72,7 +89,7 @@ def reminder_data(reminder: Reminder) -> dict[str, Any]:
     }
 
 
-def standard_payload(reminder: Reminder) -> dict[str, Any]:
+def standard_payload(reminder: Reminder, words: Words = ENGLISH) -> dict[str, Any]:
     """The Standard Webhooks body of ``reminder``: type, timestamp and data.
 
     ``timestamp`` is when the event happened, the moment the reminder fell
@@ -82,21 +99,21 @@ def standard_payload(reminder: Reminder) -> dict[str, Any]:
     return {
         "type": EVENT_TYPE,
         "timestamp": _utc_text(reminder.due),
-        "data": reminder_data(reminder),
+        "data": reminder_data(reminder, words),
     }
 
 
-def _facts(reminder: Reminder) -> list[tuple[str, str]]:
+def _facts(reminder: Reminder, words: Words) -> list[tuple[str, str]]:
     contact = reminder.contact
     who = contact.name if contact.email is None else f"{contact.name} <{contact.email}>"
-    facts = [("Contact", who), ("Due", reminder.date.isoformat())]
+    facts = [(words.gettext("Contact"), who), (words.gettext("Due"), words.date(reminder.date))]
     if reminder.occasion_date is not None:
-        facts.append(("Occasion", reminder.occasion_date.isoformat()))
+        facts.append((words.gettext("Occasion"), words.date(reminder.occasion_date)))
     if reminder.channel:
-        facts.append(("Channel", reminder.channel))
+        facts.append((words.gettext("Channel"), reminder.channel))
     days = reminder.overdue.days
     if days:
-        facts.append(("Overdue", f"{days} day" + ("" if days == 1 else "s")))
+        facts.append((words.gettext("Overdue"), words.ngettext("{n} day", "{n} days", days)))
     return facts
 
 
@@ -197,19 +214,22 @@ def _slack_clip(text: str, limit: int) -> str:
     return cut.rstrip() + _ELLIPSIS
 
 
-def slack_payload(reminder: Reminder) -> dict[str, Any]:
+def slack_payload(reminder: Reminder, words: Words = ENGLISH) -> dict[str, Any]:
     """A Slack incoming-webhook message: a plain fallback ``text`` and Block Kit blocks."""
-    facts = "  \u00b7  ".join(f"{name}: {value}" for name, value in _facts(reminder))
+    facts = "  \u00b7  ".join(
+        words.gettext("{name}: {value}", name=name, value=value)
+        for name, value in _facts(reminder, words)
+    )
     # Bold markers and the line break cost 3 of the section's characters.
     room = SLACK_BLOCK_TEXT_LIMIT - 3
-    title = _slack_clip(reminder.title, room // 2 if reminder.reason else room)
+    heading, reason = words.title(reminder), words.reason(reminder)
+    title = _slack_clip(heading, room // 2 if reason else room)
     lines = [f"*{title}*"]
-    if reminder.reason:
-        lines.append(_slack_clip(reminder.reason, room - utf16_units(title)))
+    if reason:
+        lines.append(_slack_clip(reason, room - utf16_units(title)))
+    fallback = words.gettext("{title} (due {date})", title=heading, date=words.date(reminder.date))
     return {
-        "text": _slack_clip(
-            f"{reminder.title} (due {reminder.date.isoformat()})", SLACK_TEXT_LIMIT
-        ),
+        "text": _slack_clip(fallback, SLACK_TEXT_LIMIT),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
             {
@@ -231,13 +251,14 @@ def discord_embed_characters(embed: Mapping[str, Any]) -> int:
     return sum(utf16_units(text) for text in texts)
 
 
-def discord_payload(reminder: Reminder) -> dict[str, Any]:
+def discord_payload(reminder: Reminder, words: Words = ENGLISH) -> dict[str, Any]:
     """A Discord webhook message: one embed, and no mentions, whatever the text holds."""
-    facts = _facts(reminder)[:DISCORD_FIELDS_LIMIT]
+    facts = _facts(reminder, words)[:DISCORD_FIELDS_LIMIT]
+    title, reason = words.title(reminder), words.reason(reminder)
 
     def build(cap: int) -> dict[str, Any]:
         embed: dict[str, Any] = {
-            "title": _clip(reminder.title, min(cap, DISCORD_TITLE_LIMIT)),
+            "title": _clip(title, min(cap, DISCORD_TITLE_LIMIT)),
             "timestamp": _utc_text(reminder.due),
             "fields": [
                 {
@@ -249,8 +270,8 @@ def discord_payload(reminder: Reminder) -> dict[str, Any]:
                 for name, value in facts
             ],
         }
-        if reminder.reason:
-            embed["description"] = _clip(reminder.reason, min(cap, DISCORD_DESCRIPTION_LIMIT))
+        if reason:
+            embed["description"] = _clip(reason, min(cap, DISCORD_DESCRIPTION_LIMIT))
         return embed
 
     embed = _fit(build, discord_embed_characters, DISCORD_TOTAL_LIMIT, DISCORD_DESCRIPTION_LIMIT)
@@ -263,25 +284,26 @@ def teams_bytes(payload: Mapping[str, Any]) -> int:
     return len(json.dumps(payload, ensure_ascii=True, separators=(",", ":")))
 
 
-def teams_payload(reminder: Reminder) -> dict[str, Any]:
+def teams_payload(reminder: Reminder, words: Words = ENGLISH) -> dict[str, Any]:
     """A Microsoft Teams Workflows message: an Adaptive Card in a message attachment."""
-    facts = _facts(reminder)
+    facts = _facts(reminder, words)
+    title, reason = words.title(reminder), words.reason(reminder)
 
     def build(cap: int) -> dict[str, Any]:
         body: list[dict[str, Any]] = [
             {
                 "type": "TextBlock",
-                "text": _clip(reminder.title, cap),
+                "text": _clip(title, cap),
                 "weight": "Bolder",
                 "size": "Medium",
                 "wrap": True,
             }
         ]
-        if reminder.reason:
+        if reason:
             body.append(
                 {
                     "type": "TextBlock",
-                    "text": _clip(reminder.reason, cap),
+                    "text": _clip(reason, cap),
                     "isSubtle": True,
                     "wrap": True,
                 }
@@ -292,18 +314,22 @@ def teams_payload(reminder: Reminder) -> dict[str, Any]:
                 "facts": [{"title": name, "value": _clip(value, cap)} for name, value in facts],
             }
         )
+        card: dict[str, Any] = {
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "type": "AdaptiveCard",
+            "version": "1.4",
+            "body": body,
+        }
+        if words.locale is not None:
+            # The card's language (a two-letter ISO 639-1 code, as the schema says).
+            card["lang"] = words.locale.split("_")[0]
         return {
             "type": "message",
             "attachments": [
                 {
                     "contentType": "application/vnd.microsoft.card.adaptive",
                     "contentUrl": None,
-                    "content": {
-                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                        "type": "AdaptiveCard",
-                        "version": "1.4",
-                        "body": body,
-                    },
+                    "content": card,
                 }
             ],
         }
@@ -312,8 +338,8 @@ def teams_payload(reminder: Reminder) -> dict[str, Any]:
     return _fit(build, teams_bytes, TEAMS_BYTES_LIMIT, most=4_096)
 
 
-#: The body builder of each format.
-FORMATS: Mapping[Format, Callable[[Reminder], dict[str, Any]]] = {
+#: The body builder of each format, given a reminder and the route's words.
+FORMATS: Mapping[Format, Callable[[Reminder, Words], dict[str, Any]]] = {
     "standard": standard_payload,
     "slack": slack_payload,
     "discord": discord_payload,
