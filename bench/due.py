@@ -10,6 +10,11 @@ a fresh schema per size in that database (dropped afterwards).
     python bench/due.py            # 10k, 100k and 1M contacts
     python bench/due.py --quick    # 10k and 100k, fewer repeats
     python bench/due.py --postgres postgresql://postgres@127.0.0.1:5432/test
+    python bench/due.py --postgres URL --keep   # fill each size's schema once, reuse it
+
+With ``--keep`` the schemas stay after the run and a later run with
+``--keep`` measures them again without filling them (a 1M store takes many
+minutes to fill); a schema that does not hold exactly the size is filled anew.
 """
 
 from __future__ import annotations
@@ -69,6 +74,24 @@ def build(url: str, count: int) -> float:
         return time.perf_counter() - started
 
 
+def _filled(url: str, schema: str, count: int) -> bool:
+    """Whether ``schema`` holds a store of ``count`` contacts, all planned."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        found = conn.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+            "AND table_name = 'plan_state'",
+            (schema,),
+        ).fetchone()
+        if found is None:
+            return False
+        # A fixed, plain name: the schema is the bench's own.
+        (contacts,) = conn.execute(f'SELECT count(*) FROM "{schema}".contacts').fetchone()
+        (planned,) = conn.execute(f'SELECT count(*) FROM "{schema}".plan_state').fetchone()
+    return bool(contacts == planned == count)
+
+
 def _drop_schema(url: str, schema: str) -> None:
     import psycopg
 
@@ -90,6 +113,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10k and 100k contacts, fewer repeats")
     parser.add_argument("--sizes", type=int, nargs="*", help="store sizes to measure")
     parser.add_argument("--postgres", metavar="URL", help="measure PostgreSQL at this URL")
+    parser.add_argument(
+        "--keep", action="store_true", help="with --postgres: keep the schemas, reuse filled ones"
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     repeats = 5 if args.quick else 9
@@ -102,14 +128,17 @@ def main() -> None:
     for count in sizes:
         path = folder / f"{count}.db"
         schema = f"cadence_bench_{count}"
+        reuse = False
         if args.postgres:
-            _drop_schema(args.postgres, schema)
+            reuse = args.keep and _filled(args.postgres, schema, count)
+            if not reuse:
+                _drop_schema(args.postgres, schema)
             sep = "&" if "?" in args.postgres else "?"
             url = f"{args.postgres}{sep}schema={schema}"
         else:
             url = f"sqlite:///{path}"
         started = time.perf_counter()
-        planning = build(url, count)
+        planning = 0.0 if reuse else build(url, count)
         building = time.perf_counter() - started
         with open_store(url) as store:
             rows = len(store.agenda(now=NOW, within=WEEK))
@@ -134,7 +163,8 @@ def main() -> None:
             f"{rows:>9}   (planning alone {planning:.1f} s)"
         )
         if args.postgres:
-            _drop_schema(args.postgres, schema)
+            if not args.keep:
+                _drop_schema(args.postgres, schema)
         else:
             path.unlink()
     smallest, largest = min(results), max(results)

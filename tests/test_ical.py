@@ -45,11 +45,13 @@ from cadence.adapters.ical import IcalAdapter
 from cadence.adapters.ical.render import (
     CHECK_IN_LENGTH,
     clean_text,
+    event_ical,
     feed_changes_at,
     feed_inputs,
     tagged_feed,
     to_ical,
 )
+from cadence.l10n import ENGLISH, for_locale
 
 # TatSu (the parser under ics 0.7) runs colorama's init() on every parse when
 # colorama is installed, wrapping the standard streams once more each time until
@@ -111,6 +113,27 @@ def leap_year(year: int) -> Agenda:
         ],
     )
     return plan(roster, now=datetime(year, 2, 20, 12, 0, tzinfo=UTC), horizon=timedelta(days=12))
+
+
+@pytest.mark.parametrize("locale", [None, "es", "fr"])
+def test_event_ical_is_the_one_reminder_calendar_byte_for_byte(locale: str | None) -> None:
+    """to_ical of one reminder is the empty calendar with event_ical's zone and event
+    before its END:VCALENDAR, in any language: a writer of many one-reminder calendars
+    renders the calendar's own lines once."""
+    words = ENGLISH if locale is None else for_locale(locale)
+    end = b"END:VCALENDAR\r\n"
+    zoned = 0
+    for agenda in (spring_forward(), fall_back(), leap_year(2028)):
+        now = agenda.now
+        empty = to_ical((), name="x", now=now, words=words)
+        assert empty.endswith(end)
+        for reminder in agenda.reminders:
+            zone, event = event_ical(reminder, now=now, words=words)
+            whole = to_ical((reminder,), name="x", now=now, words=words)
+            assert empty.removesuffix(end) + zone + event + end == whole
+            assert event.startswith(b"BEGIN:VEVENT")
+            zoned += bool(zone)
+    assert zoned > 0
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,6 @@ from cadence.adapters.smtp.message import (
     _with_method,
     _with_organizer,
     calendar_attachment,
-    calendar_attachments,
     digest_message,
     flatten,
     header_text,
@@ -70,6 +69,7 @@ from cadence.adapters.smtp.message import (
     reminder_message,
     sections,
 )
+from cadence.l10n import ENGLISH, Words, for_locale
 
 SENDER = "Cadence <cadence@example.org>"
 ME = "me@example.org"
@@ -1344,10 +1344,7 @@ def test_the_guide_example_builds(
 
 def _written(reminder: Reminder, now: datetime, policy: Any = SMTP, **settings: Any) -> bytes:
     addressing = _addressing(**settings)
-    calendars = calendar_attachments((reminder,), now, addressing.sender)
-    data, ident = MessageWriter(addressing, policy).reminder(
-        reminder, now, now, calendars[reminder.key]
-    )
+    data, ident = MessageWriter(addressing, policy).reminder(reminder, now, now)
     assert ident == message_id(reminder.key, addressing.domain)
     return data
 
@@ -1385,6 +1382,29 @@ def test_a_written_message_says_what_the_built_one_says(now: datetime, name: str
     assert _attachment(written) == _attachment(built)
 
 
+@pytest.mark.parametrize("locale", ["es", "de", "fr"])
+def test_a_written_message_in_a_locale_says_what_the_built_one_says(
+    agenda_reminders: tuple[Reminder, ...], now: datetime, locale: str
+) -> None:
+    """In a language, the writer words subject, texts and calendar as reminder_message does,
+    and keeps the Message-ID of every language."""
+    words = _words(locale)
+    addressing = _addressing()
+    writer = MessageWriter(addressing, SMTP, words)
+    for reminder in agenda_reminders:
+        built = _read(flatten(reminder_message(reminder, addressing, now, words=words), SMTP))
+        data, ident = writer.reminder(reminder, now, now)
+        written = _read(data)
+        assert ident == message_id(reminder.key, addressing.domain)
+        assert str(written["Message-ID"]) == str(built["Message-ID"]) == ident
+        assert str(written["Subject"]).strip() == header_text(words.title(reminder))
+        assert _parts(written)[:2] == _parts(built)[:2]
+        assert _attachment(written) == _attachment(built)
+    # Worded, not English: the headings of the body are the catalog's.
+    assert words.gettext("Due") != "Due"
+    assert f"{words.gettext('Due')}: " in _parts(written)[0]
+
+
 def test_a_written_message_keeps_the_list_unsubscribe_header(now: datetime) -> None:
     """List-Unsubscribe, set once per route, comes out in each written message, in place."""
     (reminder,) = _reminders_of(now, Contact("x", "X"))
@@ -1408,20 +1428,95 @@ def test_no_name_adds_a_header_to_a_written_message(text: str) -> None:
     assert str(message["Subject"]).strip() == header_text(reminder.title)
 
 
-def test_one_calendar_rendered_for_all_gives_each_reminder_its_own(
-    agenda_reminders: tuple[Reminder, ...], now: datetime
+def _words(locale: str | None) -> Words:
+    return ENGLISH if locale is None else for_locale(locale)
+
+
+@pytest.mark.parametrize("locale", [None, "es", "de"])
+def test_a_writer_attaches_the_calendar_of_each_reminder_alone(
+    agenda_reminders: tuple[Reminder, ...], now: datetime, locale: str | None
 ) -> None:
-    """calendar_attachments gives each reminder the events and zones of calendar_attachment."""
+    """The writer's calendars are calendar_attachment's for each reminder alone, byte for
+    byte, worded in the writer's language as the feed is."""
     sender = _addressing().sender
-    found = calendar_attachments(agenda_reminders, now, sender)
-    assert list(found) == [r.key for r in agenda_reminders]
-    for reminder in agenda_reminders:
-        alone = icalendar.Calendar.from_ical(calendar_attachment((reminder,), now, sender))
-        shared = icalendar.Calendar.from_ical(found[reminder.key])
-        assert shared["METHOD"] == "PUBLISH"
-        assert [e.to_ical() for e in shared.walk("VEVENT")] == [
-            e.to_ical() for e in alone.walk("VEVENT")
-        ]
-        assert [str(z["TZID"]) for z in shared.walk("VTIMEZONE")] == [
-            str(z["TZID"]) for z in alone.walk("VTIMEZONE")
-        ]
+    words = _words(locale)
+    writer = MessageWriter(_addressing(), SMTP, words)
+    # Timed, in a zone with summer time, and an occasion with a lead time (an alarm).
+    zoned = Contact("dee", "Dee", timezone="Europe/Paris", since=date(2026, 11, 20))
+    roster = Roster(
+        [zoned], [Rule(Every(days=5))], [Birthday("dee", 12, 1, lead=timedelta(days=3))]
+    )
+    more = plan(roster, now=now, horizon=timedelta(days=10)).reminders
+    written = []
+    for reminder in (*agenda_reminders, *more):
+        alone = calendar_attachment((reminder,), now, sender, words)
+        written.append(writer.calendar(reminder, now))
+        assert written[-1] == alone
+        assert icalendar.Calendar.from_ical(alone)["METHOD"] == "PUBLISH"
+    assert {b"BEGIN:VTIMEZONE" in c for c in written} == {True, False}
+    assert any(b"BEGIN:VALARM" in c for c in written)
+
+
+class RememberClosing(ClosingAt):
+    """ClosingAt that keeps the content of each message it answered with 421."""
+
+    def __init__(self, closing: set[int]) -> None:
+        super().__init__(closing)
+        self.refused: list[bytes] = []
+
+    def answer(self, envelope: Envelope) -> str | None:
+        reply = super().answer(envelope)
+        if reply is not None:
+            assert isinstance(envelope.content, bytes)
+            self.refused.append(envelope.content)
+        return reply
+
+
+@pytest.mark.integration
+def test_a_message_sent_again_is_the_same_bytes(now: datetime, pipelining: bool) -> None:
+    """Messages written while others are sent are written once: a resent one is the same."""
+    reminders = _many(now, 6)
+    recorder = RememberClosing({3})
+    with serving(recorder, pipelining=pipelining) as port:
+        assert _adapter(port, digest=False).deliver(reminders) is None
+    (refused,) = recorder.refused
+    contents = [envelope.content for envelope, _ in recorder.received]
+    assert contents[2] == refused
+    assert [m["Message-ID"] for m in recorder.messages] == [
+        f"<{r.key}@example.org>" for r in reminders
+    ]
+
+
+@pytest.mark.integration
+def test_a_written_message_with_an_altered_header_is_refused_before_any_is_sent(
+    now: datetime, pipelining: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every head is checked before the first message goes: the bad one fails, for good, alone.
+
+    The subject is written here without its encoding, as a mistake in the
+    writer would; the check of the header block still refuses what it lets
+    through, and the messages around it go out with our headers only.
+    """
+
+    def raw(self: MessageWriter, text: str) -> bytes:
+        return b"Subject: " + text.encode("utf-8") + b"\r\n"
+
+    monkeypatch.setattr(message_module, "header_text", lambda text: text)
+    monkeypatch.setattr(MessageWriter, "_subject", raw)
+    reminders = _reminders_of(
+        now,
+        Contact("a", "Ada"),
+        Contact("b", "Eve\r\nBcc: spy@evil.com"),
+        Contact("c", "Cy\r\n\r\nbody of the attacker"),
+        Contact("d", "Dee"),
+    )
+    recorder = Recorder()
+    with serving(recorder, pipelining=pipelining) as port:
+        failures = _adapter(port, digest=False).deliver(reminders)
+    assert failures is not None
+    assert [(f.key, f.permanent) for f in failures] == [(r.key, True) for r in reminders[1:3]]
+    assert all("message not sent" in f.error for f in failures)
+    _no_injection(recorder)
+    assert [m["Subject"] for m in recorder.messages] == ["Check in with Ada", "Check in with Dee"]
+    with pytest.raises(UnsafeHeaders):
+        _adapter(1, digest=False).outgoing(reminders, now)

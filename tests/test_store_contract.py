@@ -491,6 +491,56 @@ def test_a_rule_for_an_unknown_contact_is_refused(store: Any) -> None:
     assert store.list_rules() == []
 
 
+def _no_rule_reaches(store: Any) -> list[str]:
+    """The contacts no rule reaches, worked out from the contacts and rules themselves."""
+    rules = store.list_rules()
+    if any(r.contact is None and r.tag is None for r in rules):
+        return []
+    own = {r.contact for r in rules}
+    tags = {r.tag for r in rules if r.tag is not None}
+    return [c.id for c in store.list_contacts() if c.id not in own and not tags & c.tags]
+
+
+def _without_cadence_agrees(store: Any) -> None:
+    """without_cadence is right whether the plans are stale or fresh."""
+    expected = _no_rule_reaches(store)
+    assert store.without_cadence() == expected
+    store.refresh(now=NOW)
+    assert store.without_cadence() == expected
+
+
+def test_without_cadence_follows_contacts_rules_and_planning(store: Any) -> None:
+    """The contacts no rule applies to, through every write that changes which they are."""
+    store.put_contacts(
+        [
+            Contact("ana", "Ana", tags=["client"]),
+            Contact("bo", "Bo"),
+            Contact("cy", "Cy", tags=["friend"]),
+            Contact("dee", "Dee", tags=["client", "friend"]),
+        ]
+    )
+    _without_cadence_agrees(store)
+    assert store.without_cadence() == ["ana", "bo", "cy", "dee"]
+    store.set_rule(Rule(Every(weeks=2), tag="client"))
+    store.set_rule(Rule(Every(weeks=1), contact="bo"))
+    _without_cadence_agrees(store)
+    assert store.without_cadence() == ["cy"]
+    store.put_contacts([Contact("cy", "Cy", tags=["client"]), Contact("ana", "Ana")])
+    _without_cadence_agrees(store)
+    assert store.without_cadence() == ["ana"]
+    store.set_rule(Rule(Every(months=1)))
+    _without_cadence_agrees(store)
+    assert store.without_cadence() == []
+    store.remove_rule()
+    store.remove_rule(tag="client")
+    _without_cadence_agrees(store)
+    assert store.without_cadence() == ["ana", "cy", "dee"]
+    store.remove_contact("cy")
+    store.remove_rule(contact="bo")
+    _without_cadence_agrees(store)
+    assert store.without_cadence() == ["ana", "bo", "dee"]
+
+
 # -- occasions --------------------------------------------------------------------
 
 

@@ -248,7 +248,7 @@ class SqlStore:
         cur.executemany(
             "INSERT INTO plan_state (contact_id, stable_until, covers_until, planned_at) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (contact_id) DO UPDATE SET "
-            "stable_until = excluded.stable_until",
+            "stable_until = excluded.stable_until, no_cadence = 0",
             [(c.id, STALE, STALE, STALE) for c in contacts],
         )
 
@@ -438,16 +438,24 @@ class SqlStore:
             return self._rules(cur)
 
     def without_cadence(self) -> list[str]:
-        """The ids of the contacts no rule applies to, in order: they are never due."""
+        """The ids of the contacts no rule applies to, in order: they are never due.
+
+        Planning notes them (``no_cadence``), so those planned since the last
+        write that could change it are read from an index; only the contacts
+        whose plan such a write made stale are looked at rule by rule.
+        """
         with self._read() as cur:
             cur.execute(
-                "SELECT c.id FROM contacts c "
-                "WHERE NOT EXISTS (SELECT 1 FROM rules WHERE kind = 'everyone') "
+                "SELECT p.contact_id FROM plan_state p WHERE p.no_cadence = 1 "
+                "AND NOT EXISTS (SELECT 1 FROM rules WHERE kind = 'everyone') "
+                "UNION SELECT p.contact_id FROM plan_state p WHERE p.stable_until <= ? "
+                "AND NOT EXISTS (SELECT 1 FROM rules WHERE kind = 'everyone') "
                 "AND NOT EXISTS (SELECT 1 FROM rules r "
-                "WHERE r.kind = 'contact' AND r.target = c.id) "
+                "WHERE r.kind = 'contact' AND r.target = p.contact_id) "
                 "AND NOT EXISTS (SELECT 1 FROM contact_tags t JOIN rules r "
-                "ON r.kind = 'tag' AND r.target = t.tag WHERE t.contact_id = c.id) "
-                "ORDER BY c.id"
+                "ON r.kind = 'tag' AND r.target = t.tag WHERE t.contact_id = p.contact_id) "
+                "ORDER BY 1",
+                (STALE,),
             )
             return [str(ident) for (ident,) in cur.fetchall()]
 
@@ -485,18 +493,20 @@ class SqlStore:
         return rules, broken
 
     def _mark_stale(self, cur: Cursor, kind: str, target: str | None) -> None:
+        # Whether a rule applies is known again once the contact is planned.
         if kind == "contact":
             cur.execute(
-                "UPDATE plan_state SET stable_until = ? WHERE contact_id = ?", (STALE, target)
+                "UPDATE plan_state SET stable_until = ?, no_cadence = 0 WHERE contact_id = ?",
+                (STALE, target),
             )
         elif kind == "tag":
             cur.execute(
-                "UPDATE plan_state SET stable_until = ? WHERE contact_id IN "
+                "UPDATE plan_state SET stable_until = ?, no_cadence = 0 WHERE contact_id IN "
                 "(SELECT contact_id FROM contact_tags WHERE tag = ?)",
                 (STALE, target),
             )
         else:
-            cur.execute("UPDATE plan_state SET stable_until = ?", (STALE,))
+            cur.execute("UPDATE plan_state SET stable_until = ?, no_cadence = 0", (STALE,))
 
     # -- occasions ------------------------------------------------------------
 
@@ -1261,6 +1271,7 @@ class SqlStore:
             states: list[tuple[Any, ...]] = []
             covers = _ts(now + horizon)
             problems: list[PlanningProblem] = []
+            failed: set[str] = set()
             for contact in contacts:
                 reason = _broken_rule_for(contact, rules, broken)
                 if reason is None:
@@ -1270,6 +1281,7 @@ class SqlStore:
                         reason = problem_reason(error)
                 if reason is not None:
                     problems.append(PlanningProblem(contact.id, reason))
+                    failed.add(contact.id)
                     continue
                 rows.extend(reminder_row(r) for r in planned.reminders)
                 stable = NEVER if planned.stable_until is None else _ts(planned.stable_until)
@@ -1277,6 +1289,15 @@ class SqlStore:
             cur.execute(
                 f"DELETE FROM next_due WHERE contact_id IN ({marks})", ids
             )  # placeholders only
+            uncovered = [
+                c.id for c in contacts if c.id not in failed and _no_rule_applies(c, rules, broken)
+            ]
+            if uncovered:
+                cur.execute(
+                    "UPDATE plan_state SET no_cadence = 1 "
+                    f"WHERE contact_id IN ({_marks(len(uncovered))})",  # placeholders only
+                    uncovered,
+                )
             cur.executemany(
                 "INSERT INTO next_due (key, contact_id, due_ts, due, data) VALUES (?, ?, ?, ?, ?)",
                 rows,
@@ -1696,3 +1717,22 @@ def _end(now: datetime, within: timedelta) -> datetime:
         raise CadenceError(
             f"{now.isoformat()} plus {shown_value(within)} lies past the end of the calendar"
         ) from None
+
+
+def _no_rule_applies(
+    contact: Contact, rules: list[Rule], broken: list[tuple[str, str | None, str]]
+) -> bool:
+    """Whether no rule, readable or broken, applies to ``contact``: ``without_cadence``'s test."""
+    for rule in rules:
+        if rule.contact == contact.id:
+            return False
+        if rule.contact is None and (rule.tag is None or rule.tag in contact.tags):
+            return False
+    for kind, target, _ in broken:
+        if kind == "contact" and target == contact.id:
+            return False
+        if kind == "tag" and target in contact.tags:
+            return False
+        if kind not in ("contact", "tag"):
+            return False
+    return True

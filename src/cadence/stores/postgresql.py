@@ -222,6 +222,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO agenda_version (id, version) VALUES (1, 0)
     """,
+    # Planning remembers which contacts no rule applies to (no_cadence), so
+    # that listing them reads an index instead of every contact; the writes
+    # that can change it (contacts, rules) clear it as they mark plans stale,
+    # and this step works it out for the plans already made.
+    """
+    ALTER TABLE plan_state ADD COLUMN no_cadence INTEGER NOT NULL DEFAULT 0;
+    UPDATE plan_state SET no_cadence = 1 WHERE NOT EXISTS
+    (SELECT 1 FROM rules WHERE kind = 'everyone') AND NOT EXISTS
+    (SELECT 1 FROM rules r WHERE r.kind = 'contact' AND r.target = plan_state.contact_id)
+    AND NOT EXISTS (SELECT 1 FROM contact_tags t JOIN rules r ON r.kind = 'tag'
+    AND r.target = t.tag WHERE t.contact_id = plan_state.contact_id);
+    CREATE INDEX plan_state_no_cadence ON plan_state (contact_id) WHERE no_cadence = 1
+    """,
 )
 
 #: The step after which the contacts' existing addresses are copied into contact_emails.

@@ -30,6 +30,7 @@ __all__ = [
     "PRODID",
     "clean_text",
     "event_calendar",
+    "event_ical",
     "event_inputs",
     "feed_changes_at",
     "feed_inputs",
@@ -91,6 +92,11 @@ def _text(value: str) -> _Text:
 def _vtimezone(tzid: str, tz: ZoneInfo, first: date, last: date) -> Timezone:
     # Building a VTIMEZONE walks the zone's transitions: do it once per zone and span of years.
     return Timezone.from_tzinfo(tz, tzid, first, last)
+
+
+@lru_cache(maxsize=256)
+def _vtimezone_ical(tzid: str, tz: ZoneInfo, first: date, last: date) -> bytes:
+    return bytes(_vtimezone(tzid, tz, first, last).to_ical())
 
 
 def _sequence(revised: datetime) -> int:
@@ -431,6 +437,31 @@ def event_calendar(
     )
     del calendar["UID"]  # icalendar makes up a random one; the event's UID is what counts
     return bytes(calendar.to_ical())
+
+
+def event_ical(
+    reminder: Reminder, *, now: datetime | None = None, words: Words = ENGLISH
+) -> tuple[bytes, bytes]:
+    """The VTIMEZONE and the VEVENT of ``to_ical((reminder,), now=now, words=words)``.
+
+    The first is empty when the event needs no zone (all day, or in UTC).
+    The calendar of one reminder is ``to_ical((), ...)`` with these two
+    written before its END:VCALENDAR, byte for byte: a writer of many
+    one-reminder calendars renders the calendar's own properties once and
+    each reminder's parts once, as this does.
+    """
+    if not isinstance(reminder, Reminder):
+        raise CadenceError(f"event_ical() takes a Reminder, not {type(reminder).__name__}")
+    if now is not None:
+        now = require_aware(now, "now")
+    zones = _Zones()
+    event = _event(reminder, now, zones, words)
+    zone = b""
+    if zones.used:
+        first, last = date(zones.first, 1, 1), date(zones.last + 1, 1, 1)
+        (tzid,) = zones.used
+        zone = _vtimezone_ical(tzid, zones.used[tzid], first, last)
+    return zone, bytes(event.to_ical())
 
 
 def event_inputs(

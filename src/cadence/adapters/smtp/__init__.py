@@ -30,7 +30,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import SMTP, SMTPUTF8, default
-from typing import Any, Literal, TypeAlias
+from functools import partial
+from typing import Any, Literal, TypeAlias, overload
 
 import attrs
 
@@ -38,9 +39,9 @@ from cadence._delivery import Failure
 from cadence.adapters import _settings as check
 from cadence.adapters.smtp.message import (
     Addressing,
+    Head,
     MessageWriter,
     UnsafeHeaders,
-    calendar_attachments,
     digest_message,
     flatten,
     one_line,
@@ -381,26 +382,87 @@ def _content(data: bytes) -> bytes:
     return stuffed + b".\r\n"
 
 
-def _exchange(smtp: smtplib.SMTP, chunks: Sequence[bytes], pipelining: bool) -> list[Reply]:
+def _exchange(
+    smtp: smtplib.SMTP,
+    chunks: Sequence[bytes],
+    pipelining: bool,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[Reply]:
     """Send ``chunks`` (commands, or a message's content) and read one reply for each.
 
     With PIPELINING (RFC 2920) they go out in one write and the replies are
-    read after; without, each waits for its reply. When the session breaks,
-    ``_Broken`` carries the replies read until then.
+    read after; without, each waits for its reply. ``meanwhile`` is called
+    once the first write is out, before the first reply is read, so that its
+    work and the server's overlap. When the session breaks, ``_Broken``
+    carries the replies read until then.
     """
     replies: list[Reply] = []
     try:
-        if pipelining:
-            smtp.send(b"".join(chunks))
-            for _ in chunks:
-                replies.append(smtp.getreply())
-        else:
-            for chunk in chunks:
+        smtp.send(b"".join(chunks) if pipelining else chunks[0])
+    except (OSError, smtplib.SMTPException) as error:
+        raise _Broken(replies, _describe(error)) from None
+    if meanwhile is not None:
+        meanwhile()
+    try:
+        replies.append(smtp.getreply())
+        for chunk in chunks[1:]:
+            if not pipelining:
                 smtp.send(chunk)
-                replies.append(smtp.getreply())
+            replies.append(smtp.getreply())
     except (OSError, smtplib.SMTPException) as error:
         raise _Broken(replies, _describe(error)) from None
     return replies
+
+
+class _Outbox(Sequence[Outgoing]):
+    """Per-reminder messages whose heads are written, each written whole when first asked for.
+
+    While the server reads one message, sending asks for the message after
+    the next (``prepare``), so that writing messages and the server's work
+    overlap instead of adding up. A message once written stays the same
+    bytes, as a message sent again after a dropped session must.
+    """
+
+    def __init__(self, writer: MessageWriter, heads: list[tuple[Reminder, Head]], now: datetime):
+        self._writer = writer
+        self._heads = heads
+        self._now = now
+        self._written: list[Outgoing | None] = [None] * len(heads)
+
+    def __len__(self) -> int:
+        return len(self._heads)
+
+    @overload
+    def __getitem__(self, index: int) -> Outgoing: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Outgoing]: ...
+
+    def __getitem__(self, index: int | slice) -> Outgoing | list[Outgoing]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        item = self._written[index]
+        if item is None:
+            reminder, head = self._heads[index]
+            data = self._writer.reminder_body(reminder, self._now, head)
+            item = Outgoing(None, (reminder.key,), data, id=head.ident)
+            self._written[index] = item
+        return item
+
+    def prepare(self, index: int) -> None:
+        """Write message ``index`` now, when there is one, so that it is ready when asked for."""
+        if 0 <= index < len(self):
+            self[index]
+
+    def keys(self, start: int) -> list[str]:
+        """The keys of the reminders of the messages from ``start`` on, written or not."""
+        return [reminder.key for reminder, _ in self._heads[start:]]
+
+
+def _keys(outgoing: Sequence[Outgoing], start: int) -> list[str]:
+    if isinstance(outgoing, _Outbox):
+        return outgoing.keys(start)
+    return [key for item in outgoing[start:] for key in item.keys]
 
 
 class SmtpAdapter:
@@ -449,58 +511,48 @@ class SmtpAdapter:
         built, failures = self._build(reminders, now, sent or now)
         if failures:
             raise UnsafeHeaders(failures[0].error)
-        return built
+        return list(built)
 
     def _build(
         self, reminders: Sequence[Reminder], now: datetime, sent: datetime
-    ) -> tuple[list[Outgoing], list[Failure]]:
-        addressing = self.settings.addressing
-        if self.settings.digest:
-            messages = [
-                (
-                    digest_message(
-                        reminders, addressing, now, sent=sent, words=self.settings.words
-                    ),
-                    tuple(r.key for r in reminders),
-                )
-            ]
-        else:
+    ) -> tuple[Sequence[Outgoing], list[Failure]]:
+        """The messages for ``reminders``, and a Failure for each reminder that gets none.
+
+        Per-reminder messages come as an ``_Outbox``, written as they are asked for.
+        """
+        if not self.settings.digest:
             return self._write(reminders, now, sent)
-        built: list[Outgoing] = []
-        failures: list[Failure] = []
-        for message, keys in messages:
-            try:
-                # Flattened once: a message sent again after a dropped session is the same bytes.
-                built.append(Outgoing(message, keys, flatten(message, self._policy)))
-            except UnsafeHeaders as error:
-                # The same reminders would give the same message again: retrying cannot help.
-                text = f"smtp {self.settings.server}: message not sent: {error}"
-                failures += [Failure(key, text, permanent=True) for key in keys]
-        return built, failures
+        keys = tuple(r.key for r in reminders)
+        message = digest_message(
+            reminders, self.settings.addressing, now, sent=sent, words=self.settings.words
+        )
+        try:
+            # Flattened once: a message sent again after a dropped session is the same bytes.
+            return [Outgoing(message, keys, flatten(message, self._policy))], []
+        except UnsafeHeaders as error:
+            return [], self._unsafe(keys, error)
 
     def _write(
         self, reminders: Sequence[Reminder], now: datetime, sent: datetime
-    ) -> tuple[list[Outgoing], list[Failure]]:
-        """One message per reminder, written straight to bytes; the calendars rendered at once."""
+    ) -> tuple[_Outbox, list[Failure]]:
+        """One message per reminder: every head written and checked now, the rest when asked."""
         if self._writer is None:
             self._writer = MessageWriter(
                 self.settings.addressing, self._policy, self.settings.words
             )
-        calendars = calendar_attachments(
-            reminders, now, self.settings.addressing.sender, self.settings.words
-        )
-        built: list[Outgoing] = []
+        heads: list[tuple[Reminder, Head]] = []
         failures: list[Failure] = []
         for reminder in reminders:
             try:
-                data, ident = self._writer.reminder(reminder, now, sent, calendars[reminder.key])
+                heads.append((reminder, self._writer.reminder_head(reminder, sent)))
             except UnsafeHeaders as error:
-                # The same reminder would give the same message again: retrying cannot help.
-                text = f"smtp {self.settings.server}: message not sent: {error}"
-                failures.append(Failure(reminder.key, text, permanent=True))
-                continue
-            built.append(Outgoing(None, (reminder.key,), data, id=ident))
-        return built, failures
+                failures += self._unsafe((reminder.key,), error)
+        return _Outbox(self._writer, heads, now), failures
+
+    def _unsafe(self, keys: Sequence[str], error: UnsafeHeaders) -> list[Failure]:
+        # The same reminders would give the same message again: retrying cannot help.
+        text = f"smtp {self.settings.server}: message not sent: {error}"
+        return [Failure(key, text, permanent=True) for key in keys]
 
     # -- delivery -------------------------------------------------------------
 
@@ -565,7 +617,7 @@ class SmtpAdapter:
                     if self._smtp is not None:
                         continue
                 text = self._scrub(f"smtp {self.settings.server}: session lost: {reason}")
-                failures += [Failure(k, text) for item in outgoing[start:] for k in item.keys]
+                failures += [Failure(key, text) for key in _keys(outgoing, start)]
                 break
         finally:
             self.close()
@@ -599,15 +651,18 @@ class SmtpAdapter:
 
         Each message's content goes out together with the next message's
         envelope (MAIL, RCPT, DATA) when the server allows pipelining, so a
-        message costs one round trip.
+        message costs one round trip. Messages of an ``_Outbox`` are written
+        during the round trips, while the server works.
         """
         smtp = self._smtp
         if smtp is None:
             raise _SessionLost(start, "not connected")
         pipelining = smtp.has_extn("pipelining")
+        prepare = outgoing.prepare if isinstance(outgoing, _Outbox) else None
         current = self._envelope(smtp, outgoing[start])
         try:
-            replies = _exchange(smtp, current.commands, pipelining)
+            after = None if prepare is None else partial(prepare, start + 1)
+            replies = _exchange(smtp, current.commands, pipelining, after)
         except _Broken as broken:
             raise _SessionLost(start, broken.reason) from None
         for index in range(start, len(outgoing)):
@@ -619,10 +674,11 @@ class SmtpAdapter:
             # After a refused DATA the transaction is still open: RSET before the next.
             first = _content(current.item.data) if data[0] == 354 else b"RSET\r\n"
             lost = None
+            chunks = [first, *(following.commands if following else ())]
             try:
-                replies = _exchange(
-                    smtp, [first, *(following.commands if following else ())], pipelining
-                )
+                # The message after next is written while the server reads this one.
+                after = None if prepare is None else partial(prepare, index + 2)
+                replies = _exchange(smtp, chunks, pipelining, after)
             except _Broken as broken:
                 if not broken.replies:
                     raise _SessionLost(index, broken.reason) from None

@@ -37,17 +37,17 @@ from urllib.parse import quote
 
 import attrs
 
-from cadence.adapters.ical.render import to_ical
+from cadence.adapters.ical.render import event_ical, to_ical
 from cadence.core.reminders import Reminder
 from cadence.l10n import ENGLISH, N_, Nn_, Words
 
 __all__ = [
     "Addressing",
+    "Head",
     "MessageWriter",
     "Section",
     "UnsafeHeaders",
     "calendar_attachment",
-    "calendar_attachments",
     "digest_message",
     "digest_seed",
     "flatten",
@@ -65,6 +65,9 @@ FALLBACK_DOMAIN = "cadence.invalid"
 
 #: Subjects longer than this are cut, so that a long title stays readable.
 SUBJECT_LIMIT = 150
+
+#: The name of the calendar attached to each message, in English (worded per message).
+CALENDAR_NAME = N_("cadence reminders")
 
 
 # Bidirectional overrides and isolates can make a name display as something else.
@@ -264,8 +267,7 @@ def calendar_attachment(
     requires, the sender's ``mailto:`` address. The rest of the bytes stay
     as they are.
     """
-    name = words.gettext("cadence reminders")
-    ics = to_ical(reminders, name=name, now=now, words=words)
+    ics = to_ical(reminders, name=words.gettext(CALENDAR_NAME), now=now, words=words)
     return _with_method(_with_organizer(ics, organizer_uri(organizer).encode("ascii")), b"PUBLISH")
 
 
@@ -399,82 +401,6 @@ def reminder_message(
     return _fill(message, text, markup, (reminder,), now, addressing, words)
 
 
-def calendar_attachments(
-    reminders: Sequence[Reminder], now: datetime, organizer: Address, words: Words = ENGLISH
-) -> dict[str, bytes]:
-    """For each reminder's key, the .ics of that reminder alone, as ``calendar_attachment``
-    makes it, from one calendar rendered for them all.
-
-    Each calendar is the shared one's properties, the VTIMEZONEs its events
-    use and its events. A VTIMEZONE spans the years of the whole batch
-    rather than those of the one reminder, which says the same of the
-    reminder's moments. A reminder whose events cannot be told apart is
-    rendered alone.
-    """
-    whole = calendar_attachment(reminders, now, organizer, words)
-    eol = b"\r\n" if b"\r\n" in whole else b"\n"
-    lines = whole.split(eol)
-    head: list[bytes] = []
-    zones: dict[bytes, list[bytes]] = {}
-    events: dict[bytes, list[list[bytes]]] = {}
-    block: list[bytes] | None = None
-    for line in lines:
-        if block is None:
-            if line in (b"BEGIN:VTIMEZONE", b"BEGIN:VEVENT"):
-                block = [line]
-            elif line != b"END:VCALENDAR" and line:
-                head.append(line)
-            continue
-        block.append(line)
-        if line == b"END:VTIMEZONE":
-            zones[_property(block, b"TZID") or b""] = block
-            block = None
-        elif line == b"END:VEVENT":
-            events.setdefault(_property(block, b"UID") or b"", []).append(block)
-            block = None
-    found: dict[str, bytes] = {}
-    for reminder in reminders:
-        own = events.get(reminder.key.encode("utf-8"))
-        if own is None or block is not None:
-            found[reminder.key] = calendar_attachment((reminder,), now, organizer, words)
-            continue
-        used = {tzid for event in own for tzid in _tzids(event)}
-        parts = [*head]
-        for tzid in sorted(used):
-            parts += zones.get(tzid, [])
-        for event in own:
-            parts += event
-        found[reminder.key] = eol.join([*parts, b"END:VCALENDAR", b""])
-    return found
-
-
-def _unfolded(block: list[bytes]) -> list[bytes]:
-    logical: list[bytes] = []
-    for line in block:
-        if line[:1] in (b" ", b"\t") and logical:
-            logical[-1] += line[1:]
-        else:
-            logical.append(line)
-    return logical
-
-
-def _property(block: list[bytes], name: bytes) -> bytes | None:
-    """The value of the first ``name`` property of the component's own lines."""
-    for line in _unfolded(block)[1:]:
-        if line.startswith(b"BEGIN:"):
-            return None
-        if line.startswith(name + b":"):
-            return line[len(name) + 1 :]
-    return None
-
-
-_TZID = re.compile(rb";TZID=(\"[^\"]*\"|[^;:]*)")
-
-
-def _tzids(block: list[bytes]) -> set[bytes]:
-    return {m.strip(b'"') for line in _unfolded(block) for m in _TZID.findall(line)}
-
-
 def _item(reminder: Reminder, now: datetime, words: Words) -> tuple[str, str]:
     title = one_line(words.title(reminder))
     channel = _channel(reminder)
@@ -526,6 +452,18 @@ def digest_message(
     return _fill(message, text, page, ordered, now, addressing, words)
 
 
+_END_CALENDAR = b"END:VCALENDAR\r\n"
+
+
+@attrs.frozen
+class Head:
+    """A message's header block, checked, with its Message-ID and the boundary of its parts."""
+
+    data: bytes
+    ident: str
+    boundary: bytes
+
+
 class MessageWriter:
     """Writes per-reminder messages as bytes, with what every message shares prepared once.
 
@@ -538,6 +476,11 @@ class MessageWriter:
     has put on one line and which is written as RFC 2047 encoded words
     whenever it is not plain ASCII or holds ``=?``. Every header block
     written is checked to be exactly the fields set before it is returned.
+
+    A message is its ``head`` (subject, Message-ID seed and Date), which may
+    refuse the subject, and its ``body`` (the text, the HTML and the
+    calendar), which is written later and cannot fail that way: a sender
+    can learn which messages it cannot send before it sends the first.
     """
 
     def __init__(self, addressing: Addressing, policy: Policy, words: Words = ENGLISH) -> None:
@@ -562,28 +505,84 @@ class MessageWriter:
         self._names = [k.lower().encode("ascii") for k in top] + [b"subject", b"date"]
         self._names += [b"message-id"] + [k.lower().encode("ascii") for k in rest]
         self._names.append(b"content-type")
+        self._organizer = organizer_uri(addressing.sender).encode("ascii")
+        self._calendar_head: bytes | None = None
+        self._date: tuple[datetime, bytes] | None = None
 
-    def reminder(
-        self, reminder: Reminder, now: datetime, sent: datetime, calendar: bytes
-    ) -> tuple[bytes, str]:
-        """The bytes of ``reminder``'s message with ``calendar`` attached, and its Message-ID."""
+    # -- one reminder ---------------------------------------------------------
+
+    def reminder(self, reminder: Reminder, now: datetime, sent: datetime) -> tuple[bytes, str]:
+        """The bytes of ``reminder``'s message at ``now``, dated ``sent``, and its Message-ID."""
+        data = self.reminder_body(reminder, now, self.reminder_head(reminder, sent))
+        return data, message_id(reminder.key, self.addressing.domain)
+
+    def reminder_head(self, reminder: Reminder, sent: datetime) -> Head:
+        """The head of ``reminder``'s message: its worded title as the subject, its key
+        as the seed (the same Message-ID in every language)."""
+        return self.head(self.words.title(reminder), reminder.key, sent)
+
+    def reminder_body(self, reminder: Reminder, now: datetime, head: Head) -> bytes:
+        """The whole message of ``reminder`` under ``head``: its text, HTML and calendar."""
         text, markup = _reminder_parts(reminder, now, self.words)
-        ident = message_id(reminder.key, self.addressing.domain)
+        return self.body(head, text, markup, self.calendar(reminder, now))
+
+    def calendar(self, reminder: Reminder, now: datetime) -> bytes:
+        """``calendar_attachment((reminder,), now, sender, words)``, byte for byte, written
+        faster, in the writer's words.
+
+        The calendar's own properties are rendered once per writer; each
+        reminder's zone and event once per call.
+        """
+        if self._calendar_head is None:
+            empty = calendar_attachment((), now, self.addressing.sender, self.words)
+            if not empty.endswith(_END_CALENDAR):
+                raise ValueError("the calendar does not end with END:VCALENDAR")
+            self._calendar_head = empty.removesuffix(_END_CALENDAR)
+        zone, event = event_ical(reminder, now=now, words=self.words)
+        event = _with_organizer(event, self._organizer)
+        return b"".join([self._calendar_head, zone, event, _END_CALENDAR])
+
+    # -- any message ----------------------------------------------------------
+
+    def message(
+        self, subject: str, text: str, markup: str, calendar: bytes, seed: str, sent: datetime
+    ) -> tuple[bytes, str]:
+        """The bytes of a message and its Message-ID: ``head`` and ``body`` together."""
+        head = self.head(subject, seed, sent)
+        return self.body(head, text, markup, calendar), head.ident
+
+    def head(self, subject: str, seed: str, sent: datetime) -> Head:
+        """The header block of a message; ``UnsafeHeaders`` when it is not the fields set.
+
+        ``subject`` is put through ``header_text``; ``seed`` makes the
+        Message-ID (see ``message_id``); ``sent`` is the Date.
+        """
         eol = self._linesep
-        outer, inner = _boundary(), _boundary()
-        head = b"".join(
+        ident = message_id(seed, self.addressing.domain)
+        boundary = _boundary()
+        if self._date is None or self._date[0] != sent:
+            # A run dates all its messages alike: the Date is written once per run.
+            self._date = (sent, b"Date: " + format_datetime(sent).encode("ascii") + eol)
+        data = b"".join(
             [
                 self._first,
-                self._subject(header_text(self.words.title(reminder))),
-                b"Date: " + format_datetime(sent).encode("ascii") + eol,
+                self._subject(header_text(subject)),
+                self._date[1],
                 b"Message-ID: " + ident.encode("ascii") + eol,
                 self._last,
-                b'Content-Type: multipart/mixed; boundary="' + outer + b'"' + eol,
+                b'Content-Type: multipart/mixed; boundary="' + boundary + b'"' + eol,
             ]
         )
-        self._check(head)
-        body = [
-            head,
+        self._check(data)
+        return Head(data, ident, boundary)
+
+    def body(self, head: Head, text: str, markup: str, calendar: bytes) -> bytes:
+        """The whole message: ``head``, then ``text`` and ``markup`` as alternatives, and
+        ``calendar`` attached as cadence.ics."""
+        eol = self._linesep
+        outer, inner = head.boundary, _boundary()
+        parts = [
+            head.data,
             eol,
             b"--" + outer + eol,
             b'Content-Type: multipart/alternative; boundary="' + inner + b'"' + eol,
@@ -603,7 +602,7 @@ class MessageWriter:
             eol,
             b"--" + outer + b"--" + eol,
         ]
-        return b"".join(body), ident
+        return b"".join(parts)
 
     def _subject(self, text: str) -> bytes:
         eol = self._linesep
