@@ -617,7 +617,8 @@ def test_cadence_due_words_its_table_and_nothing_due(
     assert runner.invoke(cli, [*bare, "contact", "add", "bo", "--name", "Bo"]).exit_code == 0
     empty = runner.invoke(cli, [*bare, "due"])
     assert empty.exit_code == 0
-    assert empty.stdout.strip() == _says(lang, "nothing due")
+    # Before click 8.2 the runner's stdout holds stderr too: the note on Bo, who has no cadence.
+    assert empty.stdout.strip().splitlines()[-1] == _says(lang, "nothing due")
     plain = runner.invoke(cli, ["--db", served_db, "--now", now.isoformat(), "due", "--json"])
     worded = runner.invoke(cli, [*base, "due", "--json"])
     assert plain.output == worded.output
