@@ -868,6 +868,43 @@ class PostgresStore(SqlStore):
             if (key, route) in found
         ]
 
+    def _write_plans(
+        self, cur: Cursor, rows: Sequence[tuple[Any, ...]], states: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Write a chunk's plans with two statements of arrays, not one statement per row."""
+        if rows:
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            cur.execute(
+                "INSERT INTO next_due (key, contact_id, due_ts, due, data) "
+                "SELECT * FROM unnest(?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[])",
+                columns,
+            )
+        if states:
+            columns = [list(column) for column in zip(*states, strict=True)]
+            cur.execute(
+                "UPDATE plan_state SET stable_until = s.st, covers_until = s.co, "
+                "planned_at = s.at FROM unnest(?::double precision[], ?::double precision[], "
+                "?::double precision[], ?::text[]) AS s (st, co, at, id) "
+                "WHERE plan_state.contact_id = s.id",
+                columns,
+            )
+
+    @contextmanager
+    def _recording(self) -> Iterator[Cursor]:
+        """A cursor outside any transaction: ``_record`` writes one statement, atomic by itself.
+
+        A batch's outcomes then cost one round trip and one commit, not three
+        round trips (BEGIN, the update, COMMIT). Inside an outer transaction
+        of this thread the statement joins it.
+        """
+        with self._errors(), self._connection() as (conn, nested):
+            if nested:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield _Cursor(cur)
+                return
+            with conn.cursor() as cur:
+                yield _Cursor(cur)
+
     def _record(self, cur: Cursor, rows: Sequence[tuple[Any, ...]]) -> None:
         """Write outcome rows with one statement: a batch costs one round trip, not one per row."""
         columns = list(zip(*rows, strict=True))
