@@ -149,6 +149,9 @@ class _Run:
         self.deliveries: list[Delivery] = []
         self.errors: list[str] = []
         self.started = time.monotonic()
+        #: The optional keywords of each adapter's ``deliver``, by the adapter's id (they
+        #: live as long as the run), looked up once rather than per batch.
+        self.keywords: dict[int, frozenset[str]] = {}
 
     def outcome(
         self,
@@ -229,7 +232,9 @@ class _Run:
         Failures are settled when the call returns, as for any adapter.
         """
         pending = {r.key: r for r in batch}
-        keywords = _keywords(adapter)
+        keywords = self.keywords.get(id(adapter))
+        if keywords is None:
+            keywords = self.keywords[id(adapter)] = _keywords(adapter)
         for attempt in range(1, self.retry.attempts_per_run + 1):
             reporter = _Reporter(self, route, pending, attempts)
             given: dict[str, Any] = {"now": self.now, "report": reporter}
