@@ -278,6 +278,110 @@ def test_a_gone_receiver_stops_the_route_until_its_settings_change(
     assert store.gone_routes() == {}
 
 
+def _forty(tmp_path: Path, plugins: Plugins) -> Any:
+    """A SQLite store with 40 contacts due now."""
+    opened = open_store(f"sqlite:///{tmp_path / 'forty.db'}", plugins=plugins)
+    opened.put_contacts(Contact(f"c{i:02}", f"Contact {i}") for i in range(40))
+    opened.set_rule(Rule(Every(weeks=1)))
+    return opened
+
+
+def _held(tmp_path: Path) -> set[str]:
+    """The keys whose deliveries are claimed and not yet recorded sent."""
+    with sqlite3.connect(tmp_path / "forty.db") as conn:
+        rows = conn.execute(
+            "SELECT key FROM deliveries WHERE claimed_until IS NOT NULL AND status != 'sent'"
+        ).fetchall()
+    return {key for (key,) in rows}
+
+
+def test_a_fast_route_claims_ahead_of_the_batch_it_delivers(
+    tmp_path: Path, recorder: RecorderPlugin, plugins: Plugins
+) -> None:
+    """Claims grow past one batch on a fast route; batches keep their size, each sent once."""
+    seen: list[set[str]] = []
+    SCRIPT.plan = [lambda batch: seen.append(_held(tmp_path))] * 10
+    with _forty(tmp_path, plugins) as store:
+        report = dispatch(store, [Route("scripted")], now=NOW, plugins=plugins, batch_size=4)
+        counts = store.ledger_counts()
+    assert all(len(call) <= 4 for call in SCRIPT.calls)
+    assert counts == {"scripted": {"sent": 40}}
+    assert report.count("sent") == 40
+    # The second claim took two batches: the one being delivered and the next.
+    assert len(seen[1]) == 8
+    assert set(SCRIPT.calls[1]) < seen[1]
+    assert _held(tmp_path) == set()
+
+
+def test_an_interrupted_run_gives_back_the_claims_it_had_not_tried(
+    tmp_path: Path, recorder: RecorderPlugin, plugins: Plugins
+) -> None:
+    """Only the batch in flight stays claimed; the next run delivers the rest at once."""
+    SCRIPT.plan = [None, None, None, KeyboardInterrupt()]
+    with _forty(tmp_path, plugins) as store:
+        with pytest.raises(KeyboardInterrupt):
+            dispatch(store, [Route("scripted")], now=NOW, plugins=plugins, batch_size=4)
+        in_flight = set(SCRIPT.calls[3])
+        assert _held(tmp_path) == in_flight
+        report = dispatch(store, [Route("scripted")], now=NOW, plugins=plugins, batch_size=4)
+        assert report.count("sent") == 40 - 12 - 4
+        store.claim_clock = lambda: time.time() + 3600
+        late = dispatch(store, [Route("scripted")], now=NOW, plugins=plugins, batch_size=4)
+        counts = store.ledger_counts()
+    assert {d.key for d in late.deliveries} == in_flight
+    assert counts == {"scripted": {"sent": 40}}
+
+
+def test_a_receiver_gone_mid_claim_leaves_no_claim_behind(
+    tmp_path: Path, recorder: RecorderPlugin, plugins: Plugins
+) -> None:
+    """What the run had claimed but not tried is given back when the route turns out gone."""
+    SCRIPT.plan = [None, None, None, EndpointGone("410 Gone")]
+    with _forty(tmp_path, plugins) as store:
+        report = dispatch(
+            store, [Route("scripted")], now=NOW, plugins=plugins, batch_size=4, retry=QUICK
+        )
+        counts = store.ledger_counts()
+    assert report.gone_routes == ("scripted",)
+    assert report.count("sent") == 12
+    assert counts == {"scripted": {"sent": 12}}
+    assert _held(tmp_path) == set()
+
+
+def test_claims_older_than_half_their_life_are_taken_afresh(
+    tmp_path: Path, recorder: RecorderPlugin, plugins: Plugins
+) -> None:
+    """A route that slows down never delivers on a claim taken long before."""
+    stamps: list[float] = []
+
+    def slow(batch: Sequence[Reminder]) -> None:
+        with sqlite3.connect(tmp_path / "forty.db") as conn:
+            marks = ",".join("?" * len(batch))
+            (oldest,) = conn.execute(
+                f"SELECT MIN(claimed_until) FROM deliveries WHERE key IN ({marks})",
+                [r.key for r in batch],
+            ).fetchone()
+        stamps.append(oldest - time.time())
+        if len(stamps) > 3:  # fast at first, so that claims grow, then slow
+            time.sleep(0.3)
+
+    SCRIPT.plan = [slow] * 10
+    with _forty(tmp_path, plugins) as store:
+        report = dispatch(
+            store,
+            [Route("scripted")],
+            now=NOW,
+            plugins=plugins,
+            batch_size=4,
+            claim_ttl=timedelta(seconds=1),
+        )
+        counts = store.ledger_counts()
+    assert report.count("sent") == 40
+    assert counts == {"scripted": {"sent": 40}}
+    # Every batch began with at least half of its claims' life ahead of it.
+    assert min(stamps) > 0.45
+
+
 def test_a_bad_route_stops_the_run_before_anything_is_sent(
     store: Any, recorder: RecorderPlugin, plugins: Plugins
 ) -> None:

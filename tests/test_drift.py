@@ -344,3 +344,17 @@ def test_an_email_of_an_at_risk_reminder_gives_its_reasons() -> None:
     body = message.get_body(("plain",))
     assert body is not None
     assert "Why: nothing from Ana since" in body.get_content()
+
+
+def test_plan_keeps_no_timeline_it_built_and_the_ones_it_found() -> None:
+    """plan() drops the drift timelines it worked out; one drift() built stays for the next."""
+    roster, last = _fading()
+    now = last + 45 * DAY
+    first = cadence.plan(roster, now=now)
+    assert [r.kind for r in first].count("at-risk") == 1
+    assert roster._derived_values == {}
+    cadence.drift(roster, "ana", now=now)
+    kept = dict(roster._derived_values)
+    assert kept
+    assert list(cadence.plan(roster, now=now)) == list(first)
+    assert roster._derived_values == kept

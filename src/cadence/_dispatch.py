@@ -9,6 +9,7 @@ jitter, on later runs, until it is delivered or given up as dead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import os
@@ -148,6 +149,9 @@ class _Run:
         self.deliveries: list[Delivery] = []
         self.errors: list[str] = []
         self.started = time.monotonic()
+        #: The optional keywords of each adapter's ``deliver``, by the adapter's id (they
+        #: live as long as the run), looked up once rather than per batch.
+        self.keywords: dict[int, frozenset[str]] = {}
 
     def outcome(
         self,
@@ -228,7 +232,9 @@ class _Run:
         Failures are settled when the call returns, as for any adapter.
         """
         pending = {r.key: r for r in batch}
-        keywords = _keywords(adapter)
+        keywords = self.keywords.get(id(adapter))
+        if keywords is None:
+            keywords = self.keywords[id(adapter)] = _keywords(adapter)
         for attempt in range(1, self.retry.attempts_per_run + 1):
             reporter = _Reporter(self, route, pending, attempts)
             given: dict[str, Any] = {"now": self.now, "report": reporter}
@@ -384,6 +390,85 @@ class _Reporter:
             return self.sent, self.noted
 
 
+#: Seconds of delivery work a claim is sized to cover, at the rate the run has seen.
+CLAIM_SPAN = 0.5
+#: The most batches one claim takes, however fast the route delivers.
+CLAIM_BATCHES = 20
+
+
+def _deliver_route(
+    run: _Run,
+    route: Route,
+    adapter: Any,
+    kept: list[Reminder],
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+) -> bool:
+    """Claim and deliver ``kept`` through ``route``; False when its receiver is gone.
+
+    Claims are taken in bulk and delivered a batch at a time, each batch's
+    outcomes recorded as soon as they are known, so a killed dispatcher sends
+    again at most the batch it was delivering; the rest of what it claimed
+    waits for the claims to expire. A claim starts at one batch and grows,
+    doubling, to cover about ``CLAIM_SPAN`` seconds of delivery at the rate
+    seen so far (at most ``CLAIM_BATCHES`` batches): a fast route costs a
+    claim per many batches, while a slow one claims a batch at a time and
+    leaves the rest to other dispatchers. Claims older than half their time
+    to live are given back and taken again before the next batch, so a route
+    that slows down never delivers on an expired claim.
+    """
+    ttl = run.claim_ttl.total_seconds()
+    span = min(CLAIM_SPAN, ttl / 4)
+    size = batch_size
+    position = 0
+    while position < len(kept):
+        chunk = kept[position : position + size]
+        position += len(chunk)
+        began = time.monotonic()
+        claims = run.store.claim(
+            [(r.key, route.name) for r in chunk],
+            now=run.now,
+            worker=run.worker,
+            ttl=run.claim_ttl,
+            titles={r.key: (r.contact.id, r.title) for r in chunk},
+        )
+        if not claims:
+            continue
+        claimed = {c.key: c.attempts for c in claims}
+        mine = [r for r in chunk if r.key in claimed]
+        done = 0
+        gone = False
+        try:
+            while done < len(mine) and not gone:
+                if done and time.monotonic() - began > ttl / 2:
+                    break
+                batch = mine[done : done + batch_size]
+                done += len(batch)
+                gone = not run.deliver(route, adapter, batch, claimed)
+                if progress is not None:
+                    progress(len(batch))
+        except BaseException:
+            # Untried claims go back at once rather than wait for their expiry;
+            # if that fails too, they expire as a killed dispatcher's would.
+            with contextlib.suppress(Exception):
+                run.store.release([(r.key, route.name) for r in mine[done:]])
+            raise
+        rest = mine[done:]
+        if rest:
+            run.store.release([(r.key, route.name) for r in rest])
+        if gone:
+            return False
+        if rest:
+            # Claimed long ago: claim them afresh before going on.
+            kept = rest + kept[position:]
+            position = 0
+            continue
+        took = max(time.monotonic() - began, 1e-6)
+        size = min(2 * size, int(len(mine) / took * span), CLAIM_BATCHES * batch_size)
+        size = max(size // batch_size * batch_size, batch_size)
+    return True
+
+
 def dispatch(
     store: Any,
     routes: Iterable[Route],
@@ -470,26 +555,8 @@ def dispatch(
             if dry_run:
                 planned.extend((route.name, r) for r in kept)
                 continue
-            for start in range(0, len(kept), batch_size):
-                chunk = kept[start : start + batch_size]
-                titles = {r.key: (r.contact.id, r.title) for r in chunk}
-                claims = store.claim(
-                    [(r.key, route.name) for r in chunk],
-                    now=now,
-                    worker=run.worker,
-                    ttl=claim_ttl,
-                    titles=titles,
-                )
-                if not claims:
-                    continue
-                claimed = {c.key: c.attempts for c in claims}
-                batch = [r for r in chunk if r.key in claimed]
-                alive = run.deliver(route, adapter, batch, claimed)
-                if progress is not None:
-                    progress(len(batch))
-                if not alive:
-                    gone_routes.append(route.name)
-                    break
+            if not _deliver_route(run, route, adapter, kept, batch_size, progress):
+                gone_routes.append(route.name)
     finally:
         for adapter in adapters.values():
             close = getattr(adapter, "close", None)

@@ -19,6 +19,9 @@ from cadence.core.errors import ConfigError, DeliveryError
 from cadence.core.reminders import Reminder
 from cadence.core.serial import reminder_to_json
 
+#: One encoder for every line: ``json.dumps`` with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+
 
 class JsonLinesAdapter:
     """Appends reminders to ``path``, one JSON object per line (see ``cadence due --json``)."""
@@ -31,10 +34,7 @@ class JsonLinesAdapter:
 
     def deliver(self, reminders: Sequence[Reminder]) -> None:
         """Append one line per reminder; raise DeliveryError if the file cannot be written."""
-        text = "".join(
-            json.dumps(reminder_to_json(r), ensure_ascii=False, sort_keys=True) + "\n"
-            for r in reminders
-        )
+        text = "".join(_encode(reminder_to_json(r)) + "\n" for r in reminders)
         try:
             with _open_private(self.path) as stream:
                 stream.write(text)

@@ -107,12 +107,21 @@ def plan(roster: Roster, *, now: datetime, horizon: timedelta | str = timedelta(
     # Agenda order is (due, contact id, key). Planning contacts in id order,
     # each one's reminders in key order, leaves a stable sort by due moment
     # alone to do, and a single datetime is much cheaper to sort on.
+    # What planning one contact works out and keeps on the roster (its drift
+    # timeline) is dropped once the contact is planned: kept for every contact
+    # of a large roster it would outweigh the roster itself. Dicts keep their
+    # insertion order, so what this contact added is at the end.
+    derived = roster._derived_values
     for contact in roster._in_id_order:
+        kept = len(derived)
         try:
             reminders = planner.contact(contact)[0]
         except Exception as error:  # one contact's failure must not hide everyone else's
             problems.append(PlanningProblem(contact.id, problem_reason(error)))
             continue
+        finally:
+            while len(derived) > kept:
+                derived.popitem()
         if len(reminders) > 1:
             reminders.sort(key=_by_key)
         found.extend(reminders)

@@ -1298,16 +1298,23 @@ class SqlStore:
                     f"WHERE contact_id IN ({_marks(len(uncovered))})",  # placeholders only
                     uncovered,
                 )
-            cur.executemany(
-                "INSERT INTO next_due (key, contact_id, due_ts, due, data) VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
-            cur.executemany(
-                "UPDATE plan_state SET stable_until = ?, covers_until = ?, planned_at = ? "
-                "WHERE contact_id = ?",
-                states,
-            )
+            self._write_plans(cur, rows, states)
         return len(ids) - len(problems), problems
+
+    def _write_plans(
+        self, cur: Cursor, rows: Sequence[tuple[Any, ...]], states: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert planned reminder rows (key, contact_id, due_ts, due, data) and update plan
+        states (stable_until, covers_until, planned_at, contact_id) in the open transaction."""
+        cur.executemany(
+            "INSERT INTO next_due (key, contact_id, due_ts, due, data) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+        cur.executemany(
+            "UPDATE plan_state SET stable_until = ?, covers_until = ?, planned_at = ? "
+            "WHERE contact_id = ?",
+            states,
+        )
 
     def _still_stale(
         self, cur: Cursor, ids: list[str], now: datetime, within: timedelta
@@ -1472,8 +1479,12 @@ class SqlStore:
             )
             for o in outcomes
         ]
-        with self._tx() as cur:
+        with self._recording() as cur:
             self._record(cur, rows)
+
+    def _recording(self) -> AbstractContextManager[Cursor]:
+        """Where ``_record`` writes: a write transaction, unless one statement is atomic enough."""
+        return self._tx()
 
     def _record(self, cur: Cursor, rows: Sequence[tuple[Any, ...]]) -> None:
         """Write outcome rows (key, route, status, attempts, error, next_attempt_ts,
@@ -1487,18 +1498,20 @@ class SqlStore:
 
     def release(self, claims: Iterable[tuple[str, str]]) -> None:
         """Give claims back without an attempt; never-attempted deliveries are forgotten."""
+        pairs = list(claims)
+        if not pairs:
+            return
         with self._tx() as cur:
-            for key, route in claims:
-                cur.execute(
-                    "DELETE FROM deliveries WHERE key = ? AND route = ? AND attempts = 0 "
-                    "AND status = 'pending'",
-                    (key, route),
-                )
-                cur.execute(
-                    "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL "
-                    "WHERE key = ? AND route = ?",
-                    (key, route),
-                )
+            cur.executemany(
+                "DELETE FROM deliveries WHERE key = ? AND route = ? AND attempts = 0 "
+                "AND status = 'pending'",
+                pairs,
+            )
+            cur.executemany(
+                "UPDATE deliveries SET claimed_by = NULL, claimed_until = NULL "
+                "WHERE key = ? AND route = ?",
+                pairs,
+            )
 
     def mark_gone(self, route: str, fingerprint: str, *, at: datetime, error: str) -> None:
         """Remember that ``route``'s receiver is gone, until the route's settings change."""

@@ -402,6 +402,10 @@ class SqliteStore(SqlStore):
                 raise CadenceError(f"no cadence store at {path}: the file holds none")
             _use_wal(self._conn, timeout)
             self._conn.execute("PRAGMA synchronous = NORMAL")
+            # Up to 64 MiB of pages rather than 2: planning and the delivery ledger
+            # write keys in hash order, all over their indexes, and a large store's
+            # indexes outgrow the default cache (each miss a read from the file).
+            self._conn.execute("PRAGMA cache_size = -65536")
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as error:
