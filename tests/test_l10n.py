@@ -258,15 +258,20 @@ def test_the_console_speaks_the_routes_language(
     assert format_line(reminder, NOW) == format_line(reminder, NOW, ENGLISH)
 
 
+#: Where the messages are, as in babel.cfg: the code, and the web page's Jinja2 templates.
+MESSAGE_MAP = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
+
+
 def test_every_catalog_has_every_message_the_code_uses() -> None:
     """Extracting the messages from the code finds each one in each catalog, translated."""
     used: set[str] = set()
     package = Path(cadence.__file__).parent
-    for _, _, message, _, _ in extract_from_dir(
-        package, method_map=[("**.py", "python")], keywords=KEYWORDS
-    ):
+    for _, _, message, _, _ in extract_from_dir(package, method_map=MESSAGE_MAP, keywords=KEYWORDS):
         used.update([message] if isinstance(message, str) else message)
     assert "Check in with {name}" in used
+    # The web page's templates are extracted too: their {% trans %} blocks and _() calls.
+    assert "Snooze a day" in used
+    assert "%(count)s contacts have no cadence and are not counted." in used
     template = (LOCALE_DIR / "cadence.pot").open("rb")
     with template:
         pot = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(template) if m.id}

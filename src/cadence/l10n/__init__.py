@@ -80,6 +80,7 @@ ENV_LOCALE = "CADENCE_LOCALE"
 _log = logging.getLogger("cadence.l10n")
 _lock = threading.Lock()
 _warned: set[str] = set()
+_NO_CATALOG = _gettext.NullTranslations()
 
 
 def platform_locale() -> str | None:
@@ -217,6 +218,14 @@ class Words:
     #: The locale the words are in; None for the core's own English.
     locale: str | None = None
 
+    @property
+    def catalog(self) -> _gettext.NullTranslations:
+        """The gettext translations of cadence's own messages in this locale (none: as written).
+
+        For code that formats its messages itself, such as Jinja2's i18n extension.
+        """
+        return _NO_CATALOG
+
     def gettext(self, message: str, **values: Any) -> str:
         """``message`` with its ``{placeholders}`` filled from ``values``."""
         return message.format(**values) if values else message
@@ -296,6 +305,11 @@ class Localizer(Words):
 
     def __repr__(self) -> str:
         return f"Localizer({self.locale!r})"
+
+    @property
+    def catalog(self) -> _gettext.NullTranslations:
+        """The gettext translations of cadence's own messages in this locale."""
+        return self._catalog
 
     # -- the building blocks -----------------------------------------------------
 
@@ -581,8 +595,15 @@ def Nn_(singular: str, plural: str) -> tuple[str, str]:
     return singular, plural
 
 
-#: The functions and methods whose arguments are messages, as Babel's extraction takes them.
-KEYWORDS: dict[str, Any] = {"gettext": None, "ngettext": (1, 2), "N_": None, "Nn_": (1, 2)}
+#: The functions and methods whose arguments are messages, as Babel's extraction takes them;
+#: ``_`` is the web page's templates' own (Jinja2's i18n extension).
+KEYWORDS: dict[str, Any] = {
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_": None,
+    "N_": None,
+    "Nn_": (1, 2),
+}
 
 # The one-unit cadences: "every week" for one, "every {n} weeks" for more, so
 # that a language whose "one" form covers 21 never says "every week" for 21.

@@ -31,7 +31,7 @@ from cadence import _actions as actions
 from cadence.core.durations import parse_moment
 from cadence.core.errors import CadenceError
 from cadence.core.reminders import Agenda
-from cadence.l10n import ENGLISH, Words
+from cadence.l10n import ENGLISH, N_, Localizer, Words
 from cadence.web import charts, pages
 from cadence.web.feed import FEED_PATH
 
@@ -97,7 +97,7 @@ class _Request:
         except ValueError:
             length = 0
         if length > MAX_FORM:
-            raise _Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the form is too large")
+            raise _Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, N_("the form is too large"))
         body = self.environ["wsgi.input"].read(length) if length > 0 else b""
         text = body.decode("utf-8", "replace")
         self.form = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
@@ -203,10 +203,21 @@ class WebApp:
             loader=jinja2.PackageLoader("cadence.web", "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
+            extensions=["jinja2.ext.i18n"],
+        )
+        # The page's own words ({% trans %}, _()) come from the same catalog as the
+        # reminders'; new-style, so that a value put into a message is escaped.
+        catalog = words.catalog
+        self._env.install_gettext_callables(  # type: ignore[attr-defined]
+            catalog.gettext, catalog.ngettext, newstyle=True
         )
         self._env.filters["percent"] = lambda v: "-" if v is None else words.percent(v)
         # A day as the page's language writes it (ISO 8601 in the core's English).
         self._env.filters["day"] = words.date
+        # A day with its month in words: "01 Dec 2026" in the core's English.
+        self._env.filters["long_day"] = (
+            (lambda d: f"{d:%d %b %Y}") if words.locale is None else words.date
+        )
         self._env.filters["quote"] = lambda v: quote(v, safe="")
         self._snapshot = pages.Cached(self._take_snapshot, SNAPSHOT_TTL)
         # After a form changed something, Today must show it: it waits for a new agenda.
@@ -222,7 +233,10 @@ class WebApp:
             status, headers, body = self._dispatch(request)
         except _Refused as refused:
             status, headers, body = self._page(
-                request, "refused.html", status=refused.status, reason=refused.text
+                request,
+                "refused.html",
+                status=refused.status,
+                reason=self._words.gettext(refused.text),
             )
         headers = [*headers, *_SECURITY_HEADERS, ("Content-Length", str(len(body)))]
         start_response(f"{status.value} {status.phrase}", headers)
@@ -232,7 +246,7 @@ class WebApp:
         if request.path.startswith("/static/"):
             return self._static(request.path.removeprefix("/static/"))
         if request.method not in ("GET", "HEAD", "POST"):
-            raise _Refused(HTTPStatus.METHOD_NOT_ALLOWED, "that method is not allowed")
+            raise _Refused(HTTPStatus.METHOD_NOT_ALLOWED, N_("that method is not allowed"))
         if request.path == "/login":
             return self._login(request)
         sid = request.cookies.get(COOKIE)
@@ -279,10 +293,10 @@ class WebApp:
         origin = request.environ.get("HTTP_ORIGIN")
         host = request.environ.get("HTTP_HOST", "")
         if origin is not None and origin.split("://", 1)[-1] != host:
-            raise _Refused(HTTPStatus.FORBIDDEN, "refused: the form came from another site")
+            raise _Refused(HTTPStatus.FORBIDDEN, N_("refused: the form came from another site"))
         given = request.form.get("csrf", "")
         if not hmac.compare_digest(given.encode(), self._csrf(sid).encode()):
-            raise _Refused(HTTPStatus.FORBIDDEN, "refused: the form was stale or forged")
+            raise _Refused(HTTPStatus.FORBIDDEN, N_("refused: the form was stale or forged"))
 
     def _login(self, request: _Request) -> tuple[HTTPStatus, _Headers, bytes]:
         pre = request.cookies.get(LOGIN_COOKIE) or ""
@@ -292,12 +306,12 @@ class WebApp:
             if not pre or not hmac.compare_digest(
                 given.encode(), self._csrf("login:" + pre).encode()
             ):
-                raise _Refused(HTTPStatus.FORBIDDEN, "refused: the form was stale or forged")
+                raise _Refused(HTTPStatus.FORBIDDEN, N_("refused: the form was stale or forged"))
             if self._right(request.form.get("token", "")):
                 status, headers, body = self._open_session(request)
                 headers.append(("Set-Cookie", self._cookie(request, LOGIN_COOKIE, "", ends=True)))
                 return status, headers, body
-            error = "That is not the token."
+            error = self._words.gettext("That is not the token.")
             status = HTTPStatus.FORBIDDEN
         else:
             error = ""
@@ -354,7 +368,12 @@ class WebApp:
             tag = request.query.get("tag", "")
             search = request.query.get("q", "")
             people = pages.people_page(
-                self._snapshot.get()[0], now=now, tag=tag, search=search, page=number
+                self._snapshot.get()[0],
+                now=now,
+                tag=tag,
+                search=search,
+                page=number,
+                words=self._words,
             )
             return self._page(
                 request,
@@ -363,6 +382,7 @@ class WebApp:
                 tag=tag,
                 q=search,
                 trends=pages.TRENDS,
+                bands=pages.BANDS,
                 **common,
             )
         if path.startswith("/people/"):
@@ -374,20 +394,32 @@ class WebApp:
                     contact_id,
                     now=now,
                     shared=known[0].shared_occasions if known is not None else None,
+                    words=self._words,
                 )
             except CadenceError:
-                raise _Refused(HTTPStatus.NOT_FOUND, "no such contact") from None
+                raise _Refused(HTTPStatus.NOT_FOUND, N_("no such contact")) from None
             chart = charts.timeline_chart(
-                person.touches, person.due_dates, person.health_points, person.start, now
+                person.touches,
+                person.due_dates,
+                person.health_points,
+                person.start,
+                now,
+                words=self._words,
             )
             return self._page(
-                request, "person.html", person=person, chart=chart, trends=pages.TRENDS, **common
+                request,
+                "person.html",
+                person=person,
+                chart=chart,
+                trends=pages.TRENDS,
+                bands=pages.BANDS,
+                **common,
             )
         if path == "/roster":
             taken, chart = self._snapshot.get()
             history = taken.history
             return self._page(request, "roster.html", history=history, chart=chart, **common)
-        raise _Refused(HTTPStatus.NOT_FOUND, "no such page")
+        raise _Refused(HTTPStatus.NOT_FOUND, N_("no such page"))
 
     def _take_agenda(self) -> Agenda:
         return self._store.agenda(now=self._clock(), within=self._within)  # type: ignore[no-any-return]
@@ -395,12 +427,14 @@ class WebApp:
     def _take_snapshot(self) -> tuple[pages.Snapshot, Markup]:
         # The roster chart changes only with the snapshot: drawn once for it.
         taken = pages.snapshot(self._store, now=self._clock())
-        return taken, charts.roster_chart(taken.history.weeks, taken.history.counts)
+        return taken, charts.roster_chart(
+            taken.history.weeks, taken.history.counts, words=self._words
+        )
 
     def _static(self, name: str) -> tuple[HTTPStatus, _Headers, bytes]:
         kind = _STATIC.get(name)
         if kind is None:
-            raise _Refused(HTTPStatus.NOT_FOUND, "no such file")
+            raise _Refused(HTTPStatus.NOT_FOUND, N_("no such file"))
         body = files("cadence.web").joinpath("static", name).read_bytes()
         return HTTPStatus.OK, [("Content-Type", kind), ("Cache-Control", "max-age=3600")], body
 
@@ -428,15 +462,25 @@ class WebApp:
                     note=form.get("note", ""),
                 )
                 said = (
-                    f"Logged a {touch.channel} touch with {reminder.contact.name}."
+                    self._words.gettext(
+                        "Logged a {channel} touch with {name}.",
+                        channel=touch.channel,
+                        name=reminder.contact.name,
+                    )
                     if touch is not None
-                    else f"Dismissed: {self._words.title(reminder)}."
+                    else self._words.gettext(
+                        "Dismissed: {title}.", title=self._words.title(reminder)
+                    )
                 )
             elif request.path == "/snooze":
                 key, reminder = actions.planned(store, form.get("key", ""), now=now)
                 until = self._snooze_until(form, reminder, now)
                 actions.snooze(store, key, until)
-                said = f"Snoozed until {until:%a %d %b %Y %H:%M %Z}: {self._words.title(reminder)}."
+                said = self._words.gettext(
+                    "Snoozed until {moment}: {title}.",
+                    moment=self._moment(until),
+                    title=self._words.title(reminder),
+                )
             elif request.path == "/log":
                 person = store.get_contact(form.get("contact", ""))
                 at_text = form.get("at", "").strip()
@@ -446,13 +490,15 @@ class WebApp:
                     person,
                     now=now,
                     at=at,
-                    said=at_text or "the moment given",
+                    said=at_text or self._words.gettext("the moment given"),
                     channel=form.get("channel") or None,
                     note=form.get("note", ""),
                     bulk=form.get("bulk") == "on",
                     inbound=form.get("direction") == "in",
                 )
-                said = f"Logged a {touch.channel} touch with {person.name}."
+                said = self._words.gettext(
+                    "Logged a {channel} touch with {name}.", channel=touch.channel, name=person.name
+                )
             elif request.path == "/edit":
                 person = store.get_contact(form.get("contact", ""))
                 wanted = {t.strip() for t in form.get("tags", "").split(",") if t.strip()}
@@ -466,9 +512,13 @@ class WebApp:
                     every=every or None,
                     no_cadence=not every and form.get("own") == "remove",
                 )
-                said = f"Saved {changed.name}." if saved else f"Nothing changed for {changed.name}."
+                said = (
+                    self._words.gettext("Saved {name}.", name=changed.name)
+                    if saved
+                    else self._words.gettext("Nothing changed for {name}.", name=changed.name)
+                )
             else:
-                raise _Refused(HTTPStatus.NOT_FOUND, "no such action")
+                raise _Refused(HTTPStatus.NOT_FOUND, N_("no such action"))
         except CadenceError as error:
             self._sessions.say(sid, "error", str(error))
             return _redirect(back)
@@ -476,6 +526,12 @@ class WebApp:
         self._agenda.forget()
         self._sessions.say(sid, "ok", said)
         return _redirect(back)
+
+    def _moment(self, when: datetime) -> str:
+        """A moment in a flash message: the locale's date and time, else the English of old."""
+        if isinstance(self._words, Localizer):
+            return self._words.moment(when)
+        return f"{when:%a %d %b %Y %H:%M %Z}"
 
     def _snooze_until(self, form: dict[str, str], reminder: Any, now: datetime) -> datetime:
         today = now.astimezone(reminder.contact.zone).date()
@@ -487,7 +543,7 @@ class WebApp:
         else:
             text = form.get("until", "")
             if not text.strip():
-                raise CadenceError("pick a date to snooze until")
+                raise CadenceError(self._words.gettext("pick a date to snooze until"))
         return actions.snooze_moment(text, reminder, now=now)
 
 

@@ -16,6 +16,8 @@ from pygal.etree import etree
 from pygal.style import Style
 
 from cadence.core.model import Touchpoint
+from cadence.l10n import ENGLISH, Words
+from cadence.web.pages import BANDS
 
 __all__ = ["roster_chart", "timeline_chart"]
 
@@ -87,8 +89,13 @@ def timeline_chart(
     health_points: Sequence[tuple[datetime, float]],
     start: datetime,
     end: datetime,
+    *,
+    words: Words = ENGLISH,
 ) -> Markup:
-    """A contact's year: touchpoints by channel (in, out, bulk), due dates, health as a line."""
+    """A contact's year: touchpoints by channel (in, out, bulk), due dates, health as a line.
+
+    Its legend and labels are in ``words``'s language (the core's English by default).
+    """
     channels = sorted({t.channel for t in touches})
     lane = {channel: i + 1 for i, channel in enumerate(channels)}
     config = {**_config(_TIMELINE_COLOURS), "legend_at_bottom_columns": 2}
@@ -99,7 +106,7 @@ def timeline_chart(
         x_label_rotation=0,
         range=(0, len(channels) + 1),
         secondary_range=(0, 100),
-        y_labels=[{"label": "due", "value": 0}]
+        y_labels=[{"label": words.gettext("due"), "value": 0}]
         + [{"label": channel, "value": lane[channel]} for channel in channels],
         show_x_guides=False,
         dots_size=6,
@@ -115,9 +122,9 @@ def timeline_chart(
     ]
     chart.x_labels = months
     kinds = (
-        ("out, personal", lambda t: t.personal and t.direction == "out"),
-        ("in, personal", lambda t: t.personal and t.direction == "in"),
-        ("bulk", lambda t: not t.personal),
+        (words.gettext("out, personal"), lambda t: t.personal and t.direction == "out"),
+        (words.gettext("in, personal"), lambda t: t.personal and t.direction == "in"),
+        (words.gettext("bulk"), lambda t: not t.personal),
     )
     for title, keep in kinds:
         chart.add(
@@ -125,9 +132,11 @@ def timeline_chart(
             [(t.at, lane[t.channel]) for t in touches if keep(t)] or _NOTHING,
             stroke=False,
         )
-    chart.add("due", [(d, 0) for d in due_dates] or _NOTHING, stroke=False, dots_size=5)
     chart.add(
-        "health %",
+        words.gettext("due"), [(d, 0) for d in due_dates] or _NOTHING, stroke=False, dots_size=5
+    )
+    chart.add(
+        words.gettext("health %"),
         [(m, round(s * 100)) for m, s in health_points] or _NOTHING,
         secondary=True,
         show_dots=False,
@@ -137,12 +146,18 @@ def timeline_chart(
     return _render(chart)
 
 
-def roster_chart(weeks: Sequence[Any], counts: Mapping[str, Sequence[int]]) -> Markup:
-    """Per week, how many contacts were healthy, drifting and overdue, as stacked bars."""
+def roster_chart(
+    weeks: Sequence[Any], counts: Mapping[str, Sequence[int]], *, words: Words = ENGLISH
+) -> Markup:
+    """Per week, how many contacts were healthy, drifting and overdue, as stacked bars.
+
+    Its legend is in ``words``'s language (the core's English by default).
+    """
+
     chart = pygal.StackedBar(**_config(_ROSTER_COLOURS), x_label_rotation=0)
     chart.x_labels = [f"{week:%d %b}" for week in weeks]
     chart.x_labels_major_every = 3
     chart.show_minor_x_labels = False
     for band in ("healthy", "drifting", "overdue"):
-        chart.add(band, list(counts[band]))
+        chart.add(words.gettext(BANDS[band]), list(counts[band]))
     return _render(chart)

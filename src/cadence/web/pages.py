@@ -26,6 +26,7 @@ from cadence.core.roster import Roster
 from cadence.l10n import ENGLISH, N_, Words
 
 __all__ = [
+    "BANDS",
     "PAGE_SIZE",
     "TRENDS",
     "PersonRow",
@@ -49,8 +50,10 @@ TODAY_SIZE = 25
 TREND_SPAN = timedelta(days=28)
 #: A change of health smaller than this is "steady".
 TREND_STEP = 0.05
-#: The arrows and words of each trend.
-TRENDS = {"up": ("↑", "rising"), "down": ("↓", "falling"), "steady": ("→", "steady")}
+#: The arrows and words of each trend, in English; the page words them.
+TRENDS = {"up": ("↑", N_("rising")), "down": ("↓", N_("falling")), "steady": ("→", N_("steady"))}
+#: The health bands as the pages name them, in English; the page words them.
+BANDS = {"healthy": N_("healthy"), "drifting": N_("drifting"), "overdue": N_("overdue")}
 #: The sections of the Today page and their headings, in English; the page words them.
 TODAY_SECTIONS = (
     ("overdue", N_("Overdue")),
@@ -205,14 +208,16 @@ def small_roster(
     return Roster(contacts, _rules_for(rules, ids), occasions, touches)
 
 
-def person_row(roster: Roster, contact: Contact, now: datetime) -> PersonRow:
-    """The summary of ``contact`` at ``now`` from a roster that holds it."""
+def person_row(
+    roster: Roster, contact: Contact, now: datetime, words: Words = ENGLISH
+) -> PersonRow:
+    """The summary of ``contact`` at ``now`` from a roster that holds it; cadence in ``words``."""
     cadence = roster.cadence_for(contact)
     score = health(roster, contact.id, now=now)
     before = health(roster, contact.id, now=now - TREND_SPAN)
     return PersonRow(
         contact,
-        cadence.describe() if cadence is not None else None,
+        words.cadence(cadence) if cadence is not None else None,
         score,
         before,
         health_band(score) if score is not None else None,
@@ -239,19 +244,28 @@ class People:
 
 
 def people_page(
-    snapshot: Snapshot, *, now: datetime, tag: str = "", search: str = "", page: int = 1
+    snapshot: Snapshot,
+    *,
+    now: datetime,
+    tag: str = "",
+    search: str = "",
+    page: int = 1,
+    words: Words = ENGLISH,
 ) -> People:
-    """The contacts with ``tag`` whose name, id or address holds ``search``, a page at a time."""
-    words = search.strip().casefold()
+    """The contacts with ``tag`` whose name, id or address holds ``search``, a page at a time.
+
+    ``words`` word each row's cadence (the core's English by default).
+    """
+    wanted = search.strip().casefold()
     found = [
         c
         for c, haystack in zip(snapshot.contacts, snapshot.haystacks, strict=True)
-        if (not tag or tag in c.tags) and (not words or words in haystack)
+        if (not tag or tag in c.tags) and (not wanted or wanted in haystack)
     ]
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    rows = [person_row(snapshot.roster, c, now) for c in shown]
+    rows = [person_row(snapshot.roster, c, now, words) for c in shown]
     return People(rows, len(found), page, pages, snapshot.tags, snapshot.taken)
 
 
@@ -266,6 +280,8 @@ class Person:
     upcoming: Sequence[Reminder]
     own_cadence: str | None
     start: datetime
+    #: The contact's own cadence in the page's words; ``own_cadence`` is as the form takes it.
+    own_cadence_words: str | None = None
 
 
 def _due_dates(roster: Roster, contact_id: str, start: datetime, now: datetime) -> list[datetime]:
@@ -297,10 +313,12 @@ def person_page(
     *,
     now: datetime,
     shared: Sequence[OccasionKind] | None = None,
+    words: Words = ENGLISH,
 ) -> Person:
     """Everything the page of one contact shows; an unknown id raises CadenceError.
 
-    ``shared`` are the occasions of tags and of everyone, if already at hand.
+    ``shared`` are the occasions of tags and of everyone, if already at hand;
+    ``words`` word the cadence (the core's English by default).
     """
     contact = store.get_contact(contact_id)
     rules = store.list_rules()
@@ -314,15 +332,17 @@ def person_page(
         for r in plan_contact(roster, contact.id, now=now, horizon=timedelta(days=365)).reminders
         if r.kind != "cadence"
     ]
-    own = next((r.cadence.describe() for r in rules if r.contact == contact.id), None)
+    own_rule = next((r.cadence for r in rules if r.contact == contact.id), None)
+    own = None if own_rule is None else own_rule.describe()
     return Person(
-        person_row(roster, contact, now),
+        person_row(roster, contact, now, words),
         [t for t in touches if t.at >= start],
         _due_dates(roster, contact.id, start, now) if roster.cadence_for(contact) else [],
         [(m, s) for m, s in points if s is not None],
         upcoming,
         own,
         start,
+        None if own_rule is None else words.cadence(own_rule),
     )
 
 
