@@ -1049,15 +1049,7 @@ def due(state: State, within: str, as_json: bool) -> None:
             when = Text(occasion, style="yellow")
         elif reminder.overdue:
             days = reminder.overdue.days
-            if words.locale is None:
-                when = Text(
-                    f"{days}d overdue" if days else "today", style="red" if days else "yellow"
-                )
-            else:
-                when = Text(
-                    words.overdue(days) if days else words.gettext("today"),
-                    style="red" if days else "yellow",
-                )
+            when = Text(words.late(days), style="red" if days else "yellow")
         else:
             when = words.date(reminder.date)
         table.add_row(

@@ -281,6 +281,10 @@ class Words:
         """How long overdue a reminder is: "overdue 3 days"."""
         return f"overdue {days} day" + ("" if days == 1 else "s")
 
+    def late(self, days: int) -> str:
+        """How late a reminder is in `cadence due`'s table: "3d overdue", or "today"."""
+        return f"{days}d overdue" if days else "today"
+
 
 #: The core's own English words.
 ENGLISH = Words()
@@ -510,6 +514,10 @@ class Localizer(Words):
     def overdue(self, days: int) -> str:
         """How long overdue a reminder is: "overdue 3 days", "3 días de retraso"."""
         return self.ngettext("overdue {n} day", "overdue {n} days", days)
+
+    def late(self, days: int) -> str:
+        """How late a reminder is in `cadence due`'s table: "3 días de retraso", or "hoy"."""
+        return self.overdue(days) if days else self.gettext("today")
 
     def level(self, level: str) -> str:
         """A drift level or trend in this locale: "en riesgo", "schlechter"."""
