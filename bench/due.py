@@ -1,11 +1,18 @@
 """How fast ``cadence due`` answers on large stores: the indexed next-due table at work.
 
-Builds stores of 10,000, 100,000 and 1,000,000 contacts (each with a tier
-rule, a birthday and a personal touch; 50 of them due now), plans them once,
-and then times what ``cadence due`` does (its default week ahead):
-``store.agenda(now, within=7d)`` in process, and the whole command in a
-subprocess. Prints medians. SQLite files by default; with ``--postgres URL``,
-a fresh schema per size in that database (dropped afterwards).
+Builds stores of 10,000, 100,000 and 1,000,000 contacts through the public
+import path (``store.import_batch``, as ``cadence import`` does), each
+contact with a tier rule, a birthday and a personal touch, and ``--due`` of
+them (50 by default, a screenful) due now; plans them once, and then times
+what ``cadence due`` does (its default week ahead): ``store.agenda(now,
+within=7d)`` in process, and the whole command in a subprocess. Prints
+medians. SQLite files by default; with ``--postgres URL``, a fresh schema per
+size in that database (dropped afterwards).
+
+Target: on PostgreSQL, ``cadence due`` at 1,000,000 contacts in under
+0.35 s; the script exits 1 when a measured size of a million or more misses
+it. A screenful is what the command is for: with a quarter of the roster
+due, the time goes to printing rows, not to finding them.
 
     python bench/due.py            # 10k, 100k and 1M contacts
     python bench/due.py --quick    # 10k and 100k, fewer repeats
@@ -30,44 +37,43 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from cadence import Birthday, Contact, Every, Rule, Touchpoint
+from cadence import Birthday, Contact, Every, ImportBatch, Rule, Touchpoint
 from cadence._config import open_store
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-DUE_NOW = 50
+#: Seconds ``cadence due`` may take on PostgreSQL at a million contacts.
+TARGET = 0.35
 ZONES = ("Europe/Madrid", "America/New_York", "Asia/Kolkata", "UTC", "Australia/Sydney")
 
 
 WEEK = timedelta(days=7)
 
 
-def build(url: str, count: int) -> float:
-    """Fill a store with ``count`` contacts and plan them; returns seconds spent planning."""
+def build(url: str, count: int, due_now: int) -> float:
+    """Import ``count`` contacts into a store and plan them; returns seconds spent planning."""
     rng = random.Random(count)
     with open_store(url) as store:
-        store.set_rule(Rule(Every(months=3), tag="client"))
         chunk = 20_000
         for start in range(0, count, chunk):
-            ids = range(start, min(start + chunk, count))
+            ids = [f"c{i:07}" for i in range(start, min(start + chunk, count))]
             contacts = [
-                Contact(f"c{i:07}", f"Person {i}", timezone=ZONES[i % len(ZONES)], tags=["client"])
-                for i in ids
+                Contact(ident, f"Person {ident}", timezone=ZONES[i % len(ZONES)], tags=["client"])
+                for i, ident in enumerate(ids, start)
             ]
             touches = [
                 Touchpoint(
-                    f"c{i:07}",
-                    NOW - timedelta(days=100 if i < DUE_NOW else rng.uniform(1, 60)),
+                    ident,
+                    NOW - timedelta(days=100 if i < due_now else rng.uniform(1, 60)),
                     "phone",
                 )
-                for i in ids
+                for i, ident in enumerate(ids, start)
             ]
             # Birthdays in March and April: outside a week's window, like most of a real roster.
-            birthdays = [Birthday(f"c{i:07}", 3 + i % 2, 1 + i % 28) for i in ids]
-            with store._tx() as cur:
-                store._put_contacts(cur, contacts)
-                store._log(cur, touches)
-                for birthday in birthdays:
-                    store._add_occasion(cur, birthday)
+            birthdays = [
+                Birthday(ident, 3 + i % 2, 1 + i % 28) for i, ident in enumerate(ids, start)
+            ]
+            rules = [Rule(Every(months=3), tag="client")] if start == 0 else []
+            store.import_batch(ImportBatch(contacts, rules, birthdays, touches))
         started = time.perf_counter()
         planned = store.refresh(now=NOW)
         assert planned == count
@@ -108,7 +114,7 @@ def median_of(runs: int, action) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10k and 100k contacts, fewer repeats")
     parser.add_argument("--sizes", type=int, nargs="*", help="store sizes to measure")
@@ -116,11 +122,15 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="with --postgres: keep the schemas, reuse filled ones"
     )
+    parser.add_argument(
+        "--due", type=int, default=50, help="how many contacts are due now (default 50)"
+    )
     args = parser.parse_args()
     sizes = args.sizes or ([10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000])
     repeats = 5 if args.quick else 9
     folder = Path(tempfile.mkdtemp(prefix="cadence-bench-"))
     results = {}
+    missed = False
     print(
         f"{'contacts':>10} {'build+plan s':>13} {'agenda() ms':>12} "
         f"{'cadence due ms':>15} {'due rows':>9}"
@@ -138,7 +148,7 @@ def main() -> None:
         else:
             url = f"sqlite:///{path}"
         started = time.perf_counter()
-        planning = 0.0 if reuse else build(url, count)
+        planning = 0.0 if reuse else build(url, count, args.due)
         building = time.perf_counter() - started
         with open_store(url) as store:
             rows = len(store.agenda(now=NOW, within=WEEK))
@@ -162,6 +172,11 @@ def main() -> None:
             f"{count:>10,} {building:>13.1f} {in_process * 1000:>12.2f} {whole * 1000:>15.1f} "
             f"{rows:>9}   (planning alone {planning:.1f} s)"
         )
+        if args.postgres and count >= 1_000_000:
+            ratio = whole / TARGET
+            verdict = "ok" if ratio <= 1 else "missed"
+            print(f"{'':>10} cadence due against {TARGET} s: {ratio:.2f}  {verdict}")
+            missed = missed or ratio > 1
         if args.postgres:
             if not args.keep:
                 _drop_schema(args.postgres, schema)
@@ -175,7 +190,8 @@ def main() -> None:
             f"ratio {largest:,} / {smallest:,}: agenda() {ratio_in:.2f}x, "
             f"cadence due {ratio_whole:.2f}x"
         )
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
