@@ -432,7 +432,7 @@ def contact_show(state: State, contact_id: str) -> None:
     store = state.store
     person = _find(state, contact_id)
     contact_id = person.id
-    roster = store.roster()
+    roster = store.contact_roster(contact_id)
     cadence = roster.cadence_for(person)
     score = contact_health(roster, contact_id, now=state.now)
     found = drift(roster, contact_id, now=state.now)
