@@ -1275,6 +1275,34 @@ def test_a_roster_streams_touchpoints_of_many_contacts_in_order(store: Any) -> N
         assert roster.last_touch(person.id, NOW) == max(personal, default=None)
 
 
+def test_rosters_give_every_contact_once_with_what_applies_to_it(store: Any) -> None:
+    """rosters() gives the roster in parts; each contact plans as in the whole roster."""
+    people = [Contact(f"p{i:02d}", f"P {i}", tags=["client"] if i % 2 else []) for i in range(7)]
+    store.import_batch(
+        ImportBatch(
+            contacts=people,
+            rules=[Rule(Every(weeks=3), contact="p03"), Rule(Every(weeks=1), tag="client")],
+            occasions=[Birthday("p04", 12, 1)],
+            touchpoints=[
+                Touchpoint(p.id, NOW - timedelta(days=i + 1), "phone") for i, p in enumerate(people)
+            ],
+        )
+    )
+    store.set_rule(Rule(Every(months=1)))
+    store.add_occasion(Occasion("Party", on=date(2026, 12, 1)))
+    whole = store.roster()
+    parts = list(store.rosters(3))
+    assert [[c.id for c in part.contacts] for part in parts] == [
+        ["p00", "p01", "p02"],
+        ["p03", "p04", "p05"],
+        ["p06"],
+    ]
+    for part in parts:
+        for person in part.contacts:
+            assert part.history(person.id) == whole.history(person.id)
+            assert plan_contact(part, person.id, now=NOW) == plan_contact(whole, person.id, now=NOW)
+
+
 def test_a_contact_roster_holds_one_contact_and_what_applies_to_it(store: Any) -> None:
     """contact_roster() reads one contact with its rules, occasions, touchpoints and snoozes."""
     store.import_batch(_batch())

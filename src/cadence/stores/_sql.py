@@ -1103,6 +1103,51 @@ class SqlStore:
             )
             return Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
 
+    def rosters(self, size: int = REPLAN_BATCH) -> Iterator[Roster]:
+        """The store's roster in parts of up to ``size`` contacts each, in id order.
+
+        Each part holds its contacts with all that applies to them (their
+        rules and those of tags and everyone, their occasions and those of
+        tags and everyone, their touchpoints, snoozes and dismissals), so
+        health, drift and plans read from a part are those of the whole
+        roster. A pass over every contact holds one part at a time; each
+        part is read in a read transaction of its own.
+        """
+        after = ""
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, size),
+                )
+                contacts = [contact_from_row(tuple(row)) for row in cur.fetchall()]
+                if not contacts:
+                    return
+                ids = [c.id for c in contacts]
+                wanted = set(ids)
+                marks = _marks(len(ids))  # placeholders only, below
+                rules = [r for r in self._rules(cur) if r.contact is None or r.contact in wanted]
+                cur.execute(
+                    "SELECT data FROM occasions WHERE contact_id IS NULL "
+                    f"OR contact_id IN ({marks}) ORDER BY id",
+                    ids,
+                )
+                occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
+                cur.execute(
+                    f"SELECT {_TOUCH_COLUMNS} FROM touchpoints WHERE contact_id IN ({marks}) "
+                    "ORDER BY contact_id, at_ts, id",
+                    ids,
+                )
+                touches = [_touch(row) for row in cur.fetchall()]
+                cur.execute(f"SELECT key, until FROM snoozes WHERE contact_id IN ({marks})", ids)
+                snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
+                cur.execute(f"SELECT key FROM dismissals WHERE contact_id IN ({marks})", ids)
+                dismissed = [k for (k,) in cur.fetchall()]
+            after = ids[-1]
+            yield Roster(
+                contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed
+            )
+
     def contact_roster(self, contact_id: str) -> Roster:
         """One contact as a Roster, with all that its cadence, health and drift depend on.
 
