@@ -1144,9 +1144,7 @@ class SqlStore:
                 cur.execute(f"SELECT key FROM dismissals WHERE contact_id IN ({marks})", ids)
                 dismissed = [k for (k,) in cur.fetchall()]
             after = ids[-1]
-            yield Roster(
-                contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed
-            )
+            yield Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
 
     def contact_roster(self, contact_id: str) -> Roster:
         """One contact as a Roster, with all that its cadence, health and drift depend on.
