@@ -256,6 +256,31 @@ def test_health_lists_the_drifting_first(cli: Cli) -> None:
     assert rows == ["ana", "cy", "ben"]
 
 
+def test_health_limits_the_rows_and_counts_every_contact_without_a_cadence(cli: Cli) -> None:
+    """--limit counts the contacts without a cadence first, then the least kept in touch."""
+    cli("rule", "set", "2 weeks", "--tag", "kept")
+    for name in ("ana", "ben", "cy"):
+        cli("contact", "add", name, "--name", name.title(), "--tag", "kept")
+    for name in ("dee", "eve", "fay"):
+        cli("contact", "add", name, "--name", name.title())
+    cli("log", "ben", "--at", "2026-11-22T09:00+00:00")
+    cli("log", "cy", "--at", "2026-11-01T09:00+00:00")
+
+    def rows(*args: str) -> list[str]:
+        shown = cli("health", *args)
+        assert "3 contacts without a cadence" in shown.stderr
+        ids = {"ana", "ben", "cy", "dee", "eve", "fay"}
+        return [w for line in shown.stdout.splitlines()[1:] for w in line.split() if w in ids]
+
+    assert rows("--limit", "5") == ["dee", "eve", "fay", "ana", "cy"]
+    assert rows("--limit", "2") == ["dee", "eve"]
+    assert [row["contact"] for row in json.loads(cli("health", "--json").stdout)] == [
+        "ana",
+        "cy",
+        "ben",
+    ]
+
+
 def test_plugins_lists_the_builtins(cli: Cli) -> None:
     """The built-in adapters and the SQLite store show up as plugins."""
     listed = cli("plugins").stdout

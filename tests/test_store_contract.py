@@ -38,6 +38,7 @@ from cadence import (
     Rule,
     Touchpoint,
     plan,
+    plan_contact,
     reminder_key,
 )
 from cadence._config import open_store
@@ -1248,6 +1249,84 @@ def test_the_roster_holds_everything_the_store_does(store: Any) -> None:
     assert roster.touchpoints == (Touchpoint("bo", NOW - timedelta(days=2), "phone"),)
     assert roster.snoozed_until(cadence.key) == NOW + timedelta(days=2)
     assert roster.is_dismissed(birthday.key)
+
+
+def test_a_roster_streams_touchpoints_of_many_contacts_in_order(store: Any) -> None:
+    """roster() gives every touchpoint, each contact's in time order, with its note and source."""
+    people = [Contact(f"p{i:02d}", f"P {i}") for i in range(12)]
+    touches = [
+        Touchpoint(
+            people[(i * 7) % 12].id,
+            NOW - timedelta(hours=i * 5),
+            "email",
+            personal=i % 3 != 0,
+            direction="in" if i % 2 else "out",
+            note=f"note {i}" if i % 4 == 0 else "",
+        )
+        for i in range(60)
+    ]
+    store.import_batch(ImportBatch(contacts=people, touchpoints=touches))
+    roster = store.roster()
+    assert len(roster.touchpoints) == 60
+    for person in people:
+        mine = sorted((t for t in touches if t.contact == person.id), key=lambda t: t.at)
+        assert roster.history(person.id) == tuple(mine)
+        personal = [t.at for t in mine if t.personal]
+        assert roster.last_touch(person.id, NOW) == max(personal, default=None)
+
+
+def test_rosters_give_every_contact_once_with_what_applies_to_it(store: Any) -> None:
+    """rosters() gives the roster in parts; each contact plans as in the whole roster."""
+    people = [Contact(f"p{i:02d}", f"P {i}", tags=["client"] if i % 2 else []) for i in range(7)]
+    store.import_batch(
+        ImportBatch(
+            contacts=people,
+            rules=[Rule(Every(weeks=3), contact="p03"), Rule(Every(weeks=1), tag="client")],
+            occasions=[Birthday("p04", 12, 1)],
+            touchpoints=[
+                Touchpoint(p.id, NOW - timedelta(days=i + 1), "phone") for i, p in enumerate(people)
+            ],
+        )
+    )
+    store.set_rule(Rule(Every(months=1)))
+    store.add_occasion(Occasion("Party", on=date(2026, 12, 1)))
+    whole = store.roster()
+    parts = list(store.rosters(3))
+    assert [[c.id for c in part.contacts] for part in parts] == [
+        ["p00", "p01", "p02"],
+        ["p03", "p04", "p05"],
+        ["p06"],
+    ]
+    for part in parts:
+        for person in part.contacts:
+            assert part.history(person.id) == whole.history(person.id)
+            assert plan_contact(part, person.id, now=NOW) == plan_contact(whole, person.id, now=NOW)
+
+
+def test_a_contact_roster_holds_one_contact_and_what_applies_to_it(store: Any) -> None:
+    """contact_roster() reads one contact with its rules, occasions, touchpoints and snoozes."""
+    store.import_batch(_batch())
+    store.set_rule(Rule(Every(weeks=2), tag="client"))
+    store.add_occasion(Occasion("Party", on=date(2026, 12, 1)))
+    store.log(Touchpoint("ana", NOW - timedelta(days=5), "email"))
+    agenda = store.agenda(now=NOW, within=timedelta(days=30))
+    cadence = next(r for r in agenda if r.kind == "cadence" and r.contact.id == "bo")
+    store.snooze(cadence.key, NOW + timedelta(days=2))
+    roster = store.contact_roster("bo")
+    whole = store.roster()
+    assert [c.id for c in roster.contacts] == ["bo"]
+    assert set(roster.rules) == {
+        Rule(Every(weeks=3), contact="bo"),
+        Rule(Every(weeks=2), tag="client"),
+    }
+    assert roster.touchpoints == (Touchpoint("bo", NOW - timedelta(days=2), "phone"),)
+    assert sorted(map(repr, roster.occasions)) == sorted(
+        map(repr, [Anniversary("bo", date(2021, 12, 1)), Occasion("Party", on=date(2026, 12, 1))])
+    )
+    assert roster.snoozed_until(cadence.key) == NOW + timedelta(days=2)
+    assert plan_contact(roster, "bo", now=NOW) == plan_contact(whole, "bo", now=NOW)
+    with pytest.raises(CadenceError, match="unknown contact"):
+        store.contact_roster("zed")
 
 
 def test_the_agenda_is_a_plan_of_the_whole_roster(store: Any) -> None:

@@ -7,6 +7,7 @@ and exits non-zero, and changes nothing.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import os
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from cadence._config import Config
     from cadence._delivery import Route
     from cadence._dispatch import DispatchReport
+    from cadence.core.cadences import Every, Recurring
     from cadence.core.drift import Drift
     from cadence.core.model import Contact, Rule
     from cadence.core.occasions import OccasionKind
@@ -432,7 +434,7 @@ def contact_show(state: State, contact_id: str) -> None:
     store = state.store
     person = _find(state, contact_id)
     contact_id = person.id
-    roster = store.roster()
+    roster = store.contact_roster(contact_id)
     cadence = roster.cadence_for(person)
     score = contact_health(roster, contact_id, now=state.now)
     found = drift(roster, contact_id, now=state.now)
@@ -1489,18 +1491,29 @@ def health(state: State, limit: int, as_json: bool) -> None:
     from cadence import _actions as actions
     from cadence.core.drift import drift
 
-    roster = state.store.roster()
-    scored = []
-    for person in roster.contacts:
-        score = contact_health(roster, person.id, now=state.now)
-        if score is not None:
-            found = drift(roster, person.id, now=state.now)
-            scored.append((_DRIFT_ORDER[found.level], score, person, found))
-    scored.sort(key=lambda item: (item[0], item[1], item[2].id))
-    bare = [person for person in roster.contacts if roster.cadence_for(person) is None]
-    shown = scored[: max(0, limit - len(bare))]
+    # A part of the roster at a time; of those with a cadence only the
+    # ``limit`` first in the order shown are kept, so no pass holds everyone.
+    bare: list[Contact] = []
+    bare_count = 0
+
+    def scored() -> Iterator[tuple[int, float, str, Contact, Drift, Every | Recurring]]:
+        nonlocal bare_count
+        for roster in state.store.rosters():
+            for person in roster.contacts:
+                cadence = roster.cadence_for(person)
+                score = contact_health(roster, person.id, now=state.now)
+                if cadence is None or score is None:
+                    bare_count += 1
+                    if len(bare) < limit:
+                        bare.append(person)
+                    continue
+                found = drift(roster, person.id, now=state.now)
+                yield (_DRIFT_ORDER[found.level], score, person.id, person, found, cadence)
+
+    first = heapq.nsmallest(max(0, limit), scored(), key=lambda item: item[:3])
+    shown = first[: max(0, limit - bare_count)]
     if as_json:
-        click.echo(json.dumps([_health_data(roster, *item[1:]) for item in shown], indent=2))
+        click.echo(json.dumps([_health_data(*item[1:]) for item in shown], indent=2))
         return
     words = state.words
     table = Table(*map(words.gettext, _HEALTH_COLUMNS), box=None)
@@ -1513,8 +1526,7 @@ def health(state: State, limit: int, as_json: bool) -> None:
             person.name,
             words.gettext("no cadence"),
         )
-    for _, score, person, found in shown:
-        cadence = roster.cadence_for(person)
+    for _, score, _, person, found, rhythm in shown:
         colour = _BAND_COLOURS[actions.health_band(score)]
         table.add_row(
             Text(words.percent(score).rjust(4), style=colour),
@@ -1522,13 +1534,13 @@ def health(state: State, limit: int, as_json: bool) -> None:
             words.level(found.trend),
             person.id,
             person.name,
-            words.cadence(cadence) if cadence else "",
+            words.cadence(rhythm),
             words.drift_reason(found.reasons[0], found.name) if found.reasons else "",
         )
     out.print(table)
-    if bare:
+    if bare_count:
         err.print(
-            f"{plural(len(bare), 'contact')} without a cadence will never be due: "
+            f"{plural(bare_count, 'contact')} without a cadence will never be due: "
             "'cadence rule set' gives them one",
             markup=False,
         )
@@ -1538,13 +1550,14 @@ _DRIFT_ORDER = {"at-risk": 0, "watch": 1, "steady": 2}
 _DRIFT_STYLE = {"at-risk": "red", "watch": "yellow", "steady": "green"}
 
 
-def _health_data(roster: Roster, score: float, person: Contact, found: Drift) -> dict[str, Any]:
-    cadence = roster.cadence_for(person)
+def _health_data(
+    score: float, _: str, person: Contact, found: Drift, cadence: Every | Recurring
+) -> dict[str, Any]:
     return {
         "contact": person.id,
         "name": person.name,
         "health": round(score, 3),
-        "cadence": cadence.describe() if cadence else None,
+        "cadence": cadence.describe(),
         "level": found.level,
         "score": found.score,
         "trend": found.trend,

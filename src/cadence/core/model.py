@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -38,6 +39,26 @@ def _identifier(what: str, value: object) -> str:
     return value
 
 
+# Values that many contacts or occasions share (a tag set, a start date, a
+# lead time) are kept once: equal values are the same object, so a roster
+# of a million contacts holds a few thousand tag sets, not a million. The
+# caches are bounded and hold only immutable values.
+@lru_cache(maxsize=4096, typed=True)
+def _shared_tags(value: frozenset[str]) -> frozenset[str]:
+    return value
+
+
+@lru_cache(maxsize=16384, typed=True)
+def _shared_day(value: date) -> date:
+    return value
+
+
+@lru_cache(maxsize=256, typed=True)
+def _shared_duration(value: timedelta) -> timedelta:
+    """``value``, or an equal duration given before: one object for equal lead times."""
+    return value
+
+
 def _tags(value: Iterable[str]) -> frozenset[str]:
     given: object = value  # callers may pass anything at run time
     if isinstance(given, str):
@@ -45,7 +66,7 @@ def _tags(value: Iterable[str]) -> frozenset[str]:
     if isinstance(given, bytes | Mapping) or not isinstance(given, Iterable):
         raise CadenceError(f"tags must be a list of text, not {given!r}")
     try:
-        return frozenset(_identifier("a tag", tag) for tag in given)
+        return _shared_tags(frozenset(_identifier("a tag", tag) for tag in given))
     except TypeError:
         raise CadenceError(f"tags must be a list of text, not {value!r}") from None
 
@@ -58,7 +79,7 @@ def _day(what: str, value: date | None) -> date | None:
         raise CadenceError(f"{what} must be a date, not a datetime: {given!r}")
     if not isinstance(given, date):
         raise CadenceError(f"{what} must be a date, not {given!r}")
-    return given
+    return _shared_day(given)
 
 
 def _since(value: date | None) -> date | None:

@@ -10,7 +10,7 @@ import attrs
 
 from cadence.core.durations import shown_value
 from cadence.core.errors import CadenceError
-from cadence.core.model import _identifier
+from cadence.core.model import _identifier, _shared_duration
 
 __all__ = ["Anniversary", "Birthday", "LeapDay", "Occasion", "OccasionKind"]
 
@@ -31,7 +31,7 @@ def _lead(value: timedelta) -> timedelta:
         raise CadenceError(
             f"a lead time must be a duration from zero to a year, not {shown_value(given)}"
         )
-    return given
+    return _shared_duration(given)
 
 
 def _leap(value: str) -> LeapDay:

@@ -198,13 +198,16 @@ class _Planner:
     """
 
     __slots__ = (
+        "_dates",
         "_dismissed",
         "_due",
         "_fixed_moments",
         "_local_now",
+        "_overdue",
         "_sliding_due",
         "_snoozes",
         "_windows",
+        "_words",
         "_zones",
         "now",
         "roster",
@@ -224,6 +227,11 @@ class _Planner:
         self._sliding_due = {}
         self._windows: dict[tuple[ZoneInfo, timedelta], tuple[date, date]] = {}
         self._fixed_moments: dict[tuple[int, ZoneInfo], tuple[list[_Moment], list[_Moment]]] = {}
+        # A large agenda repeats the same dates, delays, reasons and facts
+        # for many contacts: each is made once and shared (they never change).
+        self._dates: dict[date, date] = {}
+        self._overdue: dict[datetime, timedelta] = {}
+        self._words: dict[tuple[int, History, date | None], tuple[str, Facts]] = {}
 
     def contact(self, contact: Contact) -> tuple[list[Reminder], datetime | None]:
         """The contact's reminders, and the next moment of its recurring cadence if it has one."""
@@ -301,14 +309,22 @@ class _Planner:
                 reason = f"{reason}; snoozed until {due:%Y-%m-%d %H:%M}"
                 facts = attrs.evolve(facts, snoozed=due)
         now = self.now
+        day = due.date()
+        day = self._dates.setdefault(day, day)
+        if due_utc < now:
+            overdue = self._overdue.get(due_utc)
+            if overdue is None:
+                overdue = self._overdue[due_utc] = now - due_utc
+        else:
+            overdue = _NO_LEAD
         return Reminder(
             key=key,
             contact=contact,
             kind=kind,
             title=title,
-            date=due.date(),
+            date=day,
             due=due,
-            overdue=now - due_utc if due_utc < now else _NO_LEAD,
+            overdue=overdue,
             channel=contact.channel,
             occasion_date=occasion_date,
             reason=reason,
@@ -351,13 +367,31 @@ class _Planner:
         if due is None:
             return
         day, local, due_utc = due
-        if touched is not None:
-            reason = f"{cadence.describe()}; last personal touch on {last.isoformat()}"
-            facts = Facts(cadence=cadence, history="touch", last=last)
-        else:
-            reason = f"{cadence.describe()}; no touch logged since {last.isoformat()}"
-            facts = Facts(cadence=cadence, history="start", last=last)
+        history: History = "touch" if touched is not None else "start"
+        reason, facts = self._check_in_words(cadence, history, last)
         self._check_in(contact, tz, day, local, due_utc, reason, facts, found)
+
+    def _check_in_words(
+        self, cadence: Every | Recurring, history: History, last: date | None
+    ) -> tuple[str, Facts]:
+        """A check-in's reason and facts, made once for each cadence, history and day."""
+        key = (id(cadence), history, last)
+        words = self._words.get(key)
+        if words is None:
+            described = cadence.describe()
+            if last is None:
+                reason = f"{described}; no touch logged yet"
+            elif history == "added":
+                reason = f"{described}; no touch logged yet (added {last.isoformat()})"
+            elif isinstance(cadence, Recurring):
+                reason = f"{described}; last personal touch {last.isoformat()}"
+            elif history == "touch":
+                reason = f"{described}; last personal touch on {last.isoformat()}"
+            else:
+                reason = f"{described}; no touch logged since {last.isoformat()}"
+            facts = Facts(cadence=cadence, history=history, last=last)
+            words = self._words[key] = (reason, facts)
+        return words
 
     def _check_in(
         self,
@@ -394,8 +428,7 @@ class _Planner:
         local, due_utc = self._due_at(day, DUE_AT, _NO_LEAD, tz)
         if due_utc > self.until:
             return
-        reason = f"{cadence.describe()}; no touch logged yet (added {added.isoformat()})"
-        facts = Facts(cadence=cadence, history="added", last=added)
+        reason, facts = self._check_in_words(cadence, "added", added)
         self._check_in(contact, tz, day, local, due_utc, reason, facts, found)
 
     def _due_after(
@@ -462,12 +495,10 @@ class _Planner:
         if due_moments:
             title = f"Check in with {contact.name}"
             if last is None:
-                reason = f"{cadence.describe()}; no touch logged yet"
-                facts = Facts(cadence=cadence, history="never")
+                reason, facts = self._check_in_words(cadence, "never", None)
             else:
                 day = last.astimezone(tz).date()
-                reason = f"{cadence.describe()}; last personal touch {day.isoformat()}"
-                facts = Facts(cadence=cadence, history=history, last=day)
+                reason, facts = self._check_in_words(cadence, history, day)
             for wall, local, due_utc in due_moments:
                 reminder = self._finish(
                     contact,

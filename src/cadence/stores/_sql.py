@@ -77,6 +77,7 @@ class Cursor(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
     def fetchall(self) -> list[Any]: ...
+    def fetchmany(self, size: int = ..., /) -> list[Any]: ...
     def fetchone(self) -> Any: ...
 
     @property
@@ -1079,19 +1080,98 @@ class SqlStore:
     # -- the whole roster and the agenda ------------------------------------
 
     def roster(self) -> Roster:
-        """Everything in the store as a Roster, for planning or health."""
+        """Everything in the store as a Roster, for planning or health.
+
+        The touchpoints stream from the database into the roster, which
+        keeps a few bytes of each: they are never all held as objects.
+        """
         with self._read() as cur:
             contacts = self.list_contacts()
             rules = self._rules(cur)
             cur.execute("SELECT data FROM occasions ORDER BY id")
             occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
-            cur.execute(f"SELECT {_TOUCH_COLUMNS} FROM touchpoints ORDER BY at_ts, id")
-            touches = [_touch(row) for row in cur.fetchall()]
             cur.execute("SELECT key, until FROM snoozes")
             snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
             cur.execute("SELECT key FROM dismissals")
             dismissed = [k for (k,) in cur.fetchall()]
-        return Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
+            # Contact by contact, in id order: the order a roster takes fastest.
+            touches = (
+                _touch(row)
+                for row in _streamed(
+                    cur, f"SELECT {_TOUCH_COLUMNS} FROM touchpoints ORDER BY contact_id, at_ts, id"
+                )
+            )
+            return Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
+
+    def rosters(self, size: int = REPLAN_BATCH) -> Iterator[Roster]:
+        """The store's roster in parts of up to ``size`` contacts each, in id order.
+
+        Each part holds its contacts with all that applies to them (their
+        rules and those of tags and everyone, their occasions and those of
+        tags and everyone, their touchpoints, snoozes and dismissals), so
+        health, drift and plans read from a part are those of the whole
+        roster. A pass over every contact holds one part at a time; each
+        part is read in a read transaction of its own.
+        """
+        after = ""
+        while True:
+            with self._read() as cur:
+                cur.execute(
+                    f"SELECT {_CONTACT_COLUMNS} FROM contacts WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, size),
+                )
+                contacts = [contact_from_row(tuple(row)) for row in cur.fetchall()]
+                if not contacts:
+                    return
+                ids = [c.id for c in contacts]
+                wanted = set(ids)
+                marks = _marks(len(ids))  # placeholders only, below
+                rules = [r for r in self._rules(cur) if r.contact is None or r.contact in wanted]
+                cur.execute(
+                    "SELECT data FROM occasions WHERE contact_id IS NULL "
+                    f"OR contact_id IN ({marks}) ORDER BY id",
+                    ids,
+                )
+                occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
+                cur.execute(
+                    f"SELECT {_TOUCH_COLUMNS} FROM touchpoints WHERE contact_id IN ({marks}) "
+                    "ORDER BY contact_id, at_ts, id",
+                    ids,
+                )
+                touches = [_touch(row) for row in cur.fetchall()]
+                cur.execute(f"SELECT key, until FROM snoozes WHERE contact_id IN ({marks})", ids)
+                snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
+                cur.execute(f"SELECT key FROM dismissals WHERE contact_id IN ({marks})", ids)
+                dismissed = [k for (k,) in cur.fetchall()]
+            after = ids[-1]
+            yield Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
+
+    def contact_roster(self, contact_id: str) -> Roster:
+        """One contact as a Roster, with all that its cadence, health and drift depend on.
+
+        Its own rules and those of tags and everyone, its occasions and those
+        of tags and everyone, its touchpoints, snoozes and dismissals: what
+        is read is one contact's, however large the store. An unknown id
+        raises CadenceError.
+        """
+        with self._read() as cur:
+            person = self._contact(cur, contact_id)
+            rules = [r for r in self._rules(cur) if r.contact is None or r.contact == person.id]
+            cur.execute(
+                "SELECT data FROM occasions WHERE contact_id IS NULL OR contact_id = ? ORDER BY id",
+                (person.id,),
+            )
+            occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
+            cur.execute(
+                f"SELECT {_TOUCH_COLUMNS} FROM touchpoints WHERE contact_id = ? ORDER BY at_ts, id",
+                (person.id,),
+            )
+            touches = [_touch(row) for row in cur.fetchall()]
+            cur.execute("SELECT key, until FROM snoozes WHERE contact_id = ?", (person.id,))
+            snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
+            cur.execute("SELECT key FROM dismissals WHERE contact_id = ?", (person.id,))
+            dismissed = [k for (k,) in cur.fetchall()]
+        return Roster([person], rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
 
     def agenda(
         self, *, now: datetime, within: timedelta | str = timedelta(0), tag: str | None = None
@@ -1668,6 +1748,25 @@ def _check_occasion(occasion: object) -> None:
 
 def _occasion_tag(occasion: OccasionKind) -> str | None:
     return occasion.tag if isinstance(occasion, Occasion) else None
+
+
+#: How many rows a query that streams reads at a time.
+STREAM_ROWS = 5000
+
+
+def _streamed(cur: Cursor, sql: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+    """The rows of a query, read a few thousand at a time (one at a time where the driver can).
+
+    A cursor with a ``stream`` method (PostgreSQL's) streams; any other
+    is read ``STREAM_ROWS`` rows at a time.
+    """
+    stream = getattr(cur, "stream", None)
+    if stream is not None:
+        yield from stream(sql, params)
+        return
+    cur.execute(sql, params)
+    while rows := cur.fetchmany(STREAM_ROWS):
+        yield from rows
 
 
 def _touch(row: Sequence[Any]) -> Touchpoint:

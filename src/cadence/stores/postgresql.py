@@ -598,6 +598,13 @@ class _Cursor:
             self._cursor.execute(translate(sql), params)
         return self
 
+    def fetchmany(self, size: int = 0, /) -> list[Any]:
+        return self._cursor.fetchmany(size)
+
+    def stream(self, sql: str, params: Sequence[Any] = (), /) -> Iterator[Any]:
+        """The rows of a query without ``?`` lists, one at a time as the server sends them."""
+        return self._cursor.stream(translate(sql), params)
+
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> _Cursor:
         rows = list(params)
         if rows:
