@@ -188,6 +188,24 @@ def _arguments(impl: pluggy.HookImpl, offered: Mapping[str, object]) -> dict[str
     return {name: offered[name] for name in impl.argnames}
 
 
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, looking for hook implementations among a plugin's own names only.
+
+    pluggy inspects every name ``dir(plugin)`` gives, without running
+    properties; for a plugin that is an object, most of them are the
+    dunders every object has (``__init__``, ``__repr__``...), and reading
+    each one statically costs more than everything else that registering
+    does. None of them can be a hook: cadence's hooks are ``cadence_``
+    functions, and pluggy itself never takes a dunder for one.
+    """
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> Any:
+        """pluggy's reading of ``name`` on ``plugin``; nothing for a dunder name."""
+        if name.startswith("__") and name.endswith("__"):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 class Plugins:
     """A plugin manager with cadence's registry of adapters, importers, stores and sources.
 
@@ -197,7 +215,7 @@ class Plugins:
     """
 
     def __init__(self) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm: pluggy.PluginManager = _Manager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.errors: list[PluginError] = []
         self._registry: dict[str, dict[str, Registered]] = {kind: {} for kind in KINDS}
