@@ -98,6 +98,23 @@ def _store(tmp_path: Path) -> str:
     return url
 
 
+def test_the_command_runs_with_the_collector_on_after_start_up(tmp_path: Path) -> None:
+    """The `cadence` entry point leaves what start-up made frozen, and the collector on."""
+    url = _store(tmp_path)
+    done = _python(
+        f"""
+        import gc, sys
+        from cadence.__main__ import main
+        sys.argv = ["cadence", "--now", "{NOW}", "due"]
+        main()
+        print(gc.isenabled(), gc.get_freeze_count() > 1000)
+        """,
+        CADENCE_DB=url,
+    )
+    assert "ada" in done.stdout
+    assert done.stdout.split()[-2:] == ["True", "True"]
+
+
 @pytest.mark.parametrize("args", [["--help"], ["--now", NOW, "due"]], ids=" ".join)
 def test_help_and_due_import_no_library_they_do_not_use(tmp_path: Path, args: list[str]) -> None:
     """No adapter's library nor rich is imported; with the plugin cache warm, no metadata reader."""
