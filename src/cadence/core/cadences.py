@@ -14,13 +14,18 @@ from calendar import isleap
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, _iterinfo, rrule, rrulestr
 
 from cadence.core.durations import shown_value as _shown
 from cadence.core.errors import CadenceError
+
+if TYPE_CHECKING:
+    # dateutil is imported when a rule is first worked out: a roster of
+    # sliding cadences, and a command that only reads what was planned
+    # (`cadence due`), never need it.
+    from dateutil.rrule import rrule
 
 __all__ = ["Cadence", "Every", "Recurring", "parse_cadence"]
 
@@ -283,6 +288,9 @@ def _rrule_text(text: str) -> str:
     return _normalise_rrule(text)
 
 
+# The frequencies as dateutil.rrule numbers them (its YEARLY, MONTHLY, WEEKLY
+# and DAILY), which a parsed rule's ``_freq`` holds.
+YEARLY, MONTHLY, WEEKLY, DAILY = range(4)
 # How many periods of each frequency make one Gregorian cycle of 400 years,
 # after which the calendar repeats. Whatever the INTERVAL, the periods a rule
 # visits repeat within that many steps, so a rule that has no moment in that
@@ -322,6 +330,8 @@ class _Moments:
     )
 
     def __init__(self, built: rrule, text: str) -> None:
+        from dateutil.rrule import _iterinfo
+
         # Periods are worked out with dateutil's own masks and the rule's
         # parsed parts, which its type stubs do not describe.
         rule: Any = built
@@ -572,6 +582,8 @@ class _Moments:
 
 
 def _build_rule(body: str, at: time, start: date | None) -> rrule:
+    from dateutil.rrule import rrule, rrulestr
+
     first = datetime.combine(start or _ANCHOR, at)
     # The moments are wall times in the contact's zone, so an UNTIL given in
     # UTC (as calendar programs write it) is read as a wall time too.

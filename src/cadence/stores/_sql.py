@@ -16,23 +16,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
-from cadence._delivery import Delivery, Published
-from cadence.core.drift import LOOKBACK
 from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
-from cadence.core.lookup import (
-    BY_PREFIX,
-    SHOWN,
-    like_prefix,
-    match_contacts,
-    match_kind,
-    pick_contact,
-)
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier, email_key
-from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence.core.planning import plan_contact, problem_reason
 from cadence.core.reminders import Agenda, PlanningProblem, Reminder
-from cadence.core.roster import Roster
 from cadence.core.serial import (
     CONTACT_COLUMNS,
     cadence_from_data,
@@ -48,7 +35,11 @@ from cadence.core.serial import (
 from cadence.core.time import require_aware
 
 if TYPE_CHECKING:
-    # Imported where an import uses them: reading the store needs neither.
+    # Imported where they are used: reading what is planned, as `cadence due`
+    # does, needs no planning, occasions, drift, lookup, roster nor ledger.
+    from cadence._delivery import Delivery, Published
+    from cadence.core.occasions import OccasionKind
+    from cadence.core.roster import Roster
     from cadence.sources.batch import ImportBatch
     from cadence.sources.merge import ImportReport, Known, MergePlan
 
@@ -298,6 +289,8 @@ class SqlStore:
         wanted = self._fold_text(given.strip())
         if not wanted:
             return [], 0
+        from cadence.core.lookup import like_prefix
+
         fold = self._fold_sql  # a function name of ours, never input
         pattern = like_prefix(wanted)
         where = f"({fold}(id) LIKE ? ESCAPE '\\' OR {fold}(name) LIKE ? ESCAPE '\\')"
@@ -320,6 +313,8 @@ class SqlStore:
         no contact, or several equally well, raises CadenceError naming the
         candidates.
         """
+        from cadence.core.lookup import BY_PREFIX, SHOWN, match_contacts, match_kind, pick_contact
+
         given: object = text  # callers may pass anything at run time
         if not isinstance(given, str):
             raise CadenceError(f"a contact must be named by text, not {given!r}")
@@ -482,6 +477,8 @@ class SqlStore:
             try:
                 cadence = cadence_from_data(json.loads(data))
             except (CadenceError, ValueError, KeyError, TypeError) as error:
+                from cadence.core.planning import problem_reason
+
                 broken.append((kind, target, problem_reason(error)))
                 continue
             if kind == "contact":
@@ -1080,6 +1077,8 @@ class SqlStore:
 
     def roster(self) -> Roster:
         """Everything in the store as a Roster, for planning or health."""
+        from cadence.core.roster import Roster
+
         with self._read() as cur:
             contacts = self.list_contacts()
             rules = self._rules(cur)
@@ -1232,6 +1231,9 @@ class SqlStore:
         raised: its plan stays stale and empty, so every agenda names it until
         the cause is fixed, while everyone else is planned and delivered.
         """
+        from cadence.core.planning import plan_contact, problem_reason
+        from cadence.core.roster import Roster
+
         with self._tx() as cur:
             self._lock_plans(cur, ids)
             ids = self._still_stale(cur, ids, now, within)
@@ -1335,6 +1337,8 @@ class SqlStore:
         their last touch "in" or meeting, up to ``now``; the last personal
         touch at least), and the first personal touch after ``now``.
         """
+        from cadence.core.drift import LOOKBACK
+
         marks = _marks(len(ids))
         stamp = _ts(now)
         cur.execute(
@@ -1451,6 +1455,8 @@ class SqlStore:
         next_attempt: datetime | None = None,
     ) -> None:
         """Record the outcome of an attempt and release the claim on it."""
+        from cadence._delivery import Delivery
+
         self.record_many(
             [Delivery(key, route, status, attempts, at, error, next_attempt)]  # type: ignore[arg-type]
         )
@@ -1572,6 +1578,8 @@ class SqlStore:
 
     def published(self, route: str) -> dict[str, Published]:
         """What the publishing ``route`` wrote, by event UID (empty at first)."""
+        from cadence._delivery import Published
+
         with self._read() as cur:
             cur.execute(
                 "SELECT uid, href, etag, digest, inputs, state FROM published WHERE route = ?",
@@ -1662,11 +1670,15 @@ def _check_batch(batch: object) -> None:
 
 
 def _check_occasion(occasion: object) -> None:
+    from cadence.core.occasions import Anniversary, Birthday, Occasion
+
     if not isinstance(occasion, Birthday | Anniversary | Occasion):
         raise CadenceError(f"not an occasion: {occasion!r}")
 
 
 def _occasion_tag(occasion: OccasionKind) -> str | None:
+    from cadence.core.occasions import Occasion
+
     return occasion.tag if isinstance(occasion, Occasion) else None
 
 
