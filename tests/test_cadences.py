@@ -507,3 +507,16 @@ def test_planning_far_ahead_costs_what_planning_today_does() -> None:
         assert past == [datetime(year, 5, 31, 9), datetime(year, 6, 1, 9)]
         assert future[0] == datetime(year, 6, 2, 9)
         assert future[-1] == datetime(year, 7, 1, 9)
+
+
+def test_the_frequencies_are_numbered_as_dateutil_numbers_them() -> None:
+    """The frequencies rules are worked out by are dateutil's, named without importing it."""
+    import dateutil.rrule
+
+    from cadence.core import cadences
+
+    for name in ("YEARLY", "MONTHLY", "WEEKLY", "DAILY"):
+        assert getattr(cadences, name) == getattr(dateutil.rrule, name), name
+    rule = cadences._build_rule("FREQ=MONTHLY", time(9), None)
+    assert cadences._shared_moments("FREQ=MONTHLY", time(9), None).freq == cadences.MONTHLY
+    assert rule._freq == cadences.MONTHLY  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 
 import cadence
@@ -118,6 +119,25 @@ def test_get_plugins_loads_once_and_lazily() -> None:
         assert "console" in first.adapter_names()
     finally:
         _plugins.reset_plugins(previous)
+
+
+def test_registering_reads_a_plugin_s_own_names_not_its_dunders(
+    bare: _plugins.Plugins, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pluggy is asked about a plugin's own names only; its hooks are found as before."""
+    asked: list[str] = []
+    read = pluggy.PluginManager.parse_hookimpl_opts
+
+    def recording(self: pluggy.PluginManager, plugin: object, name: str) -> Any:
+        asked.append(name)
+        return read(self, plugin, name)
+
+    monkeypatch.setattr(pluggy.PluginManager, "parse_hookimpl_opts", recording)
+    assert bare.register(SmsPlugin(), "sms") == "sms"
+    assert "cadence_register_adapters" in asked
+    assert not [name for name in asked if name.startswith("__")]
+    assert "__init__" in dir(SmsPlugin())
+    assert bare.adapter_names() == ["sms"]
 
 
 # -- cadence_register_adapters ------------------------------------------------

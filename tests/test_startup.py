@@ -13,6 +13,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,23 @@ def _store(tmp_path: Path) -> str:
     return url
 
 
+def test_the_command_runs_with_the_collector_on_after_start_up(tmp_path: Path) -> None:
+    """The `cadence` entry point leaves what start-up made frozen, and the collector on."""
+    url = _store(tmp_path)
+    done = _python(
+        f"""
+        import gc, sys
+        from cadence.__main__ import main
+        sys.argv = ["cadence", "--now", "{NOW}", "due"]
+        main()
+        print(gc.isenabled(), gc.get_freeze_count() > 1000)
+        """,
+        CADENCE_DB=url,
+    )
+    assert "ada" in done.stdout
+    assert done.stdout.split()[-2:] == ["True", "True"]
+
+
 @pytest.mark.parametrize("args", [["--help"], ["--now", NOW, "due"]], ids=" ".join)
 def test_help_and_due_import_no_library_they_do_not_use(tmp_path: Path, args: list[str]) -> None:
     """No adapter's library nor rich is imported; with the plugin cache warm, no metadata reader."""
@@ -126,6 +144,48 @@ def test_help_and_due_import_no_library_they_do_not_use(tmp_path: Path, args: li
         assert {name.partition(".")[0] for name in found} <= {r.partition(".")[0] for r in allowed}
         assert not any(name.startswith(("rich", "cadence.sources")) for name in found)
     assert "ada" in done.stdout or "Usage" in done.stdout
+
+
+#: What `cadence due` leaves alone when the plans it reads are up to date:
+#: planning and what only planning, the ledger or contact lookup need.
+PLANNING = (
+    "dateutil",
+    "hashlib",
+    "_hashlib",
+    "cadence._delivery",
+    "cadence.core.drift",
+    "cadence.core.lookup",
+    "cadence.core.occasions",
+    "cadence.core.planning",
+    "cadence.core.roster",
+)
+
+
+def test_due_reads_up_to_date_plans_without_planning(tmp_path: Path) -> None:
+    """On a store planned at --now, `cadence due` imports no planning, dateutil nor hashlib."""
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    with cadence.open_store(url) as store:
+        store.put_contact(cadence.Contact("ada", "Ada", since=date(2026, 10, 1)))
+        store.set_rule(cadence.Rule(cadence.Every(weeks=1)))
+        store.refresh(now=datetime.fromisoformat(NOW), within=timedelta(days=7))
+    script = f"""
+        import sys
+        already = set(sys.modules)
+        from cadence.__main__ import main
+        sys.argv = ["cadence", "--now", "{NOW}", "due"]
+        main()
+        new = (m for m in sys.modules if m not in already)
+        print(sorted(m for m in new if m.startswith({PLANNING!r})), file=sys.stderr)
+        """
+    done = _python(script, CADENCE_DB=url)
+    assert "overdue" in done.stdout
+    assert "ada" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"
+    # The same command on a store whose plans are stale plans them, importing what it needs.
+    with cadence.open_store(url) as store:
+        store.set_rule(cadence.Rule(cadence.Every(weeks=2)))
+    done = _python(script, CADENCE_DB=url)
+    assert "cadence.core.planning" in done.stderr.strip().splitlines()[-1]
 
 
 # -- what rich would print -------------------------------------------------------

@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 import pluggy
@@ -136,19 +136,26 @@ def lazy(target: str) -> Lazy:
     return Lazy(target)
 
 
-@attrs.frozen
-class Registered:
-    """One thing a plugin registered: its kind, name, the object, and the plugin."""
+# The records below are named tuples, not attrs classes: every command that
+# opens a store loads the plugins, and a named tuple costs a fifth of an attrs
+# class to define.
+
+
+class Registered(NamedTuple):
+    """One thing a plugin registered: its kind, name, the object, the plugin, its options."""
 
     kind: str
     name: str
-    thing: Any = attrs.field(repr=False)
+    thing: Any
     plugin: str
-    options: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    options: dict[str, Any]
+
+    def __repr__(self) -> str:
+        # The object and its options say little and can be long.
+        return f"Registered(kind={self.kind!r}, name={self.name!r}, plugin={self.plugin!r})"
 
 
-@attrs.frozen
-class PluginInfo:
+class PluginInfo(NamedTuple):
     """An installed plugin: where it comes from, its hooks, what it registered, what went wrong.
 
     A plugin that failed to load or was refused is listed too, with
@@ -165,8 +172,7 @@ class PluginInfo:
     loaded: bool = True
 
 
-@attrs.frozen
-class _Source:
+class _Source(NamedTuple):
     distribution: str | None
     version: str | None
     builtin: bool
@@ -188,6 +194,24 @@ def _arguments(impl: pluggy.HookImpl, offered: Mapping[str, object]) -> dict[str
     return {name: offered[name] for name in impl.argnames}
 
 
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager, looking for hook implementations among a plugin's own names only.
+
+    pluggy inspects every name ``dir(plugin)`` gives, without running
+    properties; for a plugin that is an object, most of them are the
+    dunders every object has (``__init__``, ``__repr__``...), and reading
+    each one statically costs more than everything else that registering
+    does. None of them can be a hook: cadence's hooks are ``cadence_``
+    functions, and pluggy itself never takes a dunder for one.
+    """
+
+    def parse_hookimpl_opts(self, plugin: object, name: str) -> Any:
+        """pluggy's reading of ``name`` on ``plugin``; nothing for a dunder name."""
+        if name.startswith("__") and name.endswith("__"):
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 class Plugins:
     """A plugin manager with cadence's registry of adapters, importers, stores and sources.
 
@@ -197,7 +221,7 @@ class Plugins:
     """
 
     def __init__(self) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self.pm: pluggy.PluginManager = _Manager(hookspecs.PROJECT)
         self.pm.add_hookspecs(hookspecs)
         self.errors: list[PluginError] = []
         self._registry: dict[str, dict[str, Registered]] = {kind: {} for kind in KINDS}

@@ -14,13 +14,18 @@ from calendar import isleap
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import attrs
-from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, _iterinfo, rrule, rrulestr
 
 from cadence.core.durations import shown_value as _shown
 from cadence.core.errors import CadenceError
+
+if TYPE_CHECKING:
+    # dateutil is imported when a rule is first worked out: a roster of
+    # sliding cadences, and a command that only reads what was planned
+    # (`cadence due`), never need it.
+    from dateutil.rrule import rrule
 
 __all__ = ["Cadence", "Every", "Recurring", "parse_cadence"]
 
@@ -164,10 +169,12 @@ _RANGES = {
     "BYSETPOS": (1, 366, True),
 }
 _EASTER_RANGE = (-80, 250)
-_WEEKDAY = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
+# The patterns below are compiled on first use, by re's own cache: only a
+# rule being read, or a cadence being parsed, needs them.
+_WEEKDAY = r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$"
 _WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-_UNTIL_FORM = re.compile(r"^\d{8}(T\d{6}Z?)?$")
-_UNTIL_UTC = re.compile(r"(UNTIL=\d{8}T\d{6})Z")
+_UNTIL_FORM = r"^\d{8}(T\d{6}Z?)?$"
+_UNTIL_UTC = r"(UNTIL=\d{8}T\d{6})Z"
 # The longest month each month can have, to refuse days no month of a rule has.
 _LONGEST = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -218,7 +225,7 @@ def _check_parts(body: str, text: object) -> None:
                 )
     if "COUNT" in parts and "UNTIL" in parts:
         raise CadenceError(f"give COUNT or UNTIL, not both, in the RRULE {text!r}")
-    if "UNTIL" in parts and not _UNTIL_FORM.match(parts["UNTIL"]):
+    if "UNTIL" in parts and not re.match(_UNTIL_FORM, parts["UNTIL"]):
         raise CadenceError(f"UNTIL must be a date like 20271231 or 20271231T170000Z in {text!r}")
     if parts.get("WKST", "MO") not in _WEEKDAY_CODES:
         raise CadenceError(f"WKST must be a day of the week (MO to SU) in {text!r}")
@@ -227,7 +234,7 @@ def _check_parts(body: str, text: object) -> None:
         # five of a weekday (RFC 5545, 3.3.10); dateutil fails on more.
         limit = {"YEARLY": 5 if "BYMONTH" in parts else 53, "MONTHLY": 5}.get(freq, 0)
         for item in parts["BYDAY"].split(","):
-            match = _WEEKDAY.match(item)
+            match = re.match(_WEEKDAY, item)
             if match is None:
                 raise CadenceError(f"BYDAY={item} is not a day of the week in {text!r}")
             if match.group(1) is not None:
@@ -283,6 +290,9 @@ def _rrule_text(text: str) -> str:
     return _normalise_rrule(text)
 
 
+# The frequencies as dateutil.rrule numbers them (its YEARLY, MONTHLY, WEEKLY
+# and DAILY), which a parsed rule's ``_freq`` holds.
+YEARLY, MONTHLY, WEEKLY, DAILY = range(4)
 # How many periods of each frequency make one Gregorian cycle of 400 years,
 # after which the calendar repeats. Whatever the INTERVAL, the periods a rule
 # visits repeat within that many steps, so a rule that has no moment in that
@@ -322,6 +332,8 @@ class _Moments:
     )
 
     def __init__(self, built: rrule, text: str) -> None:
+        from dateutil.rrule import _iterinfo
+
         # Periods are worked out with dateutil's own masks and the rule's
         # parsed parts, which its type stubs do not describe.
         rule: Any = built
@@ -572,10 +584,12 @@ class _Moments:
 
 
 def _build_rule(body: str, at: time, start: date | None) -> rrule:
+    from dateutil.rrule import rrule, rrulestr
+
     first = datetime.combine(start or _ANCHOR, at)
     # The moments are wall times in the contact's zone, so an UNTIL given in
     # UTC (as calendar programs write it) is read as a wall time too.
-    body = _UNTIL_UTC.sub(r"\1", body)
+    body = re.sub(_UNTIL_UTC, r"\1", body)
     try:
         rule = rrulestr(body, dtstart=first, cache=False)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
@@ -666,8 +680,8 @@ _NAMED = {
     "yearly": Every(months=12),
     "annually": Every(months=12),
 }
-_EVERY = re.compile(r"^every\s+(?:(\d+)\s*)?(day|week|month|year|quarter)s?$")
-_WEEKDAYS = re.compile(r"^every\s+weekday(?:\s+at\s+(\d{1,2}):(\d{2}))?$")
+_EVERY = r"^every\s+(?:(\d+)\s*)?(day|week|month|year|quarter)s?$"
+_WEEKDAYS = r"^every\s+weekday(?:\s+at\s+(\d{1,2}):(\d{2}))?$"
 _DAY_CODES = {
     "monday": "MO",
     "tuesday": "TU",
@@ -677,7 +691,7 @@ _DAY_CODES = {
     "saturday": "SA",
     "sunday": "SU",
 }
-_ON_DAY = re.compile(
+_ON_DAY = (
     r"^every\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"(?:\s+at\s+(\d{1,2}):(\d{2}))?$"
 )
@@ -710,7 +724,7 @@ def parse_cadence(text: str) -> Cadence:
         return Recurring(text.strip())
     if words in _NAMED:
         return _NAMED[words]
-    match = _EVERY.match(words)
+    match = re.match(_EVERY, words)
     if match:
         digits = match.group(1) or "1"
         if len(digits.lstrip("0")) > len(str(_MAX_DAYS)):
@@ -730,11 +744,11 @@ def parse_cadence(text: str) -> Cadence:
             return Every(**{_UNITS[unit]: count})
         except CadenceError:
             raise CadenceError(f"a cadence longer than a hundred years: {_shown(text)}") from None
-    match = _WEEKDAYS.match(words)
+    match = re.match(_WEEKDAYS, words)
     if match:
         at = _clock(match.group(1), match.group(2), text)
         return Recurring("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", at=at)
-    match = _ON_DAY.match(words)
+    match = re.match(_ON_DAY, words)
     if match:
         at = _clock(match.group(2), match.group(3), text)
         return Recurring(f"FREQ=WEEKLY;BYDAY={_DAY_CODES[match.group(1)]}", at=at)

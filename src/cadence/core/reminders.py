@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal, TypeAlias, overload
@@ -72,6 +71,10 @@ def reminder_key(contact_id: str, purpose: str, when: str) -> str:
     32 lowercase hexadecimal characters, so it fits an iCalendar UID, a
     webhook id and a Message-ID.
     """
+    # Imported here, a lookup after the first call: reading planned reminders
+    # (`cadence due`) makes no keys, and hashlib loads OpenSSL.
+    import hashlib
+
     material = "\x1f".join((contact_id, purpose, when)).encode("utf-8")
     return hashlib.sha256(material).hexdigest()[:32]
 

@@ -6,14 +6,18 @@ import json
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from json.encoder import encode_basestring
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cadence.core.cadences import Every, Recurring
-from cadence.core.drift import DriftReason
 from cadence.core.errors import CadenceError
 from cadence.core.model import Contact
-from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
 from cadence.core.reminders import Facts, Reminder
+
+if TYPE_CHECKING:
+    # Imported where they are used: reading planned reminders (`cadence due`)
+    # needs neither occasions nor drift's signs, unless a reminder has signs.
+    from cadence.core.drift import DriftReason
+    from cadence.core.occasions import OccasionKind
 
 __all__ = [
     "CONTACT_COLUMNS",
@@ -69,6 +73,8 @@ def cadence_from_data(data: dict[str, Any]) -> Every | Recurring:
 
 def occasion_to_data(occasion: OccasionKind) -> dict[str, Any]:
     """An occasion as plain data."""
+    from cadence.core.occasions import Anniversary, Birthday
+
     lead = occasion.lead.total_seconds()
     if isinstance(occasion, Birthday):
         return {
@@ -104,6 +110,8 @@ def occasion_to_data(occasion: OccasionKind) -> dict[str, Any]:
 
 def occasion_from_data(data: dict[str, Any]) -> OccasionKind:
     """The occasion that ``occasion_to_data`` gave."""
+    from cadence.core.occasions import Anniversary, Birthday, Occasion
+
     lead = timedelta(seconds=data.get("lead", 0))
     kind = data.get("kind")
     if kind == "birthday":
@@ -252,6 +260,8 @@ def _sign_to_data(sign: DriftReason) -> dict[str, Any]:
 
 
 def _sign_from_data(data: dict[str, Any]) -> DriftReason:
+    from cadence.core.drift import DriftReason
+
     since = data.get("since")
     return DriftReason(
         data["signal"],

@@ -12,27 +12,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import attrs
 
-from cadence._delivery import Delivery, Published
-from cadence.core.drift import LOOKBACK
 from cadence.core.durations import parse_duration, shown_value
 from cadence.core.errors import CadenceError
-from cadence.core.lookup import (
-    BY_PREFIX,
-    SHOWN,
-    like_prefix,
-    match_contacts,
-    match_kind,
-    pick_contact,
-)
 from cadence.core.model import Contact, Rule, Snooze, Touchpoint, _identifier, email_key
-from cadence.core.occasions import Anniversary, Birthday, Occasion, OccasionKind
-from cadence.core.planning import plan_contact, problem_reason
 from cadence.core.reminders import Agenda, PlanningProblem, Reminder
-from cadence.core.roster import Roster
 from cadence.core.serial import (
     CONTACT_COLUMNS,
     cadence_from_data,
@@ -48,7 +35,11 @@ from cadence.core.serial import (
 from cadence.core.time import require_aware
 
 if TYPE_CHECKING:
-    # Imported where an import uses them: reading the store needs neither.
+    # Imported where they are used: reading what is planned, as `cadence due`
+    # does, needs no planning, occasions, drift, lookup, roster nor ledger.
+    from cadence._delivery import Delivery, Published
+    from cadence.core.occasions import OccasionKind
+    from cadence.core.roster import Roster
     from cadence.sources.batch import ImportBatch
     from cadence.sources.merge import ImportReport, Known, MergePlan
 
@@ -84,8 +75,11 @@ class Cursor(Protocol):
     def rowcount(self) -> int: ...
 
 
-@attrs.frozen
-class Claim:
+# Rows of the ledger, as named tuples: defining an attrs class costs five
+# times as much, at the start of every command that opens a store.
+
+
+class Claim(NamedTuple):
     """A delivery this dispatcher may attempt now: reminder key, route and attempts so far."""
 
     key: str
@@ -93,8 +87,7 @@ class Claim:
     attempts: int
 
 
-@attrs.frozen
-class LedgerEntry:
+class LedgerEntry(NamedTuple):
     """One row of the delivery ledger, as ``cadence status`` shows it."""
 
     key: str
@@ -299,6 +292,8 @@ class SqlStore:
         wanted = self._fold_text(given.strip())
         if not wanted:
             return [], 0
+        from cadence.core.lookup import like_prefix
+
         fold = self._fold_sql  # a function name of ours, never input
         pattern = like_prefix(wanted)
         where = f"({fold}(id) LIKE ? ESCAPE '\\' OR {fold}(name) LIKE ? ESCAPE '\\')"
@@ -321,6 +316,8 @@ class SqlStore:
         no contact, or several equally well, raises CadenceError naming the
         candidates.
         """
+        from cadence.core.lookup import BY_PREFIX, SHOWN, match_contacts, match_kind, pick_contact
+
         given: object = text  # callers may pass anything at run time
         if not isinstance(given, str):
             raise CadenceError(f"a contact must be named by text, not {given!r}")
@@ -483,6 +480,8 @@ class SqlStore:
             try:
                 cadence = cadence_from_data(json.loads(data))
             except (CadenceError, ValueError, KeyError, TypeError) as error:
+                from cadence.core.planning import problem_reason
+
                 broken.append((kind, target, problem_reason(error)))
                 continue
             if kind == "contact":
@@ -1085,6 +1084,8 @@ class SqlStore:
         The touchpoints stream from the database into the roster, which
         keeps a few bytes of each: they are never all held as objects.
         """
+        from cadence.core.roster import Roster
+
         with self._read() as cur:
             contacts = self.list_contacts()
             rules = self._rules(cur)
@@ -1113,6 +1114,8 @@ class SqlStore:
         roster. A pass over every contact holds one part at a time; each
         part is read in a read transaction of its own.
         """
+        from cadence.core.roster import Roster
+
         after = ""
         while True:
             with self._read() as cur:
@@ -1154,6 +1157,8 @@ class SqlStore:
         is read is one contact's, however large the store. An unknown id
         raises CadenceError.
         """
+        from cadence.core.roster import Roster
+
         with self._read() as cur:
             person = self._contact(cur, contact_id)
             rules = [r for r in self._rules(cur) if r.contact is None or r.contact == person.id]
@@ -1312,6 +1317,9 @@ class SqlStore:
         raised: its plan stays stale and empty, so every agenda names it until
         the cause is fixed, while everyone else is planned and delivered.
         """
+        from cadence.core.planning import plan_contact, problem_reason
+        from cadence.core.roster import Roster
+
         with self._tx() as cur:
             self._lock_plans(cur, ids)
             ids = self._still_stale(cur, ids, now, within)
@@ -1415,6 +1423,8 @@ class SqlStore:
         their last touch "in" or meeting, up to ``now``; the last personal
         touch at least), and the first personal touch after ``now``.
         """
+        from cadence.core.drift import LOOKBACK
+
         marks = _marks(len(ids))
         stamp = _ts(now)
         cur.execute(
@@ -1531,6 +1541,8 @@ class SqlStore:
         next_attempt: datetime | None = None,
     ) -> None:
         """Record the outcome of an attempt and release the claim on it."""
+        from cadence._delivery import Delivery
+
         self.record_many(
             [Delivery(key, route, status, attempts, at, error, next_attempt)]  # type: ignore[arg-type]
         )
@@ -1652,6 +1664,8 @@ class SqlStore:
 
     def published(self, route: str) -> dict[str, Published]:
         """What the publishing ``route`` wrote, by event UID (empty at first)."""
+        from cadence._delivery import Published
+
         with self._read() as cur:
             cur.execute(
                 "SELECT uid, href, etag, digest, inputs, state FROM published WHERE route = ?",
@@ -1742,11 +1756,15 @@ def _check_batch(batch: object) -> None:
 
 
 def _check_occasion(occasion: object) -> None:
+    from cadence.core.occasions import Anniversary, Birthday, Occasion
+
     if not isinstance(occasion, Birthday | Anniversary | Occasion):
         raise CadenceError(f"not an occasion: {occasion!r}")
 
 
 def _occasion_tag(occasion: OccasionKind) -> str | None:
+    from cadence.core.occasions import Occasion
+
     return occasion.tag if isinstance(occasion, Occasion) else None
 
 
