@@ -106,7 +106,7 @@ MIN_UNANSWERED_MAILS = 3
 MIN_MEETING_GAPS = 3
 # A message counts as unanswered once this many times their usual reply
 # time has passed, and never sooner than MIN_WINDOW days.
-WINDOW_FACTOR = 5.0
+WINDOW_FACTOR = 4.0
 MIN_WINDOW = 2.0
 # Touches from them less than this many days apart are one conversation.
 SAME_CONVERSATION = 1.0
