@@ -106,7 +106,7 @@ MIN_UNANSWERED_MAILS = 3
 MIN_MEETING_GAPS = 3
 # A message counts as unanswered once this many times their usual reply
 # time has passed, and never sooner than MIN_WINDOW days.
-WINDOW_FACTOR = 8.0
+WINDOW_FACTOR = 4.0
 MIN_WINDOW = 2.0
 # Touches from them less than this many days apart are one conversation.
 SAME_CONVERSATION = 1.0
@@ -119,8 +119,13 @@ MAX_BASELINE = 40
 YEAR = 365.0
 SEASON_SLACK = 30.0
 SEASON_AHEAD = 60.0
-# A quiet stretch at least this many usual gaps long is a season.
+# A quiet stretch at least this many usual gaps long is a season; so is a
+# shorter one, from SEASON_QUIET usual gaps, in which you too wrote less than
+# SEASON_YOURS times as often as you usually do (quiet on both sides, as a
+# season is, where a holiday of theirs leaves your messages waiting).
 SEASON_LENGTH = 2.0
+SEASON_QUIET = 0.8
+SEASON_YOURS = 0.5
 _DAY = 86400.0
 
 
@@ -379,12 +384,17 @@ class Timeline:
         # reply signs, lest a "thank you" left unanswered count as a miss.
         sent = [t for t in sent if not _answers(heard, t)]
         facts: list[_Fact] = []
-        usual_gap = self._silence(heard, now, facts)
+        # Your messages before their last touch tell how often you write: the
+        # ones since then are left out, so that more of them never shorten
+        # the silence a season allows.
+        usual_gap = self._silence(heard, sent[: bisect_left(sent, heard[-1])], now, facts)
         self._replies(heard, sent, now, usual_gap, facts)
         self._meetings(met, now, facts)
         return facts
 
-    def _silence(self, heard: list[float], now: float, facts: list[_Fact]) -> float | None:
+    def _silence(
+        self, heard: list[float], sent: list[float], now: float, facts: list[_Fact]
+    ) -> float | None:
         """Add the silence sign; return the usual longest gap between their touches."""
         gaps: list[tuple[float, float]] = []
         for before, after in zip(heard, heard[1:], strict=False):  # noqa: RUF007  # the core keeps to its few imports
@@ -393,7 +403,7 @@ class Timeline:
         if len(gaps) < MIN_GAPS:
             return None
         usual = _quantile([b - a for a, b in gaps[-MAX_BASELINE:]], SILENCE_QUANTILE)
-        usual = max(usual, _season(gaps, heard[-1], usual))
+        usual = max(usual, _season(gaps, heard[-1], usual, sent))
         last = heard[-1]
         silence = now - last
         strength = _strength(silence / usual, SILENCE_START, SILENCE_SPAN, SILENCE_CAP)
@@ -593,12 +603,20 @@ def _reply_delay(heard: list[float], sent_at: float) -> float | None:
     return heard[index] - sent_at if index < len(heard) else None
 
 
-def _season(gaps: list[tuple[float, float]], began: float, usual: float) -> float:
+def _season(
+    gaps: list[tuple[float, float]],
+    began: float,
+    usual: float,
+    sent: Sequence[float] = (),
+) -> float:
     """How long a silence that ``began`` then may last, by the same season of earlier years.
 
-    A quiet stretch is a run of gaps longer than ``usual``, at least
-    ``SEASON_LENGTH`` usual gaps long in all, that the relationship came back
-    from (a usual gap followed it). One that, a year or two before, was under
+    A quiet stretch is a run of gaps longer than ``usual`` that the
+    relationship came back from (a usual gap followed it), at least
+    ``SEASON_LENGTH`` usual gaps long in all, or at least ``SEASON_QUIET``
+    usual gaps long if you too wrote less than ``SEASON_YOURS`` times as
+    often as usual then (your messages ``sent``: quiet on both sides, as in
+    a season, not only on theirs, as in a holiday). One that, a year or two before, was under
     way on the day this silence began, or began up to ``SEASON_AHEAD`` days
     later (a season's last touch falls a little earlier or later each year),
     allows this silence to last until the day they came back then. Reckoned
@@ -607,6 +625,8 @@ def _season(gaps: list[tuple[float, float]], began: float, usual: float) -> floa
     """
     longest = 0.0
     begun: float | None = None
+    # How often you write, per day, over the history read.
+    pace = (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 and sent[-1] > sent[0] else 0.0
     for before, after in gaps:
         if after - before > usual:
             if begun is None:
@@ -614,7 +634,12 @@ def _season(gaps: list[tuple[float, float]], began: float, usual: float) -> floa
             continue
         if begun is not None:
             quiet_end = before  # the stretch ended with the touch that began this usual gap
-            if quiet_end - begun >= SEASON_LENGTH * usual:
+            length = quiet_end - begun
+            season = length >= SEASON_LENGTH * usual
+            if not season and pace > 0 and length >= SEASON_QUIET * usual:
+                yours = bisect_left(sent, quiet_end) - bisect_right(sent, begun)
+                season = yours < SEASON_YOURS * pace * length
+            if season:
                 for years in (1, 2):
                     around = began - years * YEAR
                     if quiet_end >= around - SEASON_SLACK and begun <= around + SEASON_AHEAD:
