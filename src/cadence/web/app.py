@@ -368,6 +368,7 @@ class WebApp:
             tag = request.query.get("tag", "")
             search = request.query.get("q", "")
             people = pages.people_page(
+                self._store,
                 self._snapshot.get()[0],
                 now=now,
                 tag=tag,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
@@ -244,6 +244,7 @@ class People:
 
 
 def people_page(
+    store: Any,
     snapshot: Snapshot,
     *,
     now: datetime,
@@ -254,7 +255,9 @@ def people_page(
 ) -> People:
     """The contacts with ``tag`` whose name, id or address holds ``search``, a page at a time.
 
-    ``words`` word each row's cadence (the core's English by default).
+    Which contacts match comes from ``snapshot``; the rows shown are worked
+    out from ``store`` for those contacts alone. ``words`` word each row's
+    cadence (the core's English by default).
     """
     wanted = search.strip().casefold()
     found = [
@@ -265,7 +268,8 @@ def people_page(
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    rows = [person_row(snapshot.roster, c, now, words) for c in shown]
+    roster = small_roster(store, shown, snapshot.rules, snapshot.shared_occasions)
+    rows = [person_row(roster, c, now, words) for c in shown]
     return People(rows, len(found), page, pages, snapshot.tags, snapshot.taken)
 
 
@@ -356,47 +360,75 @@ class RosterHistory:
     computed: datetime
 
 
-def roster_history(roster: Roster, *, now: datetime, weeks: int = ROSTER_WEEKS) -> RosterHistory:
-    """Per week, the last ``weeks`` of them ending at ``now``: the contacts in each health band."""
+def roster_history(
+    parts: Iterable[Roster], *, now: datetime, weeks: int = ROSTER_WEEKS
+) -> RosterHistory:
+    """Per week, the last ``weeks`` of them ending at ``now``: the contacts in each health band.
+
+    ``parts`` are rosters that together hold every contact once, each with
+    all that applies to its contacts (as ``store.rosters()`` gives them),
+    so that only one part is in memory at a time.
+    """
     ends = [now - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
     counts = {band: [0] * weeks for band in ("healthy", "drifting", "overdue")}
     bare = 0
-    for contact in roster.contacts:
-        if roster.cadence_for(contact) is None:
-            bare += 1
-            continue
-        for i, moment in enumerate(ends):
-            score = health(roster, contact.id, now=moment)
-            if score is not None:
-                counts[health_band(score)][i] += 1
+    for roster in parts:
+        for contact in roster.contacts:
+            if roster.cadence_for(contact) is None:
+                bare += 1
+                continue
+            for i, moment in enumerate(ends):
+                score = health(roster, contact.id, now=moment)
+                if score is not None:
+                    counts[health_band(score)][i] += 1
     return RosterHistory([e.date() for e in ends], counts, bare, now)
 
 
 @attrs.frozen
 class Snapshot:
-    """The whole store read at one moment, for the pages that show everyone at once.
+    """The store's contacts read at one moment, for the pages that show everyone at once.
 
-    ``contacts`` are in name order; ``history`` is the roster chart's data.
+    ``contacts`` are in name order; ``rules`` and ``shared_occasions`` (those
+    of tags and of everyone) are what a page's rows are worked out with;
+    ``history`` is the roster chart's data.
     """
 
-    roster: Roster
     contacts: Sequence[Contact]
     haystacks: Sequence[str]
     tags: Sequence[str]
+    rules: Sequence[Rule]
     shared_occasions: Sequence[OccasionKind]
     history: RosterHistory
     taken: datetime
 
 
+#: How many contacts the snapshot reads at a time, with their touchpoints.
+SNAPSHOT_PART = 2000
+
+
 def snapshot(store: Any, *, now: datetime) -> Snapshot:
-    """Read the whole store once and work out what the People and Roster pages need."""
-    roster = store.roster()
-    contacts = sorted(roster.contacts, key=lambda c: (c.name.casefold(), c.id))
+    """Read the store a part at a time and work out what the People and Roster pages need.
+
+    Only the contacts are kept; their touchpoints are read a part at a
+    time for the roster chart, and again for the few rows a page shows.
+    """
+    contacts: list[Contact] = []
+    rules = store.list_rules()
+    # Each part holds the occasions of tags and of everyone as well as its own.
+    shared: list[OccasionKind] = []
+
+    def parts() -> Iterator[Roster]:
+        for part in store.rosters(SNAPSHOT_PART):
+            if not contacts:
+                shared.extend(o for o in part.occasions if o.contact is None)
+            contacts.extend(part.contacts)
+            yield part
+
+    history = roster_history(parts(), now=now)
+    contacts.sort(key=lambda c: (c.name.casefold(), c.id))
     tags = sorted({t for c in contacts for t in c.tags})
     haystacks = [_haystack(c) for c in contacts]
-    shared = [o for o in roster.occasions if o.contact is None]
-    history = roster_history(roster, now=now)
-    return Snapshot(roster, contacts, haystacks, tags, shared, history, now)
+    return Snapshot(contacts, haystacks, tags, rules, shared, history, now)
 
 
 #: A snapshot that took less than this many seconds is taken again at once
