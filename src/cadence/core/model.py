@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -38,11 +38,17 @@ def _identifier(what: str, value: object) -> str:
     return value
 
 
+# Collections that are neither bytes nor mappings, and iterable: no need to ask.
+_PLAIN_COLLECTIONS = (tuple, list, frozenset, set)
+
+
 def _tags(value: Iterable[str]) -> frozenset[str]:
     given: object = value  # callers may pass anything at run time
     if isinstance(given, str):
         given = [given]
-    if isinstance(given, bytes | Mapping) or not isinstance(given, Iterable):
+    if not isinstance(given, _PLAIN_COLLECTIONS) and (
+        isinstance(given, bytes | Mapping) or not isinstance(given, Iterable)
+    ):
         raise CadenceError(f"tags must be a list of text, not {given!r}")
     try:
         return frozenset(_identifier("a tag", tag) for tag in given)
@@ -95,9 +101,14 @@ def _texts(what: str, value: object) -> list[str]:
     """A list of text values given as one text or as a list of them."""
     if isinstance(value, str):
         value = [value]
-    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+    items: list[Any]
+    if isinstance(value, _PLAIN_COLLECTIONS):
+        # Most values: the abstract classes' checks below are slow for each of many contacts.
+        items = list(value)
+    elif isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
         raise CadenceError(f"{what} must be a list of text, not {value!r}")
-    items = list(value)
+    else:
+        items = list(value)
     for item in items:
         if not isinstance(item, str):
             raise CadenceError(f"{what} must be a list of text, not {value!r}")

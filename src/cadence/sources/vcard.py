@@ -65,6 +65,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Iterator
 from datetime import date
+from functools import lru_cache
 from typing import NamedTuple
 
 import attrs
@@ -184,7 +185,10 @@ class _Card:
 
     def first(self, name: str) -> _Property | None:
         """The first property called ``name`` with a value, if any."""
-        return next((p for p in self._by_name.get(name, ()) if p.text), None)
+        for prop in self._by_name.get(name, ()):
+            if prop.text:
+                return prop
+        return None
 
 
 def read_vcard(text: str, *, source: str, known: Container[str] = frozenset()) -> ImportBatch:
@@ -391,18 +395,43 @@ def _plain_properties(text: str, first_line: int, source: str) -> list[_Property
         number += text.count("\n", at, start) + 1
         at = start + 1
         group, name, given, value = found.groups()
-        if given is None or "\n" in value or _QP_MARK in found.group():
+        # The mark cannot straddle the parts: "." and ":" come between them.
+        if (
+            given is None
+            or "\n" in value
+            or _QP_MARK in value
+            or _QP_MARK in given
+            or (group is not None and _QP_MARK in group)
+        ):
             line = found.group()[1:]
             if "\n" in line:
                 line = _UNFOLD.sub("", line)
             properties.append(_property(number, line, source))
             continue
-        params: dict[str, list[str]] = {}
-        if given:
-            _plain_params(given, params)
         text_value = _unescape(value).strip() if "\\" in value else value.strip()
-        properties.append(_Property(number, name.upper(), group, params, value, text_value))
+        properties.append(
+            _Property(number, name.upper(), group, _given_params(given), value, text_value)
+        )
     return properties
+
+
+# Shared by every property written with the same parameters: never changed.
+_NO_PARAMS: dict[str, list[str]] = {}
+
+
+@lru_cache(maxsize=1024)
+def _given_params(given: str) -> dict[str, list[str]]:
+    """``_plain_params`` of ``given``, made once for each way of writing them.
+
+    An export writes the same few parameters on most of its lines
+    (";type=INTERNET;type=HOME;type=pref"); the dict given back is shared by
+    the properties written so, which only read it.
+    """
+    if not given:
+        return _NO_PARAMS
+    params: dict[str, list[str]] = {}
+    _plain_params(given, params)
+    return params
 
 
 def _properties(text: str, first_line: int, source: str) -> list[_Property]:
@@ -501,6 +530,9 @@ def _unescape(value: str) -> str:
 
 def _split(value: str, separator: str) -> list[str]:
     """``value`` cut at each ``separator`` not escaped by a backslash, each part unescaped."""
+    if "\\" not in value:
+        # Nothing escaped (most values): every separator cuts.
+        return value.split(separator)
     parts: list[str] = []
     start = 0
     escaped = False
@@ -652,6 +684,8 @@ def _phone_value(prop: _Property) -> str:
 
 def _preference(prop: _Property) -> int:
     """How much a property is preferred: 1 (most) to 100, and 101 for not at all (RFC 6350)."""
+    if "PREF" not in prop.params and "TYPE" not in prop.params:
+        return 101
     for value in prop.param("PREF"):
         number = _number(value)
         if number is not None:
