@@ -65,7 +65,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Iterator
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import attrs
@@ -156,7 +156,10 @@ _DEFAULT_ZONE = str(attrs.fields(Contact).timezone.default)
 
 
 class _Property(NamedTuple):
-    """One content line of a card: its value unescaped and trimmed, and as written."""
+    """One content line of a card: its value unescaped and trimmed, and as written.
+
+    ``preference`` is what its parameters say of it (``_preference``).
+    """
 
     line: int
     name: str
@@ -164,10 +167,20 @@ class _Property(NamedTuple):
     params: dict[str, list[str]]
     value: str
     text: str
+    preference: int
 
     def param(self, name: str) -> list[str]:
         """The values of parameter ``name`` (uppercase), split at commas."""
-        return [part.strip() for value in self.params.get(name, ()) for part in value.split(",")]
+        return _param(self.params, name)
+
+
+def _param(params: dict[str, list[str]], name: str) -> list[str]:
+    return [part.strip() for value in params.get(name, ()) for part in value.split(",")]
+
+
+# A property made from its fields in order, without NamedTuple's __new__ in
+# between: a large file has a million of them.
+_new_property = partial(tuple.__new__, _Property)
 
 
 class _Card:
@@ -409,8 +422,9 @@ def _plain_properties(text: str, first_line: int, source: str) -> list[_Property
             properties.append(_property(number, line, source))
             continue
         text_value = _unescape(value).strip() if "\\" in value else value.strip()
+        params, preference = _given_params(given)
         properties.append(
-            _Property(number, name.upper(), group, _given_params(given), value, text_value)
+            _new_property((number, name.upper(), group, params, value, text_value, preference))
         )
     return properties
 
@@ -420,18 +434,18 @@ _NO_PARAMS: dict[str, list[str]] = {}
 
 
 @lru_cache(maxsize=1024)
-def _given_params(given: str) -> dict[str, list[str]]:
-    """``_plain_params`` of ``given``, made once for each way of writing them.
+def _given_params(given: str) -> tuple[dict[str, list[str]], int]:
+    """``_plain_params`` of ``given`` and their ``_preference``, once for each way of writing them.
 
     An export writes the same few parameters on most of its lines
     (";type=INTERNET;type=HOME;type=pref"); the dict given back is shared by
     the properties written so, which only read it.
     """
     if not given:
-        return _NO_PARAMS
+        return _NO_PARAMS, _NOT_PREFERRED
     params: dict[str, list[str]] = {}
     _plain_params(given, params)
-    return params
+    return params, _preference(params)
 
 
 def _properties(text: str, first_line: int, source: str) -> list[_Property]:
@@ -469,7 +483,9 @@ def _property(number: int, line: str, source: str) -> _Property:
         raise ImportFailed(
             f"cannot read the line {shown(line)}: {reason}", path=source, line=number
         ) from None
-    return _Property(number, name, group, params, value, _unescape(value).strip())
+    return _Property(
+        number, name, group, params, value, _unescape(value).strip(), _preference(params)
+    )
 
 
 def _content_line(line: str, number: int) -> tuple[str, str | None, dict[str, list[str]], str]:
@@ -660,7 +676,7 @@ def _ranked(props: list[_Property], value: Callable[[_Property], str]) -> tuple[
     has no case, and its local part is compared the same way everywhere in
     cadence).
     """
-    ranked = sorted((_preference(p), n, text) for n, p in enumerate(props) if (text := value(p)))
+    ranked = sorted((p.preference, n, text) for n, p in enumerate(props) if (text := value(p)))
     seen: set[str] = set()
     values: list[str] = []
     for _, _, text in ranked:
@@ -682,17 +698,18 @@ def _phone_value(prop: _Property) -> str:
     return text[len("tel:") :].strip() if text.lower().startswith("tel:") else text
 
 
-def _preference(prop: _Property) -> int:
+def _preference(params: dict[str, list[str]]) -> int:
     """How much a property is preferred: 1 (most) to 100, and 101 for not at all (RFC 6350)."""
-    if "PREF" not in prop.params and "TYPE" not in prop.params:
-        return 101
-    for value in prop.param("PREF"):
+    for value in _param(params, "PREF"):
         number = _number(value)
         if number is not None:
             return max(1, min(number, 100))
-    if any(kind.lower() == "pref" for kind in prop.param("TYPE")):
+    if any(kind.lower() == "pref" for kind in _param(params, "TYPE")):
         return 1
-    return 101
+    return _NOT_PREFERRED
+
+
+_NOT_PREFERRED = 101
 
 
 def _number(text: str) -> int | None:
