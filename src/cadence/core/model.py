@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -222,10 +223,10 @@ class Contact:
         ``attrs.evolve``; only the two new values are checked.
         """
         entered: Contact = object.__new__(Contact)
-        for name in _CHECKED:
-            object.__setattr__(entered, name, getattr(self, name))
-        object.__setattr__(entered, "id", _contact_id(ident))
-        object.__setattr__(entered, "added", _added(added))
+        for put, value in zip(_PUT_CHECKED, _GET_CHECKED(self), strict=True):
+            put(entered, value)
+        _PUT_ID(entered, _contact_id(ident))
+        _PUT_ADDED(entered, _added(added))
         return entered
 
     @property
@@ -247,8 +248,13 @@ class Contact:
         return zone(self.timezone)
 
 
-# The fields Contact._entered keeps as they are.
+# The fields Contact._entered keeps as they are, read and written through the
+# class's slots, which a frozen instance's __setattr__ would refuse.
 _CHECKED = tuple(f.name for f in attrs.fields(Contact) if f.name not in ("id", "added"))
+_GET_CHECKED = attrgetter(*_CHECKED)
+_PUT_CHECKED = tuple(Contact.__dict__[name].__set__ for name in _CHECKED)
+_PUT_ID = Contact.__dict__["id"].__set__
+_PUT_ADDED = Contact.__dict__["added"].__set__
 
 
 def _direction(value: Literal["out", "in"]) -> Literal["out", "in"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from cadence.core.errors import CadenceError, ImportFailed
 from cadence.core.occasions import Birthday
@@ -70,12 +71,20 @@ def slug(text: str) -> str:
     if text.isascii():
         # Most names: nothing to decompose (for ASCII, casefold is lower).
         return "-".join(_WORD.findall(text.lower()))
+    # Word by word, as names share their words: white space neither joins a
+    # word nor composes with a letter, so this is _slug(text).
+    return "-".join(filter(None, map(_word_slug, text.split())))
+
+
+def _slug(text: str) -> str:
+    """``slug`` of ``text`` in one piece, spaces or not."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LATIN))
     bare = decomposed if decomposed.isascii() else decomposed.translate(_UNMARKED)
     return "-".join(_WORD.findall(unicodedata.normalize("NFC", bare).casefold()))
 
 
 _WORD = re.compile(r"[^\W_]+")
+_word_slug = lru_cache(maxsize=4096)(_slug)
 
 
 class _Unmarked(dict[int, int | None]):
