@@ -190,7 +190,11 @@ class _Card:
         self.line = line
         self._by_name: dict[str, list[_Property]] = {}
         for prop in properties:
-            self._by_name.setdefault(prop.name, []).append(prop)
+            found = self._by_name.get(prop.name)
+            if found is None:
+                self._by_name[prop.name] = [prop]
+            else:
+                found.append(prop)
 
     def all(self, name: str) -> list[_Property]:
         """Every property called ``name`` (uppercase), in the card's order."""
@@ -403,6 +407,9 @@ def _plain_properties(text: str, first_line: int, source: str) -> list[_Property
     """
     properties: list[_Property] = []
     number, at = first_line, 0
+    # Asked of the card once, rather than of each of its lines.
+    folded = "\n " in text or "\n\t" in text
+    quoted = _QP_MARK in text
     for found in _READ_LINE.finditer(text):
         start = found.start()
         number += text.count("\n", at, start) + 1
@@ -411,10 +418,15 @@ def _plain_properties(text: str, first_line: int, source: str) -> list[_Property
         # The mark cannot straddle the parts: "." and ":" come between them.
         if (
             given is None
-            or "\n" in value
-            or _QP_MARK in value
-            or _QP_MARK in given
-            or (group is not None and _QP_MARK in group)
+            or (folded and "\n" in value)
+            or (
+                quoted
+                and (
+                    _QP_MARK in value
+                    or _QP_MARK in given
+                    or (group is not None and _QP_MARK in group)
+                )
+            )
         ):
             line = found.group()[1:]
             if "\n" in line:
