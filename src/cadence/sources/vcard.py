@@ -401,9 +401,9 @@ def _is_plain(text: str) -> bool:
 def _plain_properties(text: str, first_line: int, source: str) -> list[_Property]:
     """The properties of a card read by ``_READ_LINE``: most lines are never looked at.
 
-    A property on one line with a plain head and no quoted-printable value
-    is taken as the pattern found it (most are); any other is read by
-    ``_property``.
+    A property with a plain head (its value may be folded) and no
+    quoted-printable value is taken as the pattern found it (most are); any
+    other is read by ``_property``.
     """
     properties: list[_Property] = []
     number, at = first_line, 0
@@ -415,10 +415,17 @@ def _plain_properties(text: str, first_line: int, source: str) -> list[_Property
         number += text.count("\n", at, start) + 1
         at = start + 1
         group, name, given, value = found.groups()
+        if given is not None and folded and "\n" in value:
+            # A plain head ends on the line it starts: only the value is folded,
+            # and the mark may straddle a fold.
+            value = _UNFOLD.sub("", value)
+            marked = _QP_MARK in value
+        else:
+            marked = False
         # The mark cannot straddle the parts: "." and ":" come between them.
         if (
             given is None
-            or (folded and "\n" in value)
+            or marked
             or (
                 quoted
                 and (
