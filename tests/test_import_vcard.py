@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import vobject
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cadence import Anniversary, Birthday, Contact, ImportBatch, ImportFailed, Occasion
@@ -680,6 +680,8 @@ folds = st.sampled_from(["\r\n", "\n"]).flatmap(
 
 
 @given(folds)
+@example("BEGIN:VCARD\r\nVERSION:3.0\r\nEND:\r\n VCARD\r\nFN:\r\nEND:VCARD\r\n")
+@example("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:\r\nEND:VCARD\r\nFN:\r\nEND:VCARD\r\n")
 def test_the_quick_reading_of_a_plain_card_is_the_line_by_line_one(text: str) -> None:
     """Where a card allows the quick reading, it gives what reading it line by line gives."""
     from cadence.sources.vcard import _is_plain, _plain_properties, _properties

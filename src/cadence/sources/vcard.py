@@ -137,8 +137,11 @@ _UNFOLD = re.compile(r"\r?\n[ \t]")
 _PLAIN_START = re.compile(r"BEGIN:VCARD\r?\n(?![ \t])", re.IGNORECASE)
 # A line that is neither a property's first line nor a folded one.
 _ODD_LINE = re.compile(r"\n(?![ \t]|(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+[;:]|\Z)")
-# A line that may begin a card inside the card.
-_NESTED = re.compile(r"\n[ \t]*BEGIN[ \t]*:", re.IGNORECASE)
+# A line that may begin a card inside the card, or end it before its last line
+# (a folded "END:\r\n VCARD", which only the line-by-line reading unfolds).
+_NESTED = re.compile(
+    r"\n[ \t]*(?:BEGIN[ \t]*:|END[ \t]*:(?!VCARD[ \t]*(?:\r?\n)?\Z))", re.IGNORECASE
+)
 # The anniversary properties, the standard one first.
 _ANNIVERSARIES = ("ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY")
 # Dates of RFC 6350 that name no day: a year, a year and month, a day, a month.
@@ -383,7 +386,8 @@ def _is_plain(text: str) -> bool:
 
     That is a card without what calls for reading it line by line: no
     quoted-printable soft break, no line break but LF and CRLF, no empty
-    line, no line that is neither a property nor a fold, no nested card.
+    line, no line that is neither a property nor a fold, no nested card, no
+    END line but the last.
     Most cards of any export are so.
     """
     return (
