@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from operator import attrgetter
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -223,8 +222,8 @@ class Contact:
         ``attrs.evolve``; only the two new values are checked.
         """
         entered: Contact = object.__new__(Contact)
-        for put, value in zip(_PUT_CHECKED, _GET_CHECKED(self), strict=True):
-            put(entered, value)
+        for get, put in _CHECKED_SLOTS:
+            put(entered, get(self))
         _PUT_ID(entered, _contact_id(ident))
         _PUT_ADDED(entered, _added(added))
         return entered
@@ -251,8 +250,9 @@ class Contact:
 # The fields Contact._entered keeps as they are, read and written through the
 # class's slots, which a frozen instance's __setattr__ would refuse.
 _CHECKED = tuple(f.name for f in attrs.fields(Contact) if f.name not in ("id", "added"))
-_GET_CHECKED = attrgetter(*_CHECKED)
-_PUT_CHECKED = tuple(Contact.__dict__[name].__set__ for name in _CHECKED)
+_CHECKED_SLOTS = tuple(
+    (Contact.__dict__[name].__get__, Contact.__dict__[name].__set__) for name in _CHECKED
+)
 _PUT_ID = Contact.__dict__["id"].__set__
 _PUT_ADDED = Contact.__dict__["added"].__set__
 
