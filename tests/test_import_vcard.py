@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import vobject
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cadence import Anniversary, Birthday, Contact, ImportBatch, ImportFailed, Occasion
@@ -529,6 +529,26 @@ def test_proposed_ids_are_readable(lines: list[str], ident: str) -> None:
     assert only(read_vcard(card(*lines), source="a.vcf")).id == ident
 
 
+# Letters, marks that combine with them, the spaces and characters that decompose
+# into a space and a mark ("\u00a8", "\u00b4"), and others.
+slug_text = st.text(
+    st.sampled_from(
+        "aeoZÅøßİ\u0131\u0301\u0308\u0327 \t\n\u00a0\u2007\u3000\u1680\x1c\u00a8\u00b4"
+        "\ufe49-_.山\u0414\u01c5\ufb01\u2163\u2460"
+    )
+    | st.characters(),
+    max_size=12,
+)
+
+
+@given(slug_text)
+def test_a_slug_made_word_by_word_is_the_slug_of_the_whole(text: str) -> None:
+    """slug() reads a name word by word (the words are remembered): that is reading it whole."""
+    from cadence.sources._common import _slug, slug
+
+    assert slug(text) == _slug(text)
+
+
 def test_proposed_ids_are_unique_in_a_file() -> None:
     """Two cards with names that make the same slug get -2; their UIDs tell them apart."""
     text = card("FN:Ada Lovelace", "UID:1") + card("FN:ada  lovelace", "UID:2") + card("FN:???")
@@ -660,6 +680,8 @@ folds = st.sampled_from(["\r\n", "\n"]).flatmap(
 
 
 @given(folds)
+@example("BEGIN:VCARD\r\nVERSION:3.0\r\nEND:\r\n VCARD\r\nFN:\r\nEND:VCARD\r\n")
+@example("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:\r\nEND:VCARD\r\nFN:\r\nEND:VCARD\r\n")
 def test_the_quick_reading_of_a_plain_card_is_the_line_by_line_one(text: str) -> None:
     """Where a card allows the quick reading, it gives what reading it line by line gives."""
     from cadence.sources.vcard import _is_plain, _plain_properties, _properties

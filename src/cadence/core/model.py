@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import attrs
@@ -59,11 +59,17 @@ def _shared_duration(value: timedelta) -> timedelta:
     return value
 
 
+# Collections that are neither bytes nor mappings, and iterable: no need to ask.
+_PLAIN_COLLECTIONS = (tuple, list, frozenset, set)
+
+
 def _tags(value: Iterable[str]) -> frozenset[str]:
     given: object = value  # callers may pass anything at run time
     if isinstance(given, str):
         given = [given]
-    if isinstance(given, bytes | Mapping) or not isinstance(given, Iterable):
+    if not isinstance(given, _PLAIN_COLLECTIONS) and (
+        isinstance(given, bytes | Mapping) or not isinstance(given, Iterable)
+    ):
         raise CadenceError(f"tags must be a list of text, not {given!r}")
     try:
         return _shared_tags(frozenset(_identifier("a tag", tag) for tag in given))
@@ -116,9 +122,14 @@ def _texts(what: str, value: object) -> list[str]:
     """A list of text values given as one text or as a list of them."""
     if isinstance(value, str):
         value = [value]
-    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+    items: list[Any]
+    if isinstance(value, _PLAIN_COLLECTIONS):
+        # Most values: the abstract classes' checks below are slow for each of many contacts.
+        items = list(value)
+    elif isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
         raise CadenceError(f"{what} must be a list of text, not {value!r}")
-    items = list(value)
+    else:
+        items = list(value)
     for item in items:
         if not isinstance(item, str):
             raise CadenceError(f"{what} must be a list of text, not {value!r}")
@@ -232,10 +243,10 @@ class Contact:
         ``attrs.evolve``; only the two new values are checked.
         """
         entered: Contact = object.__new__(Contact)
-        for name in _CHECKED:
-            object.__setattr__(entered, name, getattr(self, name))
-        object.__setattr__(entered, "id", _contact_id(ident))
-        object.__setattr__(entered, "added", _added(added))
+        for get, put in _CHECKED_SLOTS:
+            put(entered, get(self))
+        _PUT_ID(entered, _contact_id(ident))
+        _PUT_ADDED(entered, _added(added))
         return entered
 
     @property
@@ -257,8 +268,14 @@ class Contact:
         return zone(self.timezone)
 
 
-# The fields Contact._entered keeps as they are.
+# The fields Contact._entered keeps as they are, read and written through the
+# class's slots, which a frozen instance's __setattr__ would refuse.
 _CHECKED = tuple(f.name for f in attrs.fields(Contact) if f.name not in ("id", "added"))
+_CHECKED_SLOTS = tuple(
+    (Contact.__dict__[name].__get__, Contact.__dict__[name].__set__) for name in _CHECKED
+)
+_PUT_ID = Contact.__dict__["id"].__set__
+_PUT_ADDED = Contact.__dict__["added"].__set__
 
 
 def _direction(value: Literal["out", "in"]) -> Literal["out", "in"]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
+from functools import lru_cache
 
 from cadence.core.errors import CadenceError, ImportFailed
 from cadence.core.occasions import Birthday
@@ -72,12 +71,20 @@ def slug(text: str) -> str:
     if text.isascii():
         # Most names: nothing to decompose (for ASCII, casefold is lower).
         return "-".join(_WORD.findall(text.lower()))
+    # Word by word, as names share their words: white space neither joins a
+    # word nor composes with a letter, so this is _slug(text).
+    return "-".join(filter(None, map(_word_slug, text.split())))
+
+
+def _slug(text: str) -> str:
+    """``slug`` of ``text`` in one piece, spaces or not."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LATIN))
     bare = decomposed if decomposed.isascii() else decomposed.translate(_UNMARKED)
     return "-".join(_WORD.findall(unicodedata.normalize("NFC", bare).casefold()))
 
 
 _WORD = re.compile(r"[^\W_]+")
+_word_slug = lru_cache(maxsize=4096)(_slug)
 
 
 class _Unmarked(dict[int, int | None]):
@@ -94,20 +101,36 @@ _UNMARKED_SIZE = 1 << 16
 _UNMARKED = _Unmarked()
 
 
-@contextmanager
-def reading(source: str, line: int | None, about: str | None = None) -> Iterator[None]:
+def reading(source: str, line: int | None, about: str | None = None) -> _Reading:
     """Turn a CadenceError raised inside into ImportFailed at ``line`` of ``source``.
 
     ``about`` says which column or property the error is about; it prefixes
     the message.
     """
-    try:
-        yield
-    except ImportFailed:
-        raise
-    except CadenceError as error:
-        message = f"{about}: {error}" if about else str(error)
-        raise ImportFailed(message, path=source, line=line) from None
+    return _Reading(source, line, about)
+
+
+class _Reading:
+    """What ``reading`` gives: a plain class, as it is entered once or more for each record."""
+
+    __slots__ = ("_about", "_line", "_source")
+
+    def __init__(self, source: str, line: int | None, about: str | None) -> None:
+        self._source = source
+        self._line = line
+        self._about = about
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: object
+    ) -> None:
+        if error is None or isinstance(error, ImportFailed):
+            return
+        if isinstance(error, CadenceError):
+            message = f"{self._about}: {error}" if self._about else str(error)
+            raise ImportFailed(message, path=self._source, line=self._line) from None
 
 
 def note_first_line(

@@ -181,6 +181,8 @@ class MergePlan:
 
     ``dated`` are the contacts whose occasions change; ``links`` tie a
     uid to a contact, with the digest of the record that made the link.
+    ``add_data`` holds the stored form of each of ``add_occasions``
+    (``dumps(occasion_to_data(o))``), which merging made already.
     """
 
     report: ImportReport
@@ -188,6 +190,7 @@ class MergePlan:
     links: tuple[tuple[str, str, str | None], ...] = ()
     drop_occasions: tuple[int, ...] = ()
     add_occasions: tuple[OccasionKind, ...] = ()
+    add_data: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()
     touchpoints: tuple[Touchpoint, ...] = ()
     missing: tuple[str, ...] = ()
@@ -276,7 +279,7 @@ def merge(
         if fields:
             writes.append(contact)
 
-    drop, add = _occasions(batch, final, known)
+    drop, add, add_data = _occasions(batch, final, known)
     rules = _rules(batch, final, known)
     at = {change.contact.id: index for index, change in enumerate(changes)}
     for rule in rules:
@@ -317,6 +320,7 @@ def merge(
         links=new_links,
         drop_occasions=tuple(drop),
         add_occasions=tuple(add),
+        add_data=tuple(add_data),
         rules=tuple(rules),
         touchpoints=touches,
         missing=tuple(sorted(i for i in missing_ids if i in known.contacts)),
@@ -405,8 +409,11 @@ def _merged(old: Contact, new: Contact) -> Contact:
 
 def _occasions(
     batch: ImportBatch, final: Mapping[str, str], known: Known
-) -> tuple[list[int], list[OccasionKind]]:
-    """The stored occasions the file's replace, and the file's that are not stored yet."""
+) -> tuple[list[int], list[OccasionKind], list[str]]:
+    """The stored occasions the file's replace, the file's that are not stored yet, and their data.
+
+    The data of an occasion is its stored form, ``dumps(occasion_to_data(o))``.
+    """
     wanted: dict[tuple[str, str], dict[str, OccasionKind]] = {}
     extra: list[OccasionKind] = []
     for occasion in batch.occasions:
@@ -419,6 +426,7 @@ def _occasions(
         wanted.setdefault((contact, group), {}).setdefault(dumps(occasion_to_data(moved)), moved)
     drop: list[int] = []
     add: list[OccasionKind] = list(extra)
+    add_data = [dumps(occasion_to_data(o)) for o in extra]
     for (contact, group), given in wanted.items():
         kept: set[str] = set()
         for ident, stored in known.occasions.get(contact, ()):
@@ -429,8 +437,11 @@ def _occasions(
                 kept.add(data)
             else:
                 drop.append(ident)
-        add.extend(o for data, o in given.items() if data not in kept)
-    return drop, add
+        for data, occasion in given.items():
+            if data not in kept:
+                add.append(occasion)
+                add_data.append(data)
+    return drop, add, add_data
 
 
 def _dropped(known: Known, drop: Sequence[int]) -> list[tuple[int, OccasionKind]]:

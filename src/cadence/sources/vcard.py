@@ -65,6 +65,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Container, Iterator
 from datetime import date
+from functools import lru_cache, partial
 from typing import NamedTuple
 
 import attrs
@@ -136,8 +137,11 @@ _UNFOLD = re.compile(r"\r?\n[ \t]")
 _PLAIN_START = re.compile(r"BEGIN:VCARD\r?\n(?![ \t])", re.IGNORECASE)
 # A line that is neither a property's first line nor a folded one.
 _ODD_LINE = re.compile(r"\n(?![ \t]|(?:[A-Za-z0-9-]+\.)?[A-Za-z0-9-]+[;:]|\Z)")
-# A line that may begin a card inside the card.
-_NESTED = re.compile(r"\n[ \t]*BEGIN[ \t]*:", re.IGNORECASE)
+# A line that may begin a card inside the card, or end it before its last line
+# (a folded "END:\r\n VCARD", which only the line-by-line reading unfolds).
+_NESTED = re.compile(
+    r"\n[ \t]*(?:BEGIN[ \t]*:|END[ \t]*:(?!VCARD[ \t]*(?:\r?\n)?\Z))", re.IGNORECASE
+)
 # The anniversary properties, the standard one first.
 _ANNIVERSARIES = ("ANNIVERSARY", "X-ANNIVERSARY", "X-MS-ANNIVERSARY", "X-EVOLUTION-ANNIVERSARY")
 # Dates of RFC 6350 that name no day: a year, a year and month, a day, a month.
@@ -155,7 +159,10 @@ _DEFAULT_ZONE = str(attrs.fields(Contact).timezone.default)
 
 
 class _Property(NamedTuple):
-    """One content line of a card: its value unescaped and trimmed, and as written."""
+    """One content line of a card: its value unescaped and trimmed, and as written.
+
+    ``preference`` is what its parameters say of it (``_preference``).
+    """
 
     line: int
     name: str
@@ -163,10 +170,20 @@ class _Property(NamedTuple):
     params: dict[str, list[str]]
     value: str
     text: str
+    preference: int
 
     def param(self, name: str) -> list[str]:
         """The values of parameter ``name`` (uppercase), split at commas."""
-        return [part.strip() for value in self.params.get(name, ()) for part in value.split(",")]
+        return _param(self.params, name)
+
+
+def _param(params: dict[str, list[str]], name: str) -> list[str]:
+    return [part.strip() for value in params.get(name, ()) for part in value.split(",")]
+
+
+# A property made from its fields in order, without NamedTuple's __new__ in
+# between: a large file has a million of them.
+_new_property = partial(tuple.__new__, _Property)
 
 
 class _Card:
@@ -176,7 +193,11 @@ class _Card:
         self.line = line
         self._by_name: dict[str, list[_Property]] = {}
         for prop in properties:
-            self._by_name.setdefault(prop.name, []).append(prop)
+            found = self._by_name.get(prop.name)
+            if found is None:
+                self._by_name[prop.name] = [prop]
+            else:
+                found.append(prop)
 
     def all(self, name: str) -> list[_Property]:
         """Every property called ``name`` (uppercase), in the card's order."""
@@ -184,7 +205,10 @@ class _Card:
 
     def first(self, name: str) -> _Property | None:
         """The first property called ``name`` with a value, if any."""
-        return next((p for p in self._by_name.get(name, ()) if p.text), None)
+        for prop in self._by_name.get(name, ()):
+            if prop.text:
+                return prop
+        return None
 
 
 def read_vcard(text: str, *, source: str, known: Container[str] = frozenset()) -> ImportBatch:
@@ -362,7 +386,8 @@ def _is_plain(text: str) -> bool:
 
     That is a card without what calls for reading it line by line: no
     quoted-printable soft break, no line break but LF and CRLF, no empty
-    line, no line that is neither a property nor a fold, no nested card.
+    line, no line that is neither a property nor a fold, no nested card, no
+    END line but the last.
     Most cards of any export are so.
     """
     return (
@@ -380,29 +405,70 @@ def _is_plain(text: str) -> bool:
 def _plain_properties(text: str, first_line: int, source: str) -> list[_Property]:
     """The properties of a card read by ``_READ_LINE``: most lines are never looked at.
 
-    A property on one line with a plain head and no quoted-printable value
-    is taken as the pattern found it (most are); any other is read by
-    ``_property``.
+    A property with a plain head (its value may be folded) and no
+    quoted-printable value is taken as the pattern found it (most are); any
+    other is read by ``_property``.
     """
     properties: list[_Property] = []
     number, at = first_line, 0
+    # Asked of the card once, rather than of each of its lines.
+    folded = "\n " in text or "\n\t" in text
+    quoted = _QP_MARK in text
     for found in _READ_LINE.finditer(text):
         start = found.start()
         number += text.count("\n", at, start) + 1
         at = start + 1
         group, name, given, value = found.groups()
-        if given is None or "\n" in value or _QP_MARK in found.group():
+        if given is not None and folded and "\n" in value:
+            # A plain head ends on the line it starts: only the value is folded,
+            # and the mark may straddle a fold.
+            value = _UNFOLD.sub("", value)
+            marked = _QP_MARK in value
+        else:
+            marked = False
+        # The mark cannot straddle the parts: "." and ":" come between them.
+        if (
+            given is None
+            or marked
+            or (
+                quoted
+                and (
+                    _QP_MARK in value
+                    or _QP_MARK in given
+                    or (group is not None and _QP_MARK in group)
+                )
+            )
+        ):
             line = found.group()[1:]
             if "\n" in line:
                 line = _UNFOLD.sub("", line)
             properties.append(_property(number, line, source))
             continue
-        params: dict[str, list[str]] = {}
-        if given:
-            _plain_params(given, params)
         text_value = _unescape(value).strip() if "\\" in value else value.strip()
-        properties.append(_Property(number, name.upper(), group, params, value, text_value))
+        params, preference = _given_params(given)
+        properties.append(
+            _new_property((number, name.upper(), group, params, value, text_value, preference))
+        )
     return properties
+
+
+# Shared by every property written with the same parameters: never changed.
+_NO_PARAMS: dict[str, list[str]] = {}
+
+
+@lru_cache(maxsize=1024)
+def _given_params(given: str) -> tuple[dict[str, list[str]], int]:
+    """``_plain_params`` of ``given`` and their ``_preference``, once for each way of writing them.
+
+    An export writes the same few parameters on most of its lines
+    (";type=INTERNET;type=HOME;type=pref"); the dict given back is shared by
+    the properties written so, which only read it.
+    """
+    if not given:
+        return _NO_PARAMS, _NOT_PREFERRED
+    params: dict[str, list[str]] = {}
+    _plain_params(given, params)
+    return params, _preference(params)
 
 
 def _properties(text: str, first_line: int, source: str) -> list[_Property]:
@@ -440,7 +506,9 @@ def _property(number: int, line: str, source: str) -> _Property:
         raise ImportFailed(
             f"cannot read the line {shown(line)}: {reason}", path=source, line=number
         ) from None
-    return _Property(number, name, group, params, value, _unescape(value).strip())
+    return _Property(
+        number, name, group, params, value, _unescape(value).strip(), _preference(params)
+    )
 
 
 def _content_line(line: str, number: int) -> tuple[str, str | None, dict[str, list[str]], str]:
@@ -501,6 +569,9 @@ def _unescape(value: str) -> str:
 
 def _split(value: str, separator: str) -> list[str]:
     """``value`` cut at each ``separator`` not escaped by a backslash, each part unescaped."""
+    if "\\" not in value:
+        # Nothing escaped (most values): every separator cuts.
+        return value.split(separator)
     parts: list[str] = []
     start = 0
     escaped = False
@@ -628,7 +699,7 @@ def _ranked(props: list[_Property], value: Callable[[_Property], str]) -> tuple[
     has no case, and its local part is compared the same way everywhere in
     cadence).
     """
-    ranked = sorted((_preference(p), n, text) for n, p in enumerate(props) if (text := value(p)))
+    ranked = sorted((p.preference, n, text) for n, p in enumerate(props) if (text := value(p)))
     seen: set[str] = set()
     values: list[str] = []
     for _, _, text in ranked:
@@ -650,15 +721,18 @@ def _phone_value(prop: _Property) -> str:
     return text[len("tel:") :].strip() if text.lower().startswith("tel:") else text
 
 
-def _preference(prop: _Property) -> int:
+def _preference(params: dict[str, list[str]]) -> int:
     """How much a property is preferred: 1 (most) to 100, and 101 for not at all (RFC 6350)."""
-    for value in prop.param("PREF"):
+    for value in _param(params, "PREF"):
         number = _number(value)
         if number is not None:
             return max(1, min(number, 100))
-    if any(kind.lower() == "pref" for kind in prop.param("TYPE")):
+    if any(kind.lower() == "pref" for kind in _param(params, "TYPE")):
         return 1
-    return 101
+    return _NOT_PREFERRED
+
+
+_NOT_PREFERRED = 101
 
 
 def _number(text: str) -> int | None:

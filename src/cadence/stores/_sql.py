@@ -1051,16 +1051,18 @@ class SqlStore:
             cur.execute(
                 f"DELETE FROM occasions WHERE id IN ({_marks(len(chunk))})", chunk
             )  # placeholders only
-        self._known_contacts(cur, {o.contact for o in plan.add_occasions if o.contact})
+        written = {c.id for c in plan.contacts}
+        # The contacts just written are there.
+        self._known_contacts(
+            cur, {o.contact for o in plan.add_occasions if o.contact and o.contact not in written}
+        )
         cur.executemany(
             "INSERT INTO occasions (kind, contact_id, tag, data) VALUES (?, ?, ?, ?)",
             [
-                (data["kind"], o.contact, _occasion_tag(o), dumps(data))
-                for o in plan.add_occasions
-                for data in (occasion_to_data(o),)
+                (_occasion_kind(o), o.contact, _occasion_tag(o), data)
+                for o, data in zip(plan.add_occasions, plan.add_data, strict=True)
             ],
         )
-        written = {c.id for c in plan.contacts}
         self._occasions_changed(
             cur,
             {(o.contact, _occasion_tag(o)) for o in plan.add_occasions if o.contact is None},
@@ -1760,6 +1762,15 @@ def _check_occasion(occasion: object) -> None:
 
     if not isinstance(occasion, Birthday | Anniversary | Occasion):
         raise CadenceError(f"not an occasion: {occasion!r}")
+
+
+def _occasion_kind(occasion: OccasionKind) -> str:
+    """The "kind" of ``occasion_to_data``."""
+    from cadence.core.occasions import Anniversary, Birthday
+
+    if isinstance(occasion, Birthday):
+        return "birthday"
+    return "anniversary" if isinstance(occasion, Anniversary) else "occasion"
 
 
 def _occasion_tag(occasion: OccasionKind) -> str | None:
