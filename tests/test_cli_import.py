@@ -223,3 +223,30 @@ def test_an_outlook_file_in_windows_1252_imports(cli: Cli, tmp_path: Path) -> No
     with sqlite3.connect(cli.db) as conn:
         names = [n for (n,) in conn.execute("SELECT name FROM contacts")]
     assert any("é" in name for name in names), names
+
+
+def test_an_import_runs_without_the_cycle_collector_and_leaves_it_as_it_was() -> None:
+    import gc
+
+    from cadence.cli import _cycles_collected_after
+
+    seen: list[bool] = []
+
+    @_cycles_collected_after()
+    def importing(fail: bool) -> None:
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("a broken file")
+
+    assert gc.isenabled()
+    importing(False)
+    with pytest.raises(ValueError, match="a broken file"):
+        importing(True)
+    assert seen == [False, False]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        importing(False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

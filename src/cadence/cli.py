@@ -680,6 +680,26 @@ def occasion_remove(state: State, occasion_id: int) -> None:
 # -- import, log ----------------------------------------------------------------
 
 
+@contextmanager
+def _cycles_collected_after() -> Iterator[None]:
+    """Leave Python's collector of reference cycles off while a file is imported.
+
+    An import holds every record it read until the merge is written: a
+    large file's hundreds of thousands of objects, which each of the
+    collector's full passes would walk again, to find next to no cycles
+    (the passes took a tenth of the time of 100,000 contacts). What the
+    import frees is freed as it goes, by reference counting; any cycle is
+    left for the collector's next pass.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @cli.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
@@ -708,6 +728,7 @@ def occasion_remove(state: State, occasion_id: int) -> None:
     help="The day the relationship began, for every contact the file gives none.",
 )
 @pass_state
+@_cycles_collected_after()
 def import_file(
     state: State,
     path: Path,
@@ -737,39 +758,6 @@ def import_file(
     an id made from their name and their first check-in spread over their
     cadence's first interval.
     """
-    with _cycles_collected_after():
-        _import_file(state, path, format_name, mapping, dry_run, prune, since_text)
-
-
-@contextmanager
-def _cycles_collected_after() -> Iterator[None]:
-    """Leave Python's collector of reference cycles off while a file is imported.
-
-    An import holds every record it read until the merge is written: a
-    large file's hundreds of thousands of objects, which each of the
-    collector's full passes would walk again, to find next to no cycles
-    (the passes took a tenth of the time of 100,000 contacts). What the
-    import frees is freed as it goes, by reference counting; any cycle is
-    left for the collector's next pass.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _import_file(
-    state: State,
-    path: Path,
-    format_name: str | None,
-    mapping: tuple[str, ...],
-    dry_run: bool,
-    prune: bool,
-    since_text: str | None,
-) -> None:
     import attrs
 
     from cadence._plugins import get_plugins
