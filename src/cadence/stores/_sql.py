@@ -1116,8 +1116,6 @@ class SqlStore:
         roster. A pass over every contact holds one part at a time; each
         part is read in a read transaction of its own.
         """
-        from cadence.core.roster import Roster
-
         after = ""
         while True:
             with self._read() as cur:
@@ -1128,28 +1126,9 @@ class SqlStore:
                 contacts = [contact_from_row(tuple(row)) for row in cur.fetchall()]
                 if not contacts:
                     return
-                ids = [c.id for c in contacts]
-                wanted = set(ids)
-                marks = _marks(len(ids))  # placeholders only, below
-                rules = [r for r in self._rules(cur) if r.contact is None or r.contact in wanted]
-                cur.execute(
-                    "SELECT data FROM occasions WHERE contact_id IS NULL "
-                    f"OR contact_id IN ({marks}) ORDER BY id",
-                    ids,
-                )
-                occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
-                cur.execute(
-                    f"SELECT {_TOUCH_COLUMNS} FROM touchpoints WHERE contact_id IN ({marks}) "
-                    "ORDER BY contact_id, at_ts, id",
-                    ids,
-                )
-                touches = [_touch(row) for row in cur.fetchall()]
-                cur.execute(f"SELECT key, until FROM snoozes WHERE contact_id IN ({marks})", ids)
-                snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
-                cur.execute(f"SELECT key FROM dismissals WHERE contact_id IN ({marks})", ids)
-                dismissed = [k for (k,) in cur.fetchall()]
-            after = ids[-1]
-            yield Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
+                part = self._roster_of(cur, contacts)
+            after = contacts[-1].id
+            yield part
 
     def contact_roster(self, contact_id: str) -> Roster:
         """One contact as a Roster, with all that its cadence, health and drift depend on.
@@ -1159,26 +1138,34 @@ class SqlStore:
         is read is one contact's, however large the store. An unknown id
         raises CadenceError.
         """
+        with self._read() as cur:
+            return self._roster_of(cur, [self._contact(cur, contact_id)])
+
+    def _roster_of(self, cur: Cursor, contacts: Sequence[Contact]) -> Roster:
+        """``contacts`` as a Roster with all that applies to them, read with ``cur``."""
         from cadence.core.roster import Roster
 
-        with self._read() as cur:
-            person = self._contact(cur, contact_id)
-            rules = [r for r in self._rules(cur) if r.contact is None or r.contact == person.id]
-            cur.execute(
-                "SELECT data FROM occasions WHERE contact_id IS NULL OR contact_id = ? ORDER BY id",
-                (person.id,),
-            )
-            occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
-            cur.execute(
-                f"SELECT {_TOUCH_COLUMNS} FROM touchpoints WHERE contact_id = ? ORDER BY at_ts, id",
-                (person.id,),
-            )
-            touches = [_touch(row) for row in cur.fetchall()]
-            cur.execute("SELECT key, until FROM snoozes WHERE contact_id = ?", (person.id,))
-            snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
-            cur.execute("SELECT key FROM dismissals WHERE contact_id = ?", (person.id,))
-            dismissed = [k for (k,) in cur.fetchall()]
-        return Roster([person], rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
+        ids = [c.id for c in contacts]
+        wanted = set(ids)
+        marks = _marks(len(ids))  # placeholders only, below
+        rules = [r for r in self._rules(cur) if r.contact is None or r.contact in wanted]
+        cur.execute(
+            f"SELECT data FROM occasions WHERE contact_id IS NULL OR contact_id IN ({marks}) "
+            "ORDER BY id",
+            ids,
+        )
+        occasions = [occasion_from_data(json.loads(d)) for (d,) in cur.fetchall()]
+        cur.execute(
+            f"SELECT {_TOUCH_COLUMNS} FROM touchpoints WHERE contact_id IN ({marks}) "
+            "ORDER BY contact_id, at_ts, id",
+            ids,
+        )
+        touches = [_touch(row) for row in cur.fetchall()]
+        cur.execute(f"SELECT key, until FROM snoozes WHERE contact_id IN ({marks})", ids)
+        snoozes = [Snooze(k, datetime.fromisoformat(u)) for k, u in cur.fetchall()]
+        cur.execute(f"SELECT key FROM dismissals WHERE contact_id IN ({marks})", ids)
+        dismissed = [k for (k,) in cur.fetchall()]
+        return Roster(contacts, rules, occasions, touches, snoozes=snoozes, dismissed=dismissed)
 
     def agenda(
         self, *, now: datetime, within: timedelta | str = timedelta(0), tag: str | None = None
