@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 import cadence
 from cadence import Contact, Every, Roster, Route, Rule, Touchpoint
-from cadence._simulate import KINDS, simulate
+from cadence._simulate import KINDS, first_at_risk, highest_score, simulate
+from cadence.core.drift import AT_RISK, Timeline
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday
 DAY = timedelta(days=1)
@@ -211,6 +212,36 @@ def test_the_simulator_is_driven_by_its_seed() -> None:
     for kind in KINDS:
         assert simulate(kind, 3) == simulate(kind, 3)
     assert simulate("steady", 3).touches != simulate("steady", 4).touches
+
+
+def test_the_evaluation_finds_a_flag_exactly_where_the_highest_score_reaches_the_threshold() -> (
+    None
+):
+    """bench/drift.py's trade-off at other thresholds agrees with its search for the first flag.
+
+    The first flag at a threshold is where the score first reaches it, and
+    the highest score reaches it exactly when there is such a flag.
+    """
+    checked = 0
+    for kind in ("steady", "fading", "seasonal"):
+        for seed in range(4):
+            history = simulate(kind, seed)
+            line = Timeline(history.touches)
+            start = history.start.timestamp() / 86400 + 200
+            end = history.end.timestamp() / 86400
+            highest = highest_score(line, start, end)
+            for threshold in (0.6, AT_RISK, 1.4):
+                found = first_at_risk(history.touches, start, end, threshold)
+                assert (found is not None) == (highest >= threshold)
+                if found is not None:
+                    checked += 1
+                    assert start <= found <= end
+                    assert line.score(found) >= threshold
+                    assert found == start or line.score(found - 2 / 1440) < threshold
+            assert first_at_risk(history.touches, start, end) == first_at_risk(
+                history.touches, start, end, AT_RISK
+            )
+    assert checked >= 10
 
 
 # -- properties ---------------------------------------------------------------------

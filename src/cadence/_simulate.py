@@ -37,7 +37,7 @@ import attrs
 from cadence.core.drift import AT_RISK, Timeline
 from cadence.core.model import Touchpoint
 
-__all__ = ["KINDS", "History", "Kind", "first_at_risk", "simulate"]
+__all__ = ["KINDS", "History", "Kind", "first_at_risk", "highest_score", "simulate"]
 
 Kind: TypeAlias = Literal[
     "steady", "fading", "one-sided", "seasonal", "new", "handed-over", "ended"
@@ -248,21 +248,36 @@ def _at(day: float) -> datetime:
     return EPOCH + timedelta(days=day)
 
 
-def first_at_risk(touches: tuple[Touchpoint, ...], start: float, end: float) -> float | None:
+def first_at_risk(
+    touches: tuple[Touchpoint, ...], start: float, end: float, threshold: float = AT_RISK
+) -> float | None:
     """The first moment in [start, end] (days since the epoch) at which drift says at-risk.
 
     The score only falls when they get in touch, and grows in between, so
     it is enough to look just before each of their touches and at ``end``,
     and then to find the crossing within the stretch where it happened.
+    ``threshold`` is the score that counts as at risk: ``AT_RISK`` unless
+    the evaluation is trying another.
     """
     line = Timeline(touches)
-    if line.score(start) >= AT_RISK:
+    if line.score(start) >= threshold:
         return start
     low = start
     checks = [t for t in line.heard if start < t <= end]
     for moment in [*checks, end]:
         before = moment - 1e-6 if moment != end else end
-        if line.score(before) >= AT_RISK:
-            return line._crossing(low, before)
+        if line.score(before) >= threshold:
+            return line._crossing(low, before, threshold)
         low = moment
     return None
+
+
+def highest_score(line: Timeline, start: float, end: float) -> float:
+    """The highest score drift gives in [start, end] (days since the epoch).
+
+    As in ``first_at_risk``, the score peaks at ``start``, just before one of
+    their touches, or at ``end``: a threshold is reached in [start, end]
+    exactly when this is at least the threshold.
+    """
+    moments = [start, *(t - 1e-6 for t in line.heard if start < t <= end), end]
+    return max(line.score(moment) for moment in moments if moment >= start)

@@ -573,12 +573,12 @@ class Timeline:
             return None
         return self._crossing(now, until)
 
-    def _crossing(self, low: float, high: float) -> float:
-        """The first moment in (low, high] at which the score reaches AT_RISK: it does at high."""
+    def _crossing(self, low: float, high: float, threshold: float = AT_RISK) -> float:
+        """The first moment in (low, high] at which the score reaches ``threshold``, as at high."""
         # To the minute: the score only grows between touches.
         while high - low > 1 / 1440:
             middle = (low + high) / 2
-            if self.score(middle) >= AT_RISK:
+            if self.score(middle) >= threshold:
                 high = middle
             else:
                 low = middle
