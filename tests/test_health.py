@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cadence import (
     CadenceError,
@@ -17,6 +19,7 @@ from cadence import (
     health,
     plan,
 )
+from cadence.core.planning import health_over
 
 TOUCHED = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 FORTNIGHTLY = Every(weeks=2)
@@ -149,3 +152,37 @@ def test_health_refuses_bad_input(call: object, message: str) -> None:
     assert callable(call)
     with pytest.raises(CadenceError, match=message):
         call()
+
+
+_CADENCES = [None, FORTNIGHTLY, Every(months=1), Recurring("FREQ=WEEKLY;BYDAY=MO", at=time(10))]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(_CADENCES),
+    st.lists(st.integers(0, 200), max_size=6),
+    st.sampled_from([{}, {"since": date(2026, 9, 1)}, {"added": date(2026, 10, 15)}]),
+    st.lists(st.integers(-60, 300), min_size=1, max_size=15),
+)
+def test_health_over_gives_health_at_each_moment(
+    cadence: Every | Recurring | None,
+    touch_days: list[int],
+    contact: dict[str, date],
+    moment_days: list[int],
+) -> None:
+    """A chart's points, read at once, are health() at each moment, in the moments' order."""
+    start = datetime(2026, 8, 3, 11, 30, tzinfo=UTC)
+    ana = Contact("ana", "Ana Lopez", timezone="Europe/London", **contact)  # type: ignore[arg-type]
+    touches = [Touchpoint("ana", start + timedelta(days=d, hours=d % 7)) for d in touch_days]
+    rules = [Rule(cadence)] if cadence is not None else []
+    roster = Roster([ana], rules, touchpoints=touches)
+    moments = [start + timedelta(days=d, hours=5) for d in moment_days]
+    assert health_over(roster, "ana", moments) == [
+        health(roster, "ana", now=moment) for moment in moments
+    ]
+
+
+def test_health_over_refuses_a_naive_moment_among_others() -> None:
+    """One bad moment is refused as health() refuses it, whatever comes before."""
+    with pytest.raises(CadenceError, match="now must be timezone-aware"):
+        health_over(_roster(), "ana", [TOUCHED, datetime(2026, 1, 1)])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeAlias
 from zoneinfo import ZoneInfo
@@ -28,7 +29,7 @@ from cadence.core.reminders import (
 from cadence.core.roster import Roster
 from cadence.core.time import end_of_day, local_moment, long_date, require_aware, zone
 
-__all__ = ["ContactPlan", "health", "plan", "plan_contact"]
+__all__ = ["ContactPlan", "health", "health_over", "plan", "plan_contact"]
 
 #: The local time of day at which sliding cadences and occasions fall due.
 DUE_AT = time(9, 0)
@@ -717,36 +718,73 @@ def health(roster: Roster, contact_id: str, *, now: datetime) -> float | None:
     at 0.5 on that day; one without even that has health 0.0. A contact
     without a cadence has None.
     """
+    (score,) = health_over(roster, contact_id, [now])
+    return score
+
+
+def health_over(roster: Roster, contact_id: str, moments: Iterable[datetime]) -> list[float | None]:
+    """``health`` at each of ``moments``, in their order: a chart's points.
+
+    The same numbers as calling ``health`` once per moment, with the
+    contact, its cadence and each last touch's interval worked out once.
+    """
     roster = _check_roster(roster, "health()")
-    moment = _check_now(now)[0]
+    checked = [_check_now(moment)[0] for moment in moments]
     contact = roster.contact(contact_id)
     cadence = roster.cadence_for(contact)
     if cadence is None:
-        return None
+        return [None] * len(checked)
     tz = zone(contact.timezone)
-    last = roster.last_touch(contact.id, moment)
-    if last is None:
-        if isinstance(cadence, Every) and _spread(contact, cadence):
-            assert contact.added is not None
-            # Spread like the first check-in: the interval ends on its day.
-            first = first_check_in(contact.id, cadence, contact.added)
-            last = local_moment(first, DUE_AT, tz) - (
-                local_moment(cadence.after(contact.added), DUE_AT, tz)
-                - local_moment(contact.added, DUE_AT, tz)
-            )
-        elif contact.since is not None:
-            last = local_moment(contact.since, _MIDNIGHT, tz)
-        else:
-            return 0.0
-        if last > moment:
-            return 1.0
-    if isinstance(cadence, Every):
-        try:
-            due = local_moment(cadence.after(last.astimezone(tz).date()), DUE_AT, tz)
-        except (OverflowError, ValueError):  # due past the year 9999
-            return 1.0
-        interval = (due - last).total_seconds()
-    else:
-        interval = cadence.approx_days * 86400
-    elapsed = (moment - last).total_seconds()
-    return float(0.5 ** (elapsed / interval))
+    unset = datetime.min  # before_touch not worked out yet: most contacts never need it
+    before_touch: datetime | None = unset
+
+    def standing_in() -> datetime | None:
+        """What stands for a touch until one is logged: None when nothing does."""
+        nonlocal before_touch
+        if before_touch is unset:
+            before_touch = None
+            if isinstance(cadence, Every) and _spread(contact, cadence):
+                assert contact.added is not None
+                # Spread like the first check-in: the interval ends on its day.
+                first = first_check_in(contact.id, cadence, contact.added)
+                before_touch = local_moment(first, DUE_AT, tz) - (
+                    local_moment(cadence.after(contact.added), DUE_AT, tz)
+                    - local_moment(contact.added, DUE_AT, tz)
+                )
+            elif contact.since is not None:
+                before_touch = local_moment(contact.since, _MIDNIGHT, tz)
+        return before_touch
+
+    intervals: dict[datetime, float | None] = {}  # by last touch; None: due past the year 9999
+
+    def interval_after(last: datetime) -> float | None:
+        if last not in intervals:
+            if isinstance(cadence, Every):
+                try:
+                    due = local_moment(cadence.after(last.astimezone(tz).date()), DUE_AT, tz)
+                except (OverflowError, ValueError):  # due past the year 9999
+                    intervals[last] = None
+                else:
+                    intervals[last] = (due - last).total_seconds()
+            else:
+                intervals[last] = cadence.approx_days * 86400
+        return intervals[last]
+
+    scores: list[float | None] = []
+    for moment in checked:
+        last = roster.last_touch(contact.id, moment)
+        if last is None:
+            last = standing_in()
+            if last is None:
+                scores.append(0.0)
+                continue
+            if last > moment:
+                scores.append(1.0)
+                continue
+        interval = interval_after(last)
+        if interval is None:
+            scores.append(1.0)
+            continue
+        elapsed = (moment - last).total_seconds()
+        scores.append(float(0.5 ** (elapsed / interval)))
+    return scores

@@ -20,7 +20,7 @@ from cadence._actions import health_band
 from cadence.core.drift import Drift, drift
 from cadence.core.model import Contact, Rule
 from cadence.core.occasions import OccasionKind
-from cadence.core.planning import health, plan_contact
+from cadence.core.planning import health_over, plan_contact
 from cadence.core.reminders import Agenda, Reminder, occasion_words
 from cadence.core.roster import Roster
 from cadence.l10n import ENGLISH, N_, Words
@@ -213,8 +213,7 @@ def person_row(
 ) -> PersonRow:
     """The summary of ``contact`` at ``now`` from a roster that holds it; cadence in ``words``."""
     cadence = roster.cadence_for(contact)
-    score = health(roster, contact.id, now=now)
-    before = health(roster, contact.id, now=now - TREND_SPAN)
+    score, before = health_over(roster, contact.id, [now, now - TREND_SPAN])
     return PersonRow(
         contact,
         words.cadence(cadence) if cadence is not None else None,
@@ -330,7 +329,7 @@ def person_page(
     touches = roster.touchpoints
     start = now - TIMELINE_SPAN
     weeks = [now - timedelta(weeks=n) for n in range(52, -1, -1)]
-    points = [(moment, health(roster, contact.id, now=moment)) for moment in weeks]
+    points = list(zip(weeks, health_over(roster, contact.id, weeks), strict=True))
     upcoming = [
         r
         for r in plan_contact(roster, contact.id, now=now, horizon=timedelta(days=365)).reminders
@@ -377,8 +376,7 @@ def roster_history(
             if roster.cadence_for(contact) is None:
                 bare += 1
                 continue
-            for i, moment in enumerate(ends):
-                score = health(roster, contact.id, now=moment)
+            for i, score in enumerate(health_over(roster, contact.id, ends)):
                 if score is not None:
                     counts[health_band(score)][i] += 1
     return RosterHistory([e.date() for e in ends], counts, bare, now)
