@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     )
     from cadence.core.model import Contact, Rule, Snooze, Touchpoint
     from cadence.core.occasions import Anniversary, Birthday, LeapDay, Occasion, OccasionKind
-    from cadence.core.planning import ContactPlan, health, plan, plan_contact
+    from cadence.core.planning import ContactPlan, health, health_over, plan, plan_contact
     from cadence.core.reminders import (
         Agenda,
         PlanningProblem,
@@ -98,6 +98,7 @@ _EXPORTS = {
     "OccasionKind": "cadence.core.occasions",
     "ContactPlan": "cadence.core.planning",
     "health": "cadence.core.planning",
+    "health_over": "cadence.core.planning",
     "plan": "cadence.core.planning",
     "plan_contact": "cadence.core.planning",
     "Agenda": "cadence.core.reminders",
@@ -207,6 +208,7 @@ __all__ = [
     "dispatch",
     "drift",
     "health",
+    "health_over",
     "hookimpl",
     "hookspec",
     "lazy",
