@@ -574,7 +574,10 @@ class Timeline:
         return self._crossing(now, until)
 
     def _crossing(self, low: float, high: float, threshold: float = AT_RISK) -> float:
-        """The first moment in (low, high] at which the score reaches ``threshold``, as at high."""
+        """The first moment in (low, high] at which the score reaches ``threshold``.
+
+        It does at ``high``.
+        """
         # To the minute: the score only grows between touches.
         while high - low > 1 / 1440:
             middle = (low + high) / 2
