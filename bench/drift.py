@@ -75,6 +75,7 @@ class _Seen:
     """What the frontier needs of one history: its highest scores, and how to find its flag."""
 
     history: History
+    line: Timeline
     start: float
     end: float
     highest: float
@@ -83,18 +84,17 @@ class _Seen:
     def lead(self, threshold: float) -> float:
         """How many days before the cadence's overdue it is flagged at ``threshold``."""
         assert self.history.overdue is not None
-        found = first_at_risk(self.history.touches, self.start, self.end, threshold)
+        found = first_at_risk(self.line, self.start, self.end, threshold)
         assert found is not None
         return self.history.overdue.timestamp() / 86400 - found
 
 
-def _seen(history: History, start: float, end: float) -> _Seen:
-    line = Timeline(history.touches)
+def _seen(history: History, line: Timeline, start: float, end: float) -> _Seen:
     ahead = None
     if history.kind == "fading" and history.overdue is not None:
         by = history.overdue.timestamp() / 86400 - LEAD
         ahead = highest_score(line, start, by) if by >= start else float("-inf")
-    return _Seen(history, start, end, highest_score(line, start, end), ahead)
+    return _Seen(history, line, start, end, highest_score(line, start, end), ahead)
 
 
 def _frontier(seen: list[_Seen]) -> None:
@@ -150,7 +150,8 @@ def main() -> int:
         for seed in range(base, base + count):
             history = simulate(kind, seed)
             start, end = _window(history)
-            found = first_at_risk(history.touches, start, end)
+            line = Timeline(history.touches)
+            found = first_at_risk(line, start, end)
             flagged[kind].append(found is not None)
             if kind in CALM:
                 calm_by_period[history.period].append(found is not None)
@@ -159,7 +160,7 @@ def main() -> int:
                 leads.append(overdue - found)
                 by_period[history.period].append(overdue - found)
             if args.frontier and kind in ("fading", *CALM):
-                seen.append(_seen(history, start, end))
+                seen.append(_seen(history, line, start, end))
     took = time.perf_counter() - began
     contacts = sum(len(v) for v in flagged.values())
     print(f"{contacts:,} simulated contacts ({'tuning' if args.tune else 'evaluation'} seeds)")

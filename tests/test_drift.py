@@ -231,16 +231,14 @@ def test_the_evaluation_finds_a_flag_exactly_where_the_highest_score_reaches_the
             end = history.end.timestamp() / 86400
             highest = highest_score(line, start, end)
             for threshold in (0.6, AT_RISK, 1.4):
-                found = first_at_risk(history.touches, start, end, threshold)
+                found = first_at_risk(line, start, end, threshold)
                 assert (found is not None) == (highest >= threshold)
                 if found is not None:
                     checked += 1
                     assert start <= found <= end
                     assert line.score(found) >= threshold
                     assert found == start or line.score(found - 2 / 1440) < threshold
-            assert first_at_risk(history.touches, start, end) == first_at_risk(
-                history.touches, start, end, AT_RISK
-            )
+            assert first_at_risk(line, start, end) == first_at_risk(line, start, end, AT_RISK)
     assert checked >= 10
 
 

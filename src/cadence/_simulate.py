@@ -248,36 +248,40 @@ def _at(day: float) -> datetime:
     return EPOCH + timedelta(days=day)
 
 
+def _stretches(line: Timeline, start: float, end: float) -> list[tuple[float, float]]:
+    """The stretches between their touches in [start, end], each as (where it begins, its end).
+
+    The score only falls when they get in touch, and grows in between, so
+    within a stretch it is highest at the end: just before their next
+    touch, or at ``end``.
+    """
+    heard = [t for t in line.heard if start < t <= end]
+    return list(zip([start, *heard], [*(t - 1e-6 for t in heard), end], strict=True))
+
+
 def first_at_risk(
-    touches: tuple[Touchpoint, ...], start: float, end: float, threshold: float = AT_RISK
+    line: Timeline, start: float, end: float, threshold: float = AT_RISK
 ) -> float | None:
     """The first moment in [start, end] (days since the epoch) at which drift says at-risk.
 
-    The score only falls when they get in touch, and grows in between, so
-    it is enough to look just before each of their touches and at ``end``,
-    and then to find the crossing within the stretch where it happened.
-    ``threshold`` is the score that counts as at risk: ``AT_RISK`` unless
-    the evaluation is trying another.
+    It is enough to look at ``start`` and at the end of each stretch between
+    their touches, and then to find the crossing within the stretch where
+    it happened. ``threshold`` is the score that counts as at risk:
+    ``AT_RISK`` unless the evaluation is trying another.
     """
-    line = Timeline(touches)
     if line.score(start) >= threshold:
         return start
-    low = start
-    checks = [t for t in line.heard if start < t <= end]
-    for moment in [*checks, end]:
-        before = moment - 1e-6 if moment != end else end
-        if line.score(before) >= threshold:
-            return line._crossing(low, before, threshold)
-        low = moment
+    for low, high in _stretches(line, start, end):
+        if line.score(high) >= threshold:
+            return line._crossing(low, high, threshold)
     return None
 
 
 def highest_score(line: Timeline, start: float, end: float) -> float:
     """The highest score drift gives in [start, end] (days since the epoch).
 
-    As in ``first_at_risk``, the score peaks at ``start``, just before one of
-    their touches, or at ``end``: a threshold is reached in [start, end]
-    exactly when this is at least the threshold.
+    It is the highest at ``start`` or at the end of a stretch between their
+    touches, the moments ``first_at_risk`` looks at: a threshold is reached
+    in [start, end] exactly when this is at least the threshold.
     """
-    moments = [start, *(t - 1e-6 for t in line.heard if start < t <= end), end]
-    return max(line.score(moment) for moment in moments if moment >= start)
+    return max(line.score(start), *(line.score(high) for _, high in _stretches(line, start, end)))
