@@ -1329,6 +1329,21 @@ def test_a_contact_roster_holds_one_contact_and_what_applies_to_it(store: Any) -
         store.contact_roster("zed")
 
 
+def test_a_roster_of_a_few_contacts_holds_them_and_what_applies_to_each(store: Any) -> None:
+    """roster_of() reads a few contacts at once, each as contact_roster() reads it alone."""
+    store.import_batch(_batch())
+    store.set_rule(Rule(Every(weeks=2), tag="client"))
+    store.log(Touchpoint("ana", NOW - timedelta(days=5), "email"))
+    roster = store.roster_of(["bo", "ana"])
+    assert sorted(c.id for c in roster.contacts) == ["ana", "bo"]
+    for contact_id in ("ana", "bo"):
+        alone = store.contact_roster(contact_id)
+        assert roster.history(contact_id) == alone.history(contact_id)
+        assert plan_contact(roster, contact_id, now=NOW) == plan_contact(alone, contact_id, now=NOW)
+    with pytest.raises(CadenceError, match="unknown contact"):
+        store.roster_of(["ana", "zed"])
+
+
 def test_the_agenda_is_a_plan_of_the_whole_roster(store: Any) -> None:
     """agenda(now, within, tag) equals plan() of the roster, narrowed to the tag."""
     store.import_batch(_batch())

@@ -1138,8 +1138,17 @@ class SqlStore:
         is read is one contact's, however large the store. An unknown id
         raises CadenceError.
         """
+        return self.roster_of([contact_id])
+
+    def roster_of(self, contact_ids: Iterable[str]) -> Roster:
+        """The contacts of ``contact_ids`` as one Roster, each with all that applies to it.
+
+        As ``contact_roster`` gives one contact, for a few at once (a page of
+        them), read in one read transaction. An unknown id raises
+        CadenceError.
+        """
         with self._read() as cur:
-            return self._roster_of(cur, [self._contact(cur, contact_id)])
+            return self._roster_of(cur, [self._contact(cur, cid) for cid in contact_ids])
 
     def _roster_of(self, cur: Cursor, contacts: Sequence[Contact]) -> Roster:
         """``contacts`` as a Roster with all that applies to them, read with ``cur``."""

@@ -389,14 +389,7 @@ class WebApp:
         if path.startswith("/people/"):
             contact_id = unquote(path.removeprefix("/people/"))
             try:
-                known = self._snapshot.peek()
-                person = pages.person_page(
-                    self._store,
-                    contact_id,
-                    now=now,
-                    shared=known[0].shared_occasions if known is not None else None,
-                    words=self._words,
-                )
+                person = pages.person_page(self._store, contact_id, now=now, words=self._words)
             except CadenceError:
                 raise _Refused(HTTPStatus.NOT_FOUND, N_("no such contact")) from None
             chart = charts.timeline_chart(

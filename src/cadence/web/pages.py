@@ -18,8 +18,7 @@ import attrs
 
 from cadence._actions import health_band
 from cadence.core.drift import Drift, drift
-from cadence.core.model import Contact, Rule
-from cadence.core.occasions import OccasionKind
+from cadence.core.model import Contact
 from cadence.core.planning import health_over, plan_contact
 from cadence.core.reminders import Agenda, Reminder, occasion_words
 from cadence.core.roster import Roster
@@ -183,31 +182,6 @@ class PersonRow:
         return "steady"
 
 
-def _rules_for(rules: Iterable[Rule], ids: set[str]) -> list[Rule]:
-    """The rules that may apply to the contacts ``ids``: theirs, every tag's, everyone's."""
-    return [r for r in rules if r.contact is None or r.contact in ids]
-
-
-def small_roster(
-    store: Any,
-    contacts: Sequence[Contact],
-    rules: Iterable[Rule],
-    shared: Sequence[OccasionKind] | None = None,
-) -> Roster:
-    """A roster of ``contacts`` only, with their rules, occasions and touchpoints.
-
-    Health and planning of a few contacts need only their own history, so a
-    page that shows a few reads a few, however large the store. ``shared``
-    are the occasions of tags and of everyone, if already at hand.
-    """
-    ids = {c.id for c in contacts}
-    touches = [t for c in contacts for t in store.touchpoints(c.id)]
-    if shared is None:
-        shared = [o for _, o in store.list_occasions() if o.contact is None]
-    occasions = [o for c in contacts for _, o in store.list_occasions(c.id)] + list(shared)
-    return Roster(contacts, _rules_for(rules, ids), occasions, touches)
-
-
 def person_row(
     roster: Roster, contact: Contact, now: datetime, words: Words = ENGLISH
 ) -> PersonRow:
@@ -255,7 +229,7 @@ def people_page(
     """The contacts with ``tag`` whose name, id or address holds ``search``, a page at a time.
 
     Which contacts match comes from ``snapshot``; the rows shown are worked
-    out from ``store`` for those contacts alone. ``words`` word each row's
+    out from ``store`` for those contacts alone (``store.roster_of``). ``words`` word each row's
     cadence (the core's English by default).
     """
     wanted = search.strip().casefold()
@@ -267,7 +241,7 @@ def people_page(
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     shown = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    roster = small_roster(store, shown, snapshot.rules, snapshot.shared_occasions)
+    roster = store.roster_of(c.id for c in shown)
     rows = [person_row(roster, c, now, words) for c in shown]
     return People(rows, len(found), page, pages, snapshot.tags, snapshot.taken)
 
@@ -315,17 +289,15 @@ def person_page(
     contact_id: str,
     *,
     now: datetime,
-    shared: Sequence[OccasionKind] | None = None,
     words: Words = ENGLISH,
 ) -> Person:
     """Everything the page of one contact shows; an unknown id raises CadenceError.
 
-    ``shared`` are the occasions of tags and of everyone, if already at hand;
     ``words`` word the cadence (the core's English by default).
     """
-    contact = store.get_contact(contact_id)
+    roster = store.contact_roster(contact_id)
+    contact = roster.contact(contact_id)
     rules = store.list_rules()
-    roster = small_roster(store, [contact], rules, shared)
     touches = roster.touchpoints
     start = now - TIMELINE_SPAN
     weeks = [now - timedelta(weeks=n) for n in range(52, -1, -1)]
@@ -386,16 +358,12 @@ def roster_history(
 class Snapshot:
     """The store's contacts read at one moment, for the pages that show everyone at once.
 
-    ``contacts`` are in name order; ``rules`` and ``shared_occasions`` (those
-    of tags and of everyone) are what a page's rows are worked out with;
-    ``history`` is the roster chart's data.
+    ``contacts`` are in name order; ``history`` is the roster chart's data.
     """
 
     contacts: Sequence[Contact]
     haystacks: Sequence[str]
     tags: Sequence[str]
-    rules: Sequence[Rule]
-    shared_occasions: Sequence[OccasionKind]
     history: RosterHistory
     taken: datetime
 
@@ -408,17 +376,13 @@ def snapshot(store: Any, *, now: datetime) -> Snapshot:
     """Read the store a part at a time and work out what the People and Roster pages need.
 
     Only the contacts are kept; their touchpoints are read a part at a
-    time for the roster chart, and again for the few rows a page shows.
+    time for the roster chart, and again for the few rows a page shows
+    (``people_page``).
     """
     contacts: list[Contact] = []
-    rules = store.list_rules()
-    # Each part holds the occasions of tags and of everyone as well as its own.
-    shared: list[OccasionKind] = []
 
     def parts() -> Iterator[Roster]:
         for part in store.rosters(SNAPSHOT_PART):
-            if not contacts:
-                shared.extend(o for o in part.occasions if o.contact is None)
             contacts.extend(part.contacts)
             yield part
 
@@ -426,7 +390,7 @@ def snapshot(store: Any, *, now: datetime) -> Snapshot:
     contacts.sort(key=lambda c: (c.name.casefold(), c.id))
     tags = sorted({t for c in contacts for t in c.tags})
     haystacks = [_haystack(c) for c in contacts]
-    return Snapshot(contacts, haystacks, tags, rules, shared, history, now)
+    return Snapshot(contacts, haystacks, tags, history, now)
 
 
 #: A snapshot that took less than this many seconds is taken again at once
@@ -490,11 +454,6 @@ class Cached(Generic[T]):
                 return value
             self._stale = False
         return self._run()
-
-    def peek(self) -> T | None:
-        """The value if there is one, however old; never computes."""
-        with self._lock:
-            return self._value
 
     def forget(self) -> None:
         """Mark the value out of date: something it was computed from changed."""
